@@ -1,0 +1,3 @@
+from vaslayout.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,412 @@
+"""YAML text -> LayoutSpec, with a file:line:column for every complaint.
+
+We compose YAML nodes with the safe loader and walk them ourselves instead
+of calling safe_load: nodes keep their positions, aliases and custom tags
+can be refused before anything is built, and numbers stay as text for the
+expression evaluator.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from vaslayout.paging import MODES
+
+MAX_FILE_BYTES = 1 << 20
+MAX_REGIONS = 200_000
+MAX_NESTING = 32
+
+_STD_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
+}
+
+
+@dataclass(frozen=True)
+class Pos:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def shifted(self, column_offset: int) -> Pos:
+        return Pos(self.file, self.line, self.column + column_offset)
+
+
+class LayoutError(ValueError):
+    """A user error in a layout file or in params; str() is the one line to print."""
+
+    def __init__(self, message: str, pos: Pos | str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.message}" if self.pos else self.message
+
+
+@dataclass(frozen=True)
+class Value:
+    """An integer expression as written, with where it was written."""
+
+    text: str
+    pos: Pos
+    quote: int = 0  # columns between pos and the first character of text
+
+
+@dataclass(frozen=True)
+class NamedSpec:
+    name: str
+    value: Value
+    description: str = ""
+    source: str = ""
+    choices: dict[int, str] = field(default_factory=dict)
+    pos: Pos | None = None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    pos: Pos
+    phys: Value | None = None
+    limit: Value | None = None
+    struct_size: Value | None = None
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    name: str
+    kind: str
+    start: Value
+    pos: Pos
+    end: Value | None = None
+    size: Value | None = None
+    last: Value | None = None
+    id: str | None = None
+    description: str = ""
+    source: str = ""
+    rule: RuleSpec | None = None
+    children: tuple[RegionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    file: str
+    repo: str = "torvalds/linux"
+    commit: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LayoutSpec:
+    id: str
+    title: str
+    arch: str
+    address_bits: int
+    paging: str
+    regions: tuple[RegionSpec, ...]
+    origin: str
+    summary: str = ""
+    sources: tuple[SourceSpec, ...] = ()
+    params: tuple[NamedSpec, ...] = ()
+    derived: tuple[NamedSpec, ...] = ()
+    kasan_offset: Value | None = None
+    kasan_scale_shift: Value | None = None
+    physical_bits: int | None = None
+    physical: tuple[RegionSpec, ...] = ()
+
+
+KINDS = (
+    "user-space",
+    "kernel-space",
+    "user-text",
+    "user-data",
+    "heap",
+    "mmap",
+    "stack",
+    "direct-map",
+    "highmem",
+    "vmalloc",
+    "ioremap",
+    "vmemmap",
+    "pkmap",
+    "fixmap",
+    "kernel-text",
+    "modules",
+    "kasan",
+    "cpu-entry",
+    "ldt",
+    "espfix",
+    "efi",
+    "vsyscall",
+    "guard",
+    "hole",
+    "non-canonical",
+)
+RULES = ("linear", "struct-page", "kasan-shadow")
+
+
+def _pos(node: yaml.Node, origin: str) -> Pos:
+    return Pos(origin, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Reader:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.seen: set[int] = set()
+        self.regions = 0
+
+    def err(self, node: yaml.Node, message: str) -> LayoutError:
+        return LayoutError(message, _pos(node, self.origin))
+
+    def visit(self, node: yaml.Node) -> None:
+        if id(node) in self.seen:
+            raise self.err(node, "anchors and aliases are not allowed in layout files")
+        self.seen.add(id(node))
+        if node.tag not in _STD_TAGS:
+            raise self.err(node, f"tag {node.tag!r} is not allowed in layout files")
+
+    def mapping(self, node: yaml.Node, what: str, allowed: tuple[str, ...],
+                required: tuple[str, ...] = ()) -> dict[str, yaml.Node]:
+        self.visit(node)
+        if not isinstance(node, yaml.MappingNode):
+            raise self.err(node, f"{what} must be a mapping")
+        out: dict[str, yaml.Node] = {}
+        for knode, vnode in node.value:
+            self.visit(knode)
+            if not isinstance(knode, yaml.ScalarNode):
+                raise self.err(knode, f"keys in {what} must be plain words")
+            key = knode.value
+            if key in out:
+                raise self.err(knode, f"duplicate key {key!r} in {what}")
+            if allowed and key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                tip = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(allowed)})"
+                raise self.err(knode, f"unknown key {key!r} in {what}{tip}")
+            out[key] = vnode
+        for key in required:
+            if key not in out:
+                raise self.err(node, f"{what} is missing {key!r}")
+        return out
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        self.visit(node)
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.err(node, f"{what} must be a list")
+        return list(node.value)
+
+    def text(self, node: yaml.Node | None, what: str, default: str = "") -> str:
+        if node is None:
+            return default
+        self.visit(node)
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            raise self.err(node, f"{what} must be text")
+        return str(node.value)
+
+    def word(self, node: yaml.Node | None, what: str) -> str:
+        value = self.text(node, what)
+        if node is not None and not value.replace("_", "").replace("-", "").replace(".", "").isalnum():
+            raise self.err(node, f"{what} must be letters, digits, '_', '-' or '.', got {value!r}")
+        return value
+
+    def integer(self, node: yaml.Node, what: str) -> int:
+        self.visit(node)
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:int":
+            raise self.err(node, f"{what} must be an integer")
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            raise self.err(node, f"{what} must be an integer") from None
+
+    def value(self, node: yaml.Node, what: str) -> Value:
+        self.visit(node)
+        ok = isinstance(node, yaml.ScalarNode) and node.tag in (
+            "tag:yaml.org,2002:int", "tag:yaml.org,2002:str")
+        if not ok or not str(node.value).strip():
+            raise self.err(node, f"{what} must be a number or an expression")
+        quote = 1 if getattr(node, "style", None) in ("'", '"') else 0
+        return Value(str(node.value), _pos(node, self.origin), quote)
+
+    def named(self, node: yaml.Node, what: str) -> tuple[NamedSpec, ...]:
+        out: list[NamedSpec] = []
+        for name, vnode in self.mapping(node, what, ()).items():
+            if not name.isidentifier():
+                raise self.err(node, f"{what} name {name!r} must be a plain identifier")
+            where = f"{what} {name!r}"
+            if isinstance(vnode, yaml.MappingNode):
+                m = self.mapping(vnode, where, ("value", "description", "source", "choices"), ("value",))
+                choices: dict[int, str] = {}
+                if "choices" in m:
+                    for k, v in self.mapping(m["choices"], f"{where} choices", ()).items():
+                        try:
+                            choices[int(k, 0)] = self.text(v, f"{where} choice {k}")
+                        except ValueError:
+                            raise self.err(m["choices"], f"{where} choices must be keyed by integers") from None
+                out.append(NamedSpec(name, self.value(m["value"], where),
+                                     self.text(m.get("description"), "description"),
+                                     self.text(m.get("source"), "source"), choices, _pos(vnode, self.origin)))
+            else:
+                out.append(NamedSpec(name, self.value(vnode, where), pos=_pos(vnode, self.origin)))
+        return tuple(out)
+
+    def rule(self, node: yaml.Node) -> RuleSpec:
+        m = self.mapping(node, "maps_to", ("rule", "phys", "limit", "struct_size"), ("rule",))
+        name = self.text(m["rule"], "rule")
+        if name not in RULES:
+            hint = difflib.get_close_matches(name, RULES, n=1)
+            tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(RULES)
+            raise self.err(m["rule"], f"unknown rule {name!r} ({tip})")
+        allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size"}, "kasan-shadow": set()}[name]
+        for key, vnode in m.items():
+            if key != "rule" and key not in allowed:
+                raise self.err(vnode, f"rule {name!r} takes no {key!r}")
+        if name == "linear" and "phys" not in m:
+            raise self.err(node, "rule 'linear' needs 'phys'")
+        opt = {k: self.value(v, f"maps_to {k}") for k, v in m.items() if k != "rule"}
+        return RuleSpec(name, _pos(node, self.origin), opt.get("phys"), opt.get("limit"), opt.get("struct_size"))
+
+    def region(self, node: yaml.Node, depth: int, physical: bool = False) -> RegionSpec:
+        self.regions += 1
+        if self.regions > MAX_REGIONS:
+            raise self.err(node, f"more than {MAX_REGIONS} regions")
+        if depth > MAX_NESTING:
+            raise self.err(node, f"regions nested deeper than {MAX_NESTING} levels")
+        keys = ("name", "start", "end", "size", "last", "kind", "description")
+        if not physical:
+            keys += ("id", "source", "maps_to", "children")
+        m = self.mapping(node, "a physical range" if physical else "a region", keys, ("name", "start", "kind"))
+        name = self.text(m["name"], "name")
+        ends = [k for k in ("end", "size", "last") if k in m]
+        if len(ends) != 1:
+            msg = "needs one of 'end', 'size' or 'last'" if not ends else \
+                f"has both {ends[0]!r} and {ends[1]!r}; give exactly one"
+            raise self.err(node, f"{name!r} {msg}")
+        kids = tuple(self.region(c, depth + 1) for c in self.sequence(m["children"], "children")) \
+            if "children" in m else ()
+        vals = {k: self.value(m[k], f"{name!r} {k}") for k in ("start", *ends)}
+        return RegionSpec(
+            name=name,
+            kind=self.word(m["kind"], "kind"),
+            start=vals["start"],
+            pos=_pos(node, self.origin),
+            end=vals.get("end"),
+            size=vals.get("size"),
+            last=vals.get("last"),
+            id=self.id(m.get("id")),
+            description=self.text(m.get("description"), "description"),
+            source=self.text(m.get("source"), "source"),
+            rule=self.rule(m["maps_to"]) if "maps_to" in m else None,
+            children=kids,
+        )
+
+    def id(self, node: yaml.Node | None) -> str | None:
+        if node is None:
+            return None
+        value = self.text(node, "id")
+        if not value.isidentifier():
+            raise self.err(node, f"id {value!r} must be a plain identifier (letters, digits, '_')")
+        return value
+
+    def sources(self, node: yaml.Node) -> tuple[SourceSpec, ...]:
+        out = []
+        for item in self.sequence(node, "sources"):
+            if isinstance(item, yaml.ScalarNode):
+                out.append(SourceSpec(self.text(item, "source")))
+                continue
+            m = self.mapping(item, "a source", ("file", "repo", "commit", "note"), ("file",))
+            out.append(SourceSpec(self.text(m["file"], "file"),
+                                  self.text(m.get("repo"), "repo", "torvalds/linux"),
+                                  self.text(m.get("commit"), "commit"),
+                                  self.text(m.get("note"), "note")))
+        return tuple(out)
+
+    def layout(self, root: yaml.Node) -> LayoutSpec:
+        top = ("id", "title", "summary", "arch", "address_bits", "paging", "sources",
+               "params", "derived", "kasan", "physical", "regions")
+        m = self.mapping(root, "the layout", top, ("id", "title", "arch", "address_bits", "paging", "regions"))
+        bits = self.integer(m["address_bits"], "address_bits")
+        if bits not in (32, 64):
+            raise self.err(m["address_bits"], f"address_bits must be 32 or 64, got {bits}")
+        paging = self.text(m["paging"], "paging")
+        if paging not in MODES:
+            hint = difflib.get_close_matches(paging, list(MODES), n=1)
+            tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(MODES)
+            raise self.err(m["paging"], f"unknown paging mode {paging!r} ({tip})")
+        if MODES[paging].address_bits != bits:
+            raise self.err(m["paging"], f"paging {paging!r} is for {MODES[paging].address_bits}-bit addresses")
+        kasan_offset = kasan_shift = None
+        if "kasan" in m:
+            k = self.mapping(m["kasan"], "kasan", ("offset", "scale_shift"), ("offset",))
+            kasan_offset = self.value(k["offset"], "kasan offset")
+            kasan_shift = self.value(k["scale_shift"], "kasan scale_shift") if "scale_shift" in k else None
+        pbits, pranges = None, ()
+        if "physical" in m:
+            p = self.mapping(m["physical"], "physical", ("bits", "ranges"), ("bits",))
+            pbits = self.integer(p["bits"], "physical bits")
+            if not 1 <= pbits <= 64:
+                raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
+            if "ranges" in p:
+                pranges = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["ranges"], "ranges"))
+        return LayoutSpec(
+            id=self.word(m["id"], "id"),
+            title=self.text(m["title"], "title"),
+            arch=self.text(m["arch"], "arch"),
+            address_bits=bits,
+            paging=paging,
+            regions=tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions")),
+            origin=self.origin,
+            summary=self.text(m.get("summary"), "summary"),
+            sources=self.sources(m["sources"]) if "sources" in m else (),
+            params=self.named(m["params"], "param") if "params" in m else (),
+            derived=self.named(m["derived"], "derived value") if "derived" in m else (),
+            kasan_offset=kasan_offset,
+            kasan_scale_shift=kasan_shift,
+            physical_bits=pbits,
+            physical=pranges,
+        )
+
+
+def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Pos(origin, mark.line + 1, mark.column + 1) if mark else origin
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise LayoutError(f"YAML: {problem}", where) from None
+    except yaml.YAMLError as exc:
+        raise LayoutError(f"YAML: {exc}", origin) from None
+    except RecursionError:
+        raise LayoutError("YAML nested too deeply", origin) from None
+    if root is None:
+        raise LayoutError("empty layout file", Pos(origin, 1, 1))
+    try:
+        return _Reader(origin).layout(root)
+    except RecursionError:
+        raise LayoutError("layout nested too deeply", origin) from None
+
+
+def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
+    origin = display or str(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LayoutError(f"file is {size / (1 << 20):.1f} MiB; a layout file may be at most 1 MiB", origin)
+        data = p.read_bytes()
+    except OSError as exc:
+        raise LayoutError(f"cannot read: {exc.strerror or exc}", origin) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise LayoutError(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Pos(origin, line, col)) from None
+    return load_text(text, origin)

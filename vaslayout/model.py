@@ -1,0 +1,162 @@
+"""The resolved layout: frozen values the engine builds and everyone else reads.
+
+Ranges are half-open, [start, end). The kernel's docs print inclusive ends;
+`Region.last` gives that form so nobody does the -1 by hand.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from vaslayout.paging import PagingMode
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a region's addresses map to something else (None: page tables only)."""
+
+    name: str  # "linear" | "struct-page" | "kasan-shadow"
+    phys: int = 0  # linear: physical address of the region's start
+    limit: int | None = None  # linear: bytes backed from the start (None: all)
+    struct_size: int = 64  # struct-page: sizeof(struct page)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    kind: str
+    start: int
+    end: int
+    id: str | None = None
+    description: str = ""
+    source: str = ""
+    rule: Rule | None = None
+    children: tuple[Region, ...] = ()
+    synthetic: bool = False  # a gap the engine filled, not a row of the file
+
+    @property
+    def last(self) -> int:
+        return self.end - 1
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def contains(self, addr: int) -> bool:
+        return self.start <= addr < self.end
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    value: int
+    default: int
+    description: str = ""
+    source: str = ""
+    choices: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def choice(self) -> str | None:
+        return self.choices.get(self.value)
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    value: int
+    description: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str
+    repo: str = "torvalds/linux"
+    commit: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PhysRange:
+    name: str
+    kind: str
+    start: int
+    end: int
+    description: str = ""
+
+    @property
+    def last(self) -> int:
+        return self.end - 1
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Kasan:
+    offset: int
+    scale_shift: int = 3
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    id: str
+    title: str
+    arch: str
+    address_bits: int
+    paging: PagingMode
+    root: Region
+    summary: str = ""
+    origin: str = ""  # the file it came from
+    params: Mapping[str, Param] = field(default_factory=dict)
+    derived: Mapping[str, Derived] = field(default_factory=dict)
+    sources: tuple[Source, ...] = ()
+    physical_bits: int | None = None
+    physical: tuple[PhysRange, ...] = ()
+    kasan: Kasan | None = None
+    # Built once in __post_init__: leaves in address order, their starts for
+    # bisect, and each leaf's path from the root.
+    leaves: tuple[Region, ...] = field(init=False, repr=False)
+    paths: tuple[tuple[Region, ...], ...] = field(init=False, repr=False)
+    starts: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        leaves: list[Region] = []
+        paths: list[tuple[Region, ...]] = []
+        stack: list[tuple[Region, tuple[Region, ...]]] = [(self.root, ())]
+        while stack:
+            region, above = stack.pop()
+            path = above + (region,)
+            if region.children:
+                stack.extend((c, path) for c in reversed(region.children))
+            else:
+                leaves.append(region)
+                paths.append(path)
+        object.__setattr__(self, "leaves", tuple(leaves))
+        object.__setattr__(self, "paths", tuple(paths))
+        object.__setattr__(self, "starts", tuple(r.start for r in leaves))
+
+    @property
+    def size(self) -> int:
+        return 1 << self.address_bits
+
+    def leaf_index(self, addr: int) -> int:
+        """Index of the leaf holding addr: O(log n) over sorted starts."""
+        return bisect.bisect_right(self.starts, addr) - 1
+
+    def path_at(self, addr: int) -> tuple[Region, ...]:
+        """Regions from the root (excluded) down to the leaf holding addr."""
+        return self.paths[self.leaf_index(addr)][1:]
+
+    def find(self, region_id: str) -> Region | None:
+        for path in self.paths:
+            for region in path:
+                if region.id == region_id:
+                    return region
+        return None
+
+    def param_values(self) -> dict[str, int]:
+        return {name: p.value for name, p in self.params.items()}

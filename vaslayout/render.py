@@ -1,0 +1,193 @@
+"""Rich renderables and JSON for the CLI (the TUI reuses the bit-field text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from vaslayout.kinds import kind
+from vaslayout.model import Layout, Region
+from vaslayout.translate import PhysLookup, Translation
+from vaslayout.units import fmt_addr, fmt_size
+
+FIELD_COLOURS = {
+    "sign": "#b03030",
+    "pgd": "#e0a33a",
+    "p4d": "#d8709a",
+    "pud": "#4fb06a",
+    "pmd": "#5fb3f0",
+    "pte": "#b889d8",
+    "offset": "#9a9a9a",
+}
+
+
+def region_style(region: Region) -> str:
+    k = kind(region.kind)
+    return f"dim {k.colour}" if k.dim else k.colour
+
+
+def _walk(region: Region, depth: int, limit: int | None):
+    for child in region.children:
+        yield child, depth
+        if limit is None or depth + 1 < limit:
+            yield from _walk(child, depth + 1, limit)
+
+
+def layout_header(layout: Layout) -> RenderableType:
+    head = Text.assemble((layout.title, "bold"), "  ", (f"[{layout.id}]", "dim"))
+    lines: list[RenderableType] = [head]
+    if layout.summary:
+        lines.append(Text(layout.summary.strip(), style="italic"))
+    if layout.params:
+        params = Text("params: ", style="bold")
+        for i, p in enumerate(layout.params.values()):
+            if i:
+                params.append(", ")
+            params.append(p.name, "cyan")
+            params.append(f"={_num(p.name, p.value)}")
+            if p.choice:
+                params.append(f" ({p.choice})", "dim")
+            if p.value != p.default:
+                params.append(" *", "bold yellow")
+        lines.append(params)
+    return Group(*lines)
+
+
+def _num(name: str, value: int) -> str:
+    sizey = any(w in name.lower() for w in ("ram", "size", "reserve"))
+    if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
+        return fmt_size(value).replace(" ", "").replace("iB", "")
+    return f"{value:#x}" if value > 4096 else str(value)
+
+
+def layout_table(layout: Layout, depth: int | None = None) -> Table:
+    bits = layout.address_bits
+    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
+    table.add_column("start", no_wrap=True)
+    table.add_column("end (incl.)", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("region", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    for region, level in _walk(layout.root, 0, depth):
+        style = region_style(region)
+        name = Text("  " * level + region.name, style=style)
+        if region.children and depth is not None and level + 1 >= depth:
+            name.append(" …", "dim")
+        table.add_row(fmt_addr(region.start, bits), fmt_addr(region.last, bits), fmt_size(region.size),
+                      name, Text(region.kind, style=style))
+    return table
+
+
+def derived_table(layout: Layout) -> Table | None:
+    if not layout.derived:
+        return None
+    table = Table(box=None, pad_edge=False, header_style="bold", title_justify="left")
+    table.add_column("derived", style="cyan", no_wrap=True)
+    table.add_column("value", no_wrap=True)
+    table.add_column("meaning")
+    for d in layout.derived.values():
+        table.add_row(d.name, f"{d.value:#x}  ({fmt_size(d.value)})" if d.value > 0 else str(d.value),
+                      d.description)
+    return table
+
+
+def region_json(region: Region) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": region.name, "id": region.id, "kind": region.kind,
+        "start": region.start, "end": region.end, "size": region.size,
+    }
+    if region.description:
+        out["description"] = region.description
+    if region.source:
+        out["source"] = region.source
+    if region.rule is not None:
+        r = region.rule
+        rule: dict[str, Any] = {"rule": r.name}
+        if r.name == "linear":
+            rule.update(phys=r.phys, limit=r.limit)
+        elif r.name == "struct-page":
+            rule["struct_size"] = r.struct_size
+        out["maps_to"] = rule
+    if region.children:
+        out["children"] = [region_json(c) for c in region.children]
+    return out
+
+
+def layout_json(layout: Layout) -> dict[str, Any]:
+    return {
+        "id": layout.id,
+        "title": layout.title,
+        "arch": layout.arch,
+        "address_bits": layout.address_bits,
+        "paging": layout.paging.name,
+        "params": {n: p.value for n, p in layout.params.items()},
+        "derived": {n: d.value for n, d in layout.derived.items()},
+        "physical": [{"name": p.name, "kind": p.kind, "start": p.start, "end": p.end} for p in layout.physical],
+        "regions": [region_json(r) for r in layout.root.children],
+        "sources": [{"file": s.file, "repo": s.repo, "commit": s.commit} for s in layout.sources],
+    }
+
+
+def address_fields(layout: Layout, addr: int, error: bool = False) -> Text:
+    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset."""
+    top = Text()
+    bottom = Text()
+    for i, (name, hi, lo) in enumerate(layout.paging.fields()):
+        if hi < lo:  # folded level
+            cell, label = "-", f"{name} folded"
+        else:
+            width = hi - lo + 1
+            value = (addr >> lo) & ((1 << width) - 1)
+            digits = (width + 3) // 4
+            cell = f"{value:0{digits}x}" if name in ("sign", "offset") else str(value)
+            label = f"{name} {hi}..{lo}"
+        w = max(len(cell), len(label))
+        colour = "bold red" if error and name == "sign" else f"bold {FIELD_COLOURS.get(name, 'white')}"
+        if i:
+            top.append(" │ ", "dim")
+            bottom.append("   ")
+        top.append(cell.center(w), colour)
+        bottom.append(label.center(w), "dim")
+    top.append("\n")
+    top.append_text(bottom)
+    return top
+
+
+def translation_view(layout: Layout, t: Translation) -> RenderableType:
+    bits = layout.address_bits
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    title = Text(fmt_addr(t.address, bits), style="bold" if t.canonical else "bold red")
+    grid.add_row("address", title)
+    if t.region is not None:
+        where = Text(" > ".join(r.name for r in t.path), style=region_style(t.region))
+        where.append(f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", "dim")
+        where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
+        grid.add_row("region", where)
+    grid.add_row("canonical", Text("yes", "green") if t.canonical else Text("no: #GP", "bold red"))
+    grid.add_row("bits", address_fields(layout, t.address, error=not t.canonical))
+    grid.add_row("phys", fmt_addr(t.phys, bits) if t.phys is not None else Text("-", "dim"))
+    grid.add_row("", Text(t.explanation, style="red" if not t.canonical else "italic"))
+    return grid
+
+
+def phys_view(layout: Layout, p: PhysLookup) -> RenderableType:
+    bits = layout.address_bits
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("phys", Text(fmt_addr(p.phys, bits), style="bold"))
+    if p.range is not None:
+        grid.add_row("range", Text(f"{p.range.name}  [{fmt_addr(p.range.start, bits)}-{fmt_addr(p.range.last, bits)}]",
+                                   style=kind(p.range.kind).colour))
+    for a in p.aliases:
+        grid.add_row("alias", Text.assemble(fmt_addr(a.address, bits), "  ",
+                                            (" > ".join(r.name for r in a.path), region_style(a.path[-1]))))
+    if not p.aliases:
+        grid.add_row("alias", Text("none", "bold yellow"))
+    grid.add_row("", Text(p.explanation, style="italic"))
+    return grid

@@ -1,0 +1,254 @@
+"""What is at this address? Virtual -> region, indices, phys; phys -> virtual aliases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from vaslayout import expr
+from vaslayout.model import Layout, PhysRange, Region
+from vaslayout.units import fmt_addr, fmt_size
+
+
+class AddressError(ValueError):
+    """A bad address; str() is the one line to print."""
+
+
+_LITERAL = re.compile(r"(?:0[xX])?[0-9a-fA-F_]+")
+_SUFFIXED = re.compile(r"[0-9_]+[KMGTPE]")
+
+
+def layout_names(layout: Layout) -> dict[str, int]:
+    """Everything an address expression may name: params, derived, region ids."""
+    values = {name: p.value for name, p in layout.params.items()}
+    values.update({name: d.value for name, d in layout.derived.items()})
+    for path in layout.paths:
+        for r in path:
+            if r.id:
+                values.update({f"{r.id}.start": r.start, f"{r.id}.end": r.end,
+                               f"{r.id}.last": r.last, f"{r.id}.size": r.size})
+    return values
+
+
+def parse_address(text: str, bits: int, *, decimal: bool = False,
+                  names: dict[str, int] | None = None) -> int:
+    """Hex by default (with or without 0x), `_` allowed, K..E suffixes are decimal.
+
+    Anything else is tried as an expression over the layout's names, so
+    `page_offset_base + 1G` works as an address.
+    """
+    t = text.strip()
+    if not t:
+        raise AddressError("empty address")
+    try:
+        if _SUFFIXED.fullmatch(t):
+            value = expr.parse_int(t)
+        elif decimal and re.fullmatch(r"[0-9_]+", t):
+            value = int(t.replace("_", ""), 10)
+        elif _LITERAL.fullmatch(t) and t.strip("_") != "":
+            value = int(t.replace("_", ""), 16)
+        else:
+            value = expr.evaluate_text(t, names or {})
+    except expr.ExprError as exc:
+        raise AddressError(f"{text!r}: {exc.message}") from None
+    except ValueError:
+        raise AddressError(f"{text!r} is not an address") from None
+    if value < 0:
+        raise AddressError(f"{text!r} is negative")
+    if value >> bits:
+        raise AddressError(f"{text!r} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
+    return value
+
+
+def _region_json(r: Region) -> dict[str, Any]:
+    return {"name": r.name, "id": r.id, "kind": r.kind, "start": r.start, "end": r.end}
+
+
+@dataclass(frozen=True)
+class Translation:
+    address: int
+    canonical: bool
+    region: Region | None
+    path: tuple[Region, ...]
+    offset: int | None
+    indices: dict[str, int]
+    phys: int | None
+    explanation: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "canonical": self.canonical,
+            "region": _region_json(self.region) if self.region else None,
+            "path": [r.name for r in self.path],
+            "offset": self.offset,
+            "indices": dict(self.indices),
+            "phys": self.phys,
+            "explanation": self.explanation,
+        }
+
+
+def _rule_owner(path: tuple[Region, ...]) -> Region | None:
+    for region in reversed(path):
+        if region.rule is not None:
+            return region
+    return None
+
+
+def kasan_decode(layout: Layout, addr: int) -> str | None:
+    """The kernel's kasan_non_canonical_hook, in words (mm/kasan/report.c)."""
+    k = layout.kasan
+    if k is None or addr < k.offset:
+        return None
+    mask = layout.size - 1
+    orig = ((addr - k.offset) << k.scale_shift) & mask
+    granule = 1 << k.scale_shift
+    bits = layout.address_bits
+    user_end = layout.find("user")
+    if orig < 1 << layout.paging.page_shift:
+        bug = "null-ptr-deref"
+    elif user_end is not None and orig < user_end.end:
+        bug = "probably user-memory-access"
+    else:
+        shadow = next((r for r in layout.leaves if r.kind == "kasan"), None)
+        bug = "probably wild-memory-access" if shadow and shadow.contains(addr) else "maybe wild-memory-access"
+    return (f"with KASAN it is the shadow byte of [{fmt_addr(orig, bits)}-{fmt_addr(orig + granule - 1, bits)}]: "
+            f"the kernel reports \"KASAN: {bug}\"")
+
+
+def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...],
+             phys: int | None) -> str:
+    bits = layout.address_bits
+    mode = layout.paging
+    if not canonical:
+        hi, lo = bits - 1, mode.va_bits - 1
+        text = (f"Non-canonical: bits {hi}..{lo} must all be equal (sign extension of bit {lo}) "
+                f"and here they are not, so any load or store raises #GP (general protection fault)")
+        kasan = kasan_decode(layout, addr)
+        return f"{text}; {kasan}." if kasan else text + "."
+    if not path:
+        return "No region of this layout covers the address."
+    leaf = path[-1]
+    where = " > ".join(r.name for r in path)
+    owner = _rule_owner(path)
+    if owner is not None and owner.rule is not None:
+        rule = owner.rule
+        if rule.name == "linear":
+            base = f"phys = address - {fmt_addr(owner.start, bits)} + {fmt_addr(rule.phys, bits)}"
+            if phys is None:
+                return (f"{where}: a linear map ({base}), but only its first "
+                        f"{fmt_size(rule.limit or 0)} are backed by RAM, so nothing is mapped here.")
+            return f"{where}: a linear map, {base} = {fmt_addr(phys, bits)}."
+        if rule.name == "struct-page":
+            pfn = (addr - owner.start) // rule.struct_size
+            byte = (addr - owner.start) % rule.struct_size
+            return (f"{where}: byte {byte} of the struct page ({rule.struct_size} bytes each) that describes "
+                    f"pfn {pfn:#x}, the physical page at {fmt_addr(pfn << mode.page_shift, bits)}.")
+        if rule.name == "kasan-shadow":
+            kasan = kasan_decode(layout, addr)
+            if kasan:
+                return f"{where}: KASAN shadow memory; {kasan}."
+    if leaf.kind in ("hole", "guard", "non-canonical"):
+        return f"{where}: nothing is mapped here; an access faults."
+    if leaf.kind in ("user-space", "user-text", "user-data", "heap", "mmap", "stack"):
+        return f"{where}: user memory, different in every process; only its page tables know the physical page."
+    return f"{where}: mapped page by page; only the page tables know the physical address."
+
+
+def translate(layout: Layout, addr: int) -> Translation:
+    if not 0 <= addr < layout.size:
+        raise AddressError(f"{addr:#x} is wider than {layout.address_bits} bits")
+    canonical = layout.paging.canonical(addr)
+    path = layout.path_at(addr)
+    leaf = path[-1] if path else None
+    phys = None
+    owner = _rule_owner(path)
+    if owner is not None and owner.rule is not None and owner.rule.name == "linear":
+        delta = addr - owner.start
+        if owner.rule.limit is None or delta < owner.rule.limit:
+            phys = owner.rule.phys + delta
+    return Translation(
+        address=addr,
+        canonical=canonical,
+        region=leaf,
+        path=path,
+        offset=addr - leaf.start if leaf else None,
+        indices=layout.paging.indices(addr),
+        phys=phys,
+        explanation=_explain(layout, addr, canonical, path, phys),
+    )
+
+
+@dataclass(frozen=True)
+class Alias:
+    address: int
+    path: tuple[Region, ...]
+
+
+@dataclass(frozen=True)
+class PhysLookup:
+    phys: int
+    range: PhysRange | None
+    aliases: tuple[Alias, ...]
+    explanation: str
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.range
+        return {
+            "phys": self.phys,
+            "range": {"name": r.name, "kind": r.kind, "start": r.start, "end": r.end} if r else None,
+            "aliases": [{"address": a.address, "region": _region_json(a.path[-1]),
+                         "path": [p.name for p in a.path]} for a in self.aliases],
+            "explanation": self.explanation,
+        }
+
+
+def linear_regions(layout: Layout) -> list[Region]:
+    """Regions that carry a linear rule themselves (children inherit it)."""
+    seen: dict[int, Region] = {}
+    for path in layout.paths:
+        for r in path:
+            if r.rule is not None and r.rule.name == "linear":
+                seen[id(r)] = r
+    return list(seen.values())
+
+
+def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
+    pbits = layout.physical_bits or layout.address_bits
+    if not 0 <= phys < 1 << pbits:
+        raise AddressError(f"{phys:#x} is wider than {pbits}-bit physical addresses")
+    aliases = []
+    for r in linear_regions(layout):
+        rule = r.rule
+        assert rule is not None
+        span = r.size if rule.limit is None else min(r.size, rule.limit)
+        if rule.phys <= phys < rule.phys + span:
+            virt = r.start + phys - rule.phys
+            aliases.append(Alias(virt, layout.path_at(virt)))
+    aliases.sort(key=lambda a: a.address)
+    prange = next((p for p in layout.physical if p.start <= phys < p.end), None)
+    bits = layout.address_bits
+    parts = []
+    if prange is not None:
+        parts.append(f"{prange.name} [{fmt_addr(prange.start, bits)}-{fmt_addr(prange.last, bits)}]")
+    elif layout.physical:
+        parts.append(f"beyond installed RAM ({fmt_size(max(p.end for p in layout.physical))})")
+    if aliases:
+        listed = ", ".join(f"{fmt_addr(a.address, bits)} in {a.path[-1].name}" for a in aliases)
+        parts.append(f"virtual alias{'es' if len(aliases) > 1 else ''}: {listed}")
+    else:
+        parts.append("no permanent kernel mapping")
+        if prange is not None and prange.kind == "highmem":
+            pkmap = next((r for r in layout.leaves if r.kind == "pkmap"), None)
+            fixmap = next((r for r in layout.leaves if r.kind == "fixmap"), None)
+            how = []
+            if pkmap:
+                how.append(f"kmap() maps the page for a while into a slot of the pkmap window "
+                           f"[{fmt_addr(pkmap.start, bits)}-{fmt_addr(pkmap.last, bits)}]")
+            if fixmap:
+                how.append("kmap_local_page() maps it for a moment into a per-CPU fixmap slot "
+                           f"[{fmt_addr(fixmap.start, bits)}-{fmt_addr(fixmap.last, bits)}]")
+            if how:
+                parts.append("the kernel reaches it only through temporary mappings: " + "; ".join(how))
+    return PhysLookup(phys, prange, tuple(aliases), "; ".join(parts) + ".")
