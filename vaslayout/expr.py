@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 64
@@ -89,7 +88,7 @@ class Call:
     column: int
 
 
-Node = Union[Num, Name, Unary, Binary, Call]
+Node = Num | Name | Unary | Binary | Call
 
 # Python's precedence, lowest first.
 _LEVELS: tuple[tuple[str, ...], ...] = (
