@@ -131,6 +131,47 @@ def cmd_open(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or not (20 <= int(w) <= 400 and 5 <= int(h) <= 200):
+        raise UsageError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 120x40")
+    return int(w), int(h)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from vaslayout.tui.compare import load_all
+
+    layouts = load_all(args.layouts)  # errors surface before the screen opens
+    from vaslayout.tui.app import VasLayoutApp
+
+    VasLayoutApp(layout_name=args.layouts[0], initial=layouts[0], compare=args.layouts).run()
+    return 0
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vaslayout.catalog import load
+    from vaslayout.translate import layout_names, parse_address
+
+    overrides = parse_sets(args.set)
+    layout = load(args.layout, overrides)
+    size = _size(args.size)
+    if args.lookup:
+        parse_address(args.lookup, layout.address_bits, names=layout_names(layout))
+    compare = None
+    if args.compare:
+        from vaslayout.tui.compare import load_all
+
+        compare = [args.layout, *args.compare]
+        load_all(compare)
+    from vaslayout.tui.screenshot import screenshot
+
+    out = screenshot(args.layout, layout, overrides, Path(args.output), size, args.lookup, compare, args.keys)
+    print(out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vaslayout",
@@ -170,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("open", help="open the interactive map")
     with_layout(p)
     p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("compare", help="two or three layouts side by side")
+    p.add_argument("layouts", nargs="+", metavar="LAYOUT")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("screenshot", help="save an SVG of the interactive map")
+    with_layout(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE.svg")
+    p.add_argument("--size", default="120x40", metavar="WxH")
+    p.add_argument("--lookup", metavar="ADDR", help="look this address up first")
+    p.add_argument("--compare", nargs="+", metavar="LAYOUT", help="show a compare view with these layouts")
+    p.add_argument("--keys", nargs="+", default=[], metavar="KEY", help="press these keys first (e.g. enter s)")
+    p.set_defaults(func=cmd_screenshot)
     return parser
 
 
@@ -178,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
+    if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
+        parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
     try:

@@ -57,7 +57,7 @@ def layout_header(layout: Layout) -> RenderableType:
 
 
 def _num(name: str, value: int) -> str:
-    sizey = any(w in name.lower() for w in ("ram", "size", "reserve"))
+    sizey = any(w in name.lower() for w in ("ram", "size", "reserve", "maxmem"))
     if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
         return fmt_size(value).replace(" ", "").replace("iB", "")
     return f"{value:#x}" if value > 4096 else str(value)
@@ -89,8 +89,7 @@ def derived_table(layout: Layout) -> Table | None:
     table.add_column("value", no_wrap=True)
     table.add_column("meaning")
     for d in layout.derived.values():
-        table.add_row(d.name, f"{d.value:#x}  ({fmt_size(d.value)})" if d.value > 0 else str(d.value),
-                      d.description)
+        table.add_row(d.name, _num(d.name, d.value), d.description)
     return table
 
 
@@ -131,24 +130,27 @@ def layout_json(layout: Layout) -> dict[str, Any]:
     }
 
 
-def address_fields(layout: Layout, addr: int, error: bool = False) -> Text:
-    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset."""
+def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> Text:
+    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset.
+
+    With `ranges`, the labels carry the bit numbers too (wide screens).
+    """
     top = Text()
     bottom = Text()
     for i, (name, hi, lo) in enumerate(layout.paging.fields()):
         if hi < lo:  # folded level
-            cell, label = "-", f"{name} folded"
+            cell, label = "-", f"{name} folded" if ranges else name
         else:
             width = hi - lo + 1
             value = (addr >> lo) & ((1 << width) - 1)
             digits = (width + 3) // 4
             cell = f"{value:0{digits}x}" if name in ("sign", "offset") else str(value)
-            label = f"{name} {hi}..{lo}"
+            label = f"{name} {hi}..{lo}" if ranges else name
         w = max(len(cell), len(label))
         colour = "bold red" if error and name == "sign" else f"bold {FIELD_COLOURS.get(name, 'white')}"
         if i:
-            top.append(" │ ", "dim")
-            bottom.append("   ")
+            top.append(" │ " if ranges else "│", "dim")
+            bottom.append("   " if ranges else " ")
         top.append(cell.center(w), colour)
         bottom.append(label.center(w), "dim")
     top.append("\n")
@@ -156,7 +158,7 @@ def address_fields(layout: Layout, addr: int, error: bool = False) -> Text:
     return top
 
 
-def translation_view(layout: Layout, t: Translation) -> RenderableType:
+def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
     bits = layout.address_bits
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -169,7 +171,7 @@ def translation_view(layout: Layout, t: Translation) -> RenderableType:
         where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
         grid.add_row("region", where)
     grid.add_row("canonical", Text("yes", "green") if t.canonical else Text("no: #GP", "bold red"))
-    grid.add_row("bits", address_fields(layout, t.address, error=not t.canonical))
+    grid.add_row("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges))
     grid.add_row("phys", fmt_addr(t.phys, bits) if t.phys is not None else Text("-", "dim"))
     grid.add_row("", Text(t.explanation, style="red" if not t.canonical else "italic"))
     return grid

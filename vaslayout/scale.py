@@ -1,0 +1,167 @@
+"""Which rows of the map show which addresses: pure arithmetic, no drawing.
+
+Two kinds of view. A *level* view shows the children of one region, each a
+block of at least one row (so a 4 KiB page next to an 8 EiB hole both get
+a labelled row); the scale mode decides how spare rows are shared. A
+*window* view is a linear slice [lo, hi) of the address space, every row
+the same number of bytes, for continuous zoom around the cursor.
+Row 0 is the top of the map and holds the highest addresses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from itertools import accumulate
+
+from vaslayout.model import Layout, Region
+
+SCALES = ("log", "proportional", "equal")
+SCALE_TITLES = {"log": "logarithmic", "proportional": "proportional", "equal": "equal"}
+
+
+def _weight(size: int, scale: str) -> float:
+    if scale == "equal":
+        return 1.0
+    if scale == "proportional":
+        return float(size)
+    return max(1.0, math.log2(max(size, 2)) - 11)
+
+
+def allocate(sizes: list[int], rows: int, scale: str) -> list[int] | None:
+    """Heights, one per region, each >= 1, summing to max(rows, len(sizes)).
+
+    None means "all ones" (more regions than rows): the common case for a
+    huge process, answered without building a list.
+    """
+    n = len(sizes)
+    if n == 0:
+        return []
+    spare = rows - n
+    if spare <= 0:
+        return None
+    weights = [_weight(s, scale) for s in sizes]
+    total = sum(weights)
+    shares = [w / total * spare for w in weights]
+    heights = [1 + int(s) for s in shares]
+    left = rows - sum(heights)
+    order = sorted(range(n), key=lambda i: shares[i] - int(shares[i]), reverse=True)
+    for i in order[:left]:
+        heights[i] += 1
+    return heights
+
+
+@dataclass(frozen=True)
+class Block:
+    region: Region
+    index: int  # position in the band, 0 at the top
+    top: int  # first row
+    height: int
+    lo: int  # addresses this block stands for (a window clips them)
+    hi: int
+    more: int = 0  # window rows: other leaves squeezed into this block's rows
+
+    def row_of(self, addr: int) -> int:
+        """The row (absolute) that shows addr; higher addresses sit higher."""
+        span = self.hi - self.lo
+        k = (addr - self.lo) * self.height // span if span else 0
+        return self.top + self.height - 1 - min(max(k, 0), self.height - 1)
+
+    def rows_range(self, row: int) -> tuple[int, int]:
+        """[lo, hi) of the addresses that one row of the block stands for."""
+        k = self.top + self.height - 1 - row
+        span = self.hi - self.lo
+        return self.lo + span * k // self.height, self.lo + span * (k + 1) // self.height
+
+
+class LevelBand:
+    """The children of one region, highest first."""
+
+    def __init__(self, regions: tuple[Region, ...], rows: int, scale: str) -> None:
+        self.regions = regions[::-1]
+        self.heights = allocate([r.size for r in self.regions], rows, scale)
+        self.tops = None if self.heights is None else [0, *accumulate(self.heights)][:-1]
+        self.rows = len(self.regions) if self.heights is None else rows
+        # ascending starts for address -> block
+        self._starts = [r.start for r in regions]
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def block(self, index: int) -> Block:
+        r = self.regions[index]
+        if self.heights is None or self.tops is None:
+            return Block(r, index, index, 1, r.start, r.end)
+        return Block(r, index, self.tops[index], self.heights[index], r.start, r.end)
+
+    def block_at_row(self, row: int) -> Block | None:
+        if not 0 <= row < self.rows:
+            return None
+        if self.tops is None:
+            return self.block(row)
+        return self.block(bisect.bisect_right(self.tops, row) - 1)
+
+    def index_of(self, addr: int) -> int | None:
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i < 0 or not self.regions[len(self.regions) - 1 - i].contains(addr):
+            return None
+        return len(self.regions) - 1 - i
+
+
+class WindowBand:
+    """A linear window [lo, hi) over the layout's leaves, `rows` rows tall."""
+
+    def __init__(self, layout: Layout, lo: int, hi: int, rows: int) -> None:
+        self.layout = layout
+        self.lo, self.hi = lo, hi
+        self.rows = max(rows, 1)
+        self.step = -(-(hi - lo) // self.rows)
+        blocks: list[Block] = []
+        row = 0
+        while row < self.rows:
+            row_hi = hi - row * self.step
+            if row_hi <= lo:
+                break
+            i = layout.leaf_index(row_hi - 1)
+            leaf = layout.leaves[i]
+            # rows until the leaf ends, at least one
+            block_lo = max(leaf.start, lo)
+            n = max(1, -(-(row_hi - block_lo) // self.step))
+            n = min(n, self.rows - row)
+            bottom = max(row_hi - n * self.step, lo)
+            more = i - layout.leaf_index(bottom) if bottom < leaf.start else 0
+            blocks.append(Block(leaf, len(blocks), row, n, bottom, row_hi, more))
+            row += n
+        self.blocks = blocks
+        self.tops = [b.top for b in blocks]
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def block(self, index: int) -> Block:
+        return self.blocks[index]
+
+    def block_at_row(self, row: int) -> Block | None:
+        if not self.blocks or not 0 <= row < self.blocks[-1].top + self.blocks[-1].height:
+            return None
+        return self.blocks[bisect.bisect_right(self.tops, row) - 1]
+
+    def index_of(self, addr: int) -> int | None:
+        if not self.lo <= addr < self.hi:
+            return None
+        row = (self.hi - 1 - addr) // self.step
+        block = self.block_at_row(row)
+        return block.index if block else None
+
+
+def zoom_window(lo: int, hi: int, cursor: int, factor: float, rows: int, space: int,
+                page: int = 4096) -> tuple[int, int]:
+    """A window `factor` times narrower (>1) or wider (<1), the cursor kept in place."""
+    span = hi - lo
+    new_span = int(span / factor)
+    new_span = max(min(new_span, space), rows * page)
+    frac = (cursor - lo) / span if span else 0.5
+    new_lo = int(cursor - frac * new_span)
+    new_lo = min(max(new_lo, 0), space - new_span)
+    return new_lo, new_lo + new_span

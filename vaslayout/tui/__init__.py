@@ -1,0 +1,1 @@
+"""The interactive map (Textual). Only `vaslayout open` and friends import this."""

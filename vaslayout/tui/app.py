@@ -1,0 +1,268 @@
+"""The vaslayout app: the map, the details panel, lookups, layouts, params."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from vaslayout import catalog
+from vaslayout.loader import LayoutError, LayoutSpec
+from vaslayout.model import Layout, Region
+from vaslayout.scale import SCALE_TITLES
+from vaslayout.state import load_settings, save_settings
+from vaslayout.tui.details import Details
+from vaslayout.tui.lookup_bar import LookupBar
+from vaslayout.tui.map_view import MapView, ViewState
+from vaslayout.tui.screens import HelpScreen, LayoutPicker, ParamEditor
+from vaslayout.units import fmt_addr
+
+MIN_WIDTH, MIN_HEIGHT = 40, 12
+
+
+def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
+    """The region of `layout` on the cursor's path whose names match `names`."""
+    focus = layout.root
+    for region, name in zip(layout.path_at(cursor), names):
+        if region.name != name or not region.children:
+            break
+        focus = region
+    return focus
+
+
+class VasLayoutApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "vaslayout"
+    BINDINGS = [
+        Binding("slash,g", "lookup", "Lookup", id="app.lookup", tooltip="Look up an address"),
+        Binding("l", "pick_layout", "Layout", id="app.layout", tooltip="Switch layout"),
+        Binding("p", "edit_params", "Params", id="app.params", tooltip="Edit params: RAM, KASLR bases, ..."),
+        Binding("c", "compare", "Compare", id="app.compare", tooltip="Layouts side by side"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
+                 initial: Layout | None = None, cursor: int | None = None,
+                 compare: list[str] | None = None) -> None:
+        super().__init__()
+        self._compare_on_start = compare
+        self.layout_name = layout_name
+        self.overrides: dict[str, dict[str, str]] = {layout_name: dict(overrides or {})}
+        self.layout = initial or catalog.load(layout_name, overrides)
+        self.opened: list[str] = [] if not catalog.is_path(layout_name) else [layout_name]
+        self._initial_cursor = cursor
+        settings, self._settings_problem = load_settings()
+        self.settings = settings
+        if isinstance(settings.get("theme"), str) and settings["theme"] in self.available_themes:
+            self.theme = settings["theme"]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="breadcrumb")
+        with Horizontal(id="main"):
+            yield MapView(id="map")
+            yield Details(id="details")
+        yield Static("The terminal is too small: vaslayout needs at least 40x12.", id="too-small")
+        yield LookupBar(id="lookup")
+        yield Footer()
+
+    @property
+    def map(self) -> MapView:
+        return self.query_one(MapView)
+
+    def on_mount(self) -> None:
+        cursor = self._initial_cursor
+        if cursor is None:
+            cursor = self._default_cursor(self.layout)
+        self.map.state = ViewState(self.layout, self.layout.root, cursor)
+        self.query_one(Details).show_legend(self.layout)
+        self.map.focus()
+        for problem in (self._settings_problem, self.query_one(LookupBar).history_problem):
+            if problem:
+                self.notify(problem, severity="warning")
+        self._fit(self.size.width, self.size.height)
+        if self._compare_on_start:
+            self._open_compare(self._compare_on_start)
+
+    @staticmethod
+    def _default_cursor(layout: Layout) -> int:
+        """Start on the direct map / lowmem: the region people come to see."""
+        for r in layout.leaves:
+            if r.kind == "direct-map":
+                return r.start
+        return layout.leaves[0].start if layout.leaves else 0
+
+    def watch_theme(self, theme: str) -> None:
+        if getattr(self, "settings", None) is not None and self.settings.get("theme") != theme:
+            self.settings["theme"] = theme
+            problem = save_settings(self.settings)
+            if problem:
+                self.notify(problem, severity="warning")
+
+    # -- following the map ---------------------------------------------------
+
+    @on(MapView.Changed)
+    def _map_changed(self, event: MapView.Changed) -> None:
+        s = event.state
+        block = self.map.selected_block()
+        self.query_one(Details).show(s.layout, block.region if block else None, s.cursor)
+        self._breadcrumb(s)
+
+    def _breadcrumb(self, s: ViewState) -> None:
+        names = [s.layout.id]
+        for r in s.layout.path_at(s.cursor):
+            if r is s.focus:
+                names.append(r.name)
+                break
+            if s.focus in (s.layout.root,):
+                break
+            names.append(r.name)
+        text = Text()
+        for i, name in enumerate(names):
+            if i:
+                text.append(" > ", "dim")
+            text.append(name, "bold" if i == len(names) - 1 else "")
+        text.append("   ")
+        if s.window is not None:
+            bits = s.layout.address_bits
+            text.append(f"linear zoom [{fmt_addr(s.window[0], bits)} – {fmt_addr(s.window[1] - 1, bits)}]",
+                        "bold yellow")
+        else:
+            text.append(f"scale: {SCALE_TITLES[s.scale]}", "cyan")
+        changed = [k for k, p in s.layout.params.items() if p.value != p.default]
+        if changed:
+            text.append("   params: " + ", ".join(f"{k}={self.overrides_now().get(k, '')}" for k in changed), "magenta")
+        self.query_one("#breadcrumb", Static).update(text)
+
+    # -- layouts and params --------------------------------------------------
+
+    def overrides_now(self) -> dict[str, str]:
+        return self.overrides.setdefault(self.layout_name, {})
+
+    def spec_for_current(self) -> LayoutSpec:
+        return catalog.spec_for(self.layout_name)
+
+    def apply_layout(self, layout: Layout, overrides: dict[str, str] | None = None) -> None:
+        """Show a new layout, keeping the cursor (and zoom path) where it still exists."""
+        old = self.map.state
+        if overrides is not None:
+            self.overrides[self.layout_name] = {k: v for k, v in overrides.items() if v.strip()}
+        self.layout = layout
+        cursor = old.cursor if old and old.cursor < layout.size else self._default_cursor(layout)
+        names = []
+        if old is not None:
+            for r in old.layout.path_at(old.cursor):
+                names.append(r.name)
+                if r is old.focus:
+                    break
+            else:
+                names = []
+        focus = refocus(layout, names, cursor) if old and old.focus is not old.layout.root else layout.root
+        window = old.window if old and old.window and old.window[1] <= layout.size else None
+        self.map.state = ViewState(layout, focus, cursor, old.scale if old else "log", window)
+        self.query_one(Details).show_legend(layout)
+
+    def open_layout(self, name: str) -> None:
+        try:
+            layout = catalog.load(name, self.overrides.get(name))
+        except LayoutError as exc:
+            self.notify(str(exc), title="Cannot open layout", severity="error", timeout=8)
+            return
+        self.layout_name = name
+        if catalog.is_path(name) and name not in self.opened:
+            self.opened.append(name)
+        self.apply_layout(layout)
+
+    def layout_choices(self) -> list[tuple[str, str]]:
+        choices = []
+        for name in catalog.builtin_ids() + self.opened:
+            try:
+                choices.append((name, catalog.spec_for(name).title))
+            except LayoutError as exc:
+                choices.append((name, f"(unreadable: {exc.message})"))
+        return choices
+
+    def action_pick_layout(self) -> None:
+        def picked(name: str | None) -> None:
+            if name:
+                self.open_layout(name)
+
+        self.push_screen(LayoutPicker(self.layout_choices(), self.layout_name), picked)
+
+    def action_edit_params(self) -> None:
+        if not self.layout.params:
+            self.notify(f"{self.layout.id} has no params.")
+            return
+        self.push_screen(ParamEditor(self.layout, self.overrides_now()))
+
+    def action_lookup(self) -> None:
+        self.query_one(LookupBar).open(self.layout)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_compare(self) -> None:
+        from vaslayout.tui.compare import default_partners
+
+        self._open_compare(default_partners(self.layout_name, self.layout.address_bits))
+
+    def _open_compare(self, names: list[str]) -> None:
+        from vaslayout.tui.compare import CompareScreen, load_all
+
+        try:
+            layouts = load_all(names, self.overrides)
+        except LayoutError as exc:
+            self.notify(str(exc), title="Cannot compare", severity="error", timeout=8)
+            return
+        state = self.map.state
+        self.push_screen(CompareScreen(names, state.cursor if state else 0, layouts))
+
+    @on(LookupBar.Jump)
+    def _jump(self, event: LookupBar.Jump) -> None:
+        self.jump_to(event.address)
+
+    def jump_to(self, addr: int) -> None:
+        """Zoom to the innermost region holding addr and put the cursor on it."""
+        path = self.layout.path_at(addr)
+        focus = path[-2] if len(path) >= 2 else self.layout.root
+        s = self.map.state
+        self.map.state = ViewState(self.layout, focus, addr, s.scale if s else "log", None)
+
+    # -- size ----------------------------------------------------------------
+
+    def on_resize(self, event) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        self.set_class(width < 110, "-narrow")
+
+    # -- palette -------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        m = self.map
+        for title, help_text, callback in (
+            ("Look up an address", "Open the lookup bar", self.action_lookup),
+            ("Switch layout", "Open another built-in layout or file", self.action_pick_layout),
+            ("Edit params", "RAM size, KASLR bases, PAGE_OFFSET ...", self.action_edit_params),
+            ("Compare layouts", "Two or three layouts on one address axis", self.action_compare),
+            ("Zoom in", "Show the children of the selected region", m.action_zoom_in),
+            ("Zoom out", "Back to the parent region", m.action_zoom_out),
+            ("Zoom in linearly", "Around the cursor", lambda: m.action_window(4)),
+            ("Zoom out linearly", "Around the cursor", lambda: m.action_window(0.25)),
+            ("Reset zoom", "Back to the whole address space", m.action_reset),
+            ("Cycle scale", "Logarithmic, proportional, equal", m.action_cycle_scale),
+            ("Help", "Keys and what each region is for", self.action_help),
+        ):
+            yield SystemCommand(title, help_text, callback)
+        for name in catalog.builtin_ids():
+            yield SystemCommand(f"Open layout {name}", "Switch to this layout",
+                                lambda name=name: self.open_layout(name))

@@ -1,0 +1,336 @@
+"""The map: a vertical band of the address space drawn with the Line API.
+
+Only visible lines are rendered, and each one is cached under a key that
+holds everything that can change it, so a layout with 100,000 regions pans
+and zooms as fast as one with ten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.color import Color, blend_rgb
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from vaslayout.kinds import kind
+from vaslayout.model import Layout, Region
+from vaslayout.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
+from vaslayout.units import fmt_addr, fmt_size
+
+_BLACK = Color.parse("#101010")
+
+
+def blend(colour: str, amount: float) -> Color:
+    """The kind's colour mixed into near-black: quiet fills, bright selection."""
+    base = Color.parse(colour).get_truecolor()
+    return Color.from_triplet(blend_rgb(_BLACK.get_truecolor(), base, amount))
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything the map shows; the app owns it, the map draws it."""
+
+    layout: Layout
+    focus: Region  # the region whose children fill the view
+    cursor: int
+    scale: str = "log"
+    window: tuple[int, int] | None = None  # linear zoom [lo, hi)
+
+
+class MapView(ScrollView, can_focus=True):
+    """Highest address at the top, as the kernel docs draw it."""
+
+    DEFAULT_CSS = """
+    MapView {
+        background: $surface;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="map.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="map.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="map.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="map.pagedown"),
+        Binding("home", "edge(-1)", "Top", show=False, id="map.home"),
+        Binding("end", "edge(1)", "Bottom", show=False, id="map.end"),
+        Binding("enter", "zoom_in", "Zoom in", id="map.zoom_in", tooltip="Show the children of the selected region"),
+        Binding("backspace,escape", "zoom_out", "Zoom out", id="map.zoom_out", tooltip="Back to the parent"),
+        Binding("plus,equals_sign", "window(4)", "Zoom +", id="map.window_in",
+                tooltip="Zoom linearly around the cursor"),
+        Binding("minus", "window(0.25)", "Zoom -", id="map.window_out", tooltip="Zoom out linearly"),
+        Binding("0", "reset", "Reset", show=False, id="map.reset"),
+        Binding("s", "cycle_scale", "Scale", id="map.scale", tooltip="Logarithmic / proportional / equal"),
+    ]
+
+    state: reactive[ViewState | None] = reactive(None, always_update=True)
+
+    class Changed(Message):
+        """The state changed (cursor, zoom, scale): details and breadcrumb follow."""
+
+        def __init__(self, map_view: MapView, state: ViewState) -> None:
+            super().__init__()
+            self.map_view = map_view
+            self.state = state
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._band: LevelBand | WindowBand | None = None
+        self._generation = 0
+        self._band_key: tuple | None = None
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def band(self) -> LevelBand | WindowBand:
+        assert self._band is not None
+        return self._band
+
+    def watch_state(self, old: ViewState | None, new: ViewState | None) -> None:
+        if new is None:
+            return
+        self._rebuild(new)
+        if old is None or old.cursor != new.cursor or self._band_key != getattr(self, "_shown_key", None):
+            self.scroll_to_cursor()
+        self._shown_key = self._band_key
+        self.refresh()
+        self.post_message(self.Changed(self, new))
+
+    def _rows(self) -> int:
+        return max(self.scrollable_content_region.height, 1)
+
+    def _rebuild(self, s: ViewState) -> None:
+        rows = self._rows()
+        key = (id(s.layout), id(s.focus), s.scale, s.window, rows)
+        if key == self._band_key and self._band is not None:
+            return
+        if s.window is not None:
+            self._band = WindowBand(s.layout, *s.window, rows)
+        else:
+            self._band = LevelBand(s.focus.children or (s.focus,), rows, s.scale)
+        self._band_key = key
+        self._generation += 1
+        self._cache.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.state is not None:
+            self._band_key = None
+            self._rebuild(self.state)
+            self.scroll_to_cursor(animate=False)
+            self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._cache.clear()
+        super().notify_style_update()
+
+    def selected_block(self) -> Block | None:
+        if self.state is None or self._band is None:
+            return None
+        i = self.band.index_of(self.state.cursor)
+        return None if i is None else self.band.block(i)
+
+    def cursor_row(self) -> int | None:
+        block = self.selected_block()
+        return None if block is None or self.state is None else block.row_of(self.state.cursor)
+
+    def scroll_to_cursor(self, animate: bool = False) -> None:
+        row = self.cursor_row()
+        if row is None:
+            return
+        top = self.scroll_offset.y
+        height = self._rows()
+        if row < top or row >= top + height:
+            self.scroll_to(y=max(0, row - height // 2), animate=animate, immediate=True)
+
+    def set_state(self, **changes) -> None:
+        assert self.state is not None
+        values = {**self.state.__dict__, **changes}
+        self.state = ViewState(**values)
+
+    # -- drawing -------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if self.state is None or self._band is None:
+            return Strip.blank(width)
+        row = y + self.scroll_offset.y
+        block = self.band.block_at_row(row)
+        if block is None:
+            return Strip.blank(width, self.rich_style)
+        sel = self.selected_block()
+        selected = sel is not None and sel.index == block.index
+        cursor_here = selected and self.cursor_row() == row
+        key = (self._generation, row, width, selected, cursor_here, self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._draw(block, row, width, selected, cursor_here)
+            self._cache[key] = strip
+        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+
+    def _draw(self, block: Block, row: int, width: int, selected: bool, cursor_here: bool) -> Strip:
+        assert self.state is not None
+        s = self.state
+        bits = s.layout.address_bits
+        region = block.region
+        k = kind(region.kind)
+        line = row - block.top
+        last_line = line == block.height - 1
+        gutter_w = bits // 4 + 5
+        # gutter: the top row shows the block's last address, the bottom row its first
+        if cursor_here:
+            gutter_text, gstyle = "▶" + fmt_addr(s.cursor, bits), Style(color="black", bgcolor="#f0c040", bold=True)
+        elif last_line:
+            gutter_text, gstyle = " " + fmt_addr(block.lo, bits), Style(color="#c8c8c8")
+        elif line == 0:
+            gutter_text, gstyle = " " + fmt_addr(block.hi - 1, bits), Style(color="#707070")
+        else:
+            gutter_text, gstyle = "", Style()
+        segments = [Segment(gutter_text.ljust(gutter_w - 1)[: gutter_w - 1] + " ", gstyle)]
+        band_w = max(width - gutter_w, 1)
+        if k.dim:
+            bg = blend(k.colour, 0.45 if selected else 0.25)
+            fg = Color.parse("#b0b0b0")
+        else:
+            bg = blend(k.colour, 0.95 if selected else 0.55)
+            fg = Color.parse("#101010" if selected else "#f2f2f2")
+        base = Style(bgcolor=bg, color=fg)
+        edge = Style(bgcolor=bg, color=Color.parse("#f0c040" if selected else k.colour))
+        text = self._label(block, line, band_w - 2, s)
+        body: list[Segment] = [Segment("▌" if selected else "▏", edge)]
+        if region.kind == "non-canonical" and not text.strip():
+            body.append(Segment(("╱" * band_w)[: band_w - 1], Style(bgcolor=bg, color="#e05050")))
+        else:
+            body.append(Segment(text.ljust(band_w - 1)[: band_w - 1], base + Style(bold=line == 0)))
+        if cursor_here:
+            body[-1] = Segment(body[-1].text[:-2] + "◀ ", base + Style(bold=True))
+        strip = Strip(segments + body)
+        return strip.apply_meta({"row": row})
+
+    def _label(self, block: Block, line: int, width: int, s: ViewState) -> str:
+        region = block.region
+        size = fmt_size(region.size)
+        zoomable = " ▸" if region.children and s.window is None else ""
+        if line == 0:
+            name = f" {region.name}{zoomable}"
+            if block.more:
+                name += f"  (+{block.more} more)"
+            right = f"  {size} "
+            room = max(width - len(right), 1)
+            if len(name) > room:
+                name = name[: room - 1] + "…"
+            return name.ljust(room) + right
+        if line == 1:
+            bits = s.layout.address_bits
+            return f"   {fmt_addr(region.start, bits)} – {fmt_addr(region.last, bits)}   {region.kind}"
+        if line == 2 and region.children and s.window is None:
+            return f"   {len(region.children)} regions inside: Enter to zoom in"
+        return ""
+
+    # -- actions -------------------------------------------------------------
+
+    def _go(self, index: int) -> None:
+        band = self.band
+        index = min(max(index, 0), len(band) - 1)
+        block = band.block(index)
+        assert self.state is not None
+        if self.state.window is not None:
+            cursor = (block.lo + block.hi) // 2 if block.region.start < block.lo else block.region.start
+            cursor = min(max(cursor, block.lo), block.hi - 1)
+        else:
+            cursor = block.region.start
+        self.set_state(cursor=cursor)
+
+    def action_move(self, delta: int) -> None:
+        if self.state is None:
+            return
+        block = self.selected_block()
+        if block is None:
+            self._go(0)
+        else:
+            self._go(block.index + delta)
+
+    def action_page(self, delta: int) -> None:
+        row = self.cursor_row() or 0
+        block = self.band.block_at_row(min(max(row + delta * self._rows(), 0), self.band.rows - 1))
+        if block is not None:
+            self._go(block.index)
+
+    def action_edge(self, delta: int) -> None:
+        self._go(0 if delta < 0 else len(self.band) - 1)
+
+    def action_zoom_in(self) -> None:
+        block = self.selected_block()
+        if self.state is None or block is None:
+            return
+        region = block.region
+        if self.state.window is not None:
+            self.set_state(window=zoom_window(*self.state.window, self.state.cursor, 4, self._rows(),
+                                              self.state.layout.size))
+        elif region.children:
+            self.set_state(focus=region)
+        else:
+            self.notify(f"{region.name} has no regions inside; + zooms linearly.", timeout=3)
+
+    def action_zoom_out(self) -> None:
+        s = self.state
+        if s is None:
+            return
+        if s.window is not None:
+            self.set_state(window=None)
+            return
+        path = (s.layout.root, *s.layout.path_at(s.cursor))
+        if s.focus is s.layout.root:
+            return
+        for i, r in enumerate(path):
+            if r is s.focus and i > 0:
+                self.set_state(focus=path[i - 1])
+                return
+        self.set_state(focus=s.layout.root)
+
+    def action_window(self, factor: float) -> None:
+        s = self.state
+        if s is None:
+            return
+        current = s.window or (s.focus.start, s.focus.end)
+        window = zoom_window(*current, s.cursor, factor, self._rows(), s.layout.size)
+        if factor < 1 and window == (0, s.layout.size) and s.window is not None:
+            self.set_state(window=None, focus=s.layout.root)
+            return
+        self.set_state(window=window)
+
+    def action_reset(self) -> None:
+        if self.state is not None:
+            self.set_state(window=None, focus=self.state.layout.root)
+
+    def action_cycle_scale(self) -> None:
+        if self.state is not None:
+            self.set_state(scale=SCALES[(SCALES.index(self.state.scale) + 1) % len(SCALES)])
+
+    # -- mouse ---------------------------------------------------------------
+
+    def _row_from_event(self, event: events.MouseEvent) -> int | None:
+        row = event.style.meta.get("row")
+        return row if isinstance(row, int) else None
+
+    def on_click(self, event: events.Click) -> None:
+        row = self._row_from_event(event)
+        if row is None or self.state is None:
+            return
+        block = self.band.block_at_row(row)
+        if block is None:
+            return
+        lo, _ = block.rows_range(row)
+        self.set_state(cursor=min(max(lo, block.region.start), block.region.end - 1))
+        if event.chain == 2:
+            self.action_zoom_in()

@@ -1,0 +1,136 @@
+"""Modal screens: help, layout picker, param editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from vaslayout.engine import resolve
+from vaslayout.loader import LayoutError
+from vaslayout.model import Layout
+
+HELP = (Path(__file__).parent / "help.md").read_text(encoding="utf-8")
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 110; height: 90%;
+        border: thick $accent; background: $surface; padding: 0 2;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(HELP)
+
+
+class LayoutPicker(ModalScreen[str | None]):
+    """Built-in layouts and any file opened in this run."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    DEFAULT_CSS = """
+    LayoutPicker { align: center middle; }
+    LayoutPicker > Vertical {
+        width: 80; height: auto; max-height: 80%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    LayoutPicker OptionList { height: auto; max-height: 30; }
+    """
+
+    def __init__(self, choices: list[tuple[str, str]], current: str) -> None:
+        super().__init__()
+        self.choices = choices
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Switch layout[/b]  (Enter opens, Esc cancels)")
+            yield OptionList(*[Option(Text.assemble((name, "bold"), "  ", (title, "dim")), id=name)
+                               for name, title in self.choices])
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        ids = [c[0] for c in self.choices]
+        if self.current in ids:
+            options.highlighted = ids.index(self.current)
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class ParamEditor(ModalScreen[None]):
+    """Edit params; each change re-resolves at once, a bad value stays inline."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
+    DEFAULT_CSS = """
+    ParamEditor { align: center middle; }
+    ParamEditor > VerticalScroll {
+        width: 90; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    ParamEditor .param-name { margin-top: 1; text-style: bold; }
+    ParamEditor .param-help { color: $text-muted; }
+    ParamEditor #param-status { margin-top: 1; height: auto; }
+    ParamEditor #param-status.-error { color: $error; }
+    """
+
+    def __init__(self, layout: Layout, overrides: dict[str, str]) -> None:
+        super().__init__()
+        self.current = layout
+        self.overrides = dict(overrides)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(f"[b]Params of {self.current.id}[/b]: the map follows as you type (Esc closes)")
+            for p in self.current.params.values():
+                help_text = p.description
+                if p.choices:
+                    help_text += "  [" + ", ".join(f"{k} = {v}" for k, v in p.choices.items()) + "]"
+                yield Static(f"{p.name}", classes="param-name")
+                if help_text:
+                    yield Static(help_text, classes="param-help", markup=False)
+                value = self.overrides.get(p.name, hex(p.value) if p.value > 4096 else str(p.value))
+                yield Input(value=value, id=f"param-{p.name}", classes="param-input")
+            yield Static("", id="param-status")
+
+    def on_mount(self) -> None:
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
+
+    @on(Input.Changed, ".param-input")
+    def _changed(self, event: Input.Changed) -> None:
+        assert event.input.id is not None
+        name = event.input.id.removeprefix("param-")
+        trial = dict(self.overrides)
+        trial[name] = event.value
+        status = self.query_one("#param-status", Static)
+        spec = self.app.spec_for_current()  # type: ignore[attr-defined]
+        try:
+            layout = resolve(spec, {k: v for k, v in trial.items() if v.strip()})
+        except LayoutError as exc:
+            status.add_class("-error")
+            status.update(Text(f"{exc}  (the map keeps the last good values)"))
+            return
+        status.remove_class("-error")
+        status.update(Text("ok: the map shows these values", style="green"))
+        self.overrides = trial
+        self.current = layout
+        self.app.apply_layout(layout, trial)  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, ".param-input")
+    def _submitted(self) -> None:
+        self.focus_next()
