@@ -7,6 +7,7 @@ that does not parse is moved aside (`*.corrupt`) rather than crashing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -32,10 +33,8 @@ def _read(name: str, default: Any) -> tuple[Any, str | None]:
     except FileNotFoundError:
         return default, None
     except (OSError, ValueError):
-        try:
+        with contextlib.suppress(OSError):
             path.replace(path.with_suffix(path.suffix + ".corrupt"))
-        except OSError:
-            pass
         return default, f"{path.name} was unreadable and has been set aside"
     if not isinstance(data, type(default)):
         return default, f"{path.name} held the wrong kind of data and was ignored"

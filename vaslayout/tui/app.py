@@ -29,7 +29,7 @@ MIN_WIDTH, MIN_HEIGHT = 40, 12
 def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
     """The region of `layout` on the cursor's path whose names match `names`."""
     focus = layout.root
-    for region, name in zip(layout.path_at(cursor), names):
+    for region, name in zip(layout.path_at(cursor), names, strict=False):
         if region.name != name or not region.children:
             break
         focus = region
