@@ -20,7 +20,6 @@ from vaslayout.state import load_settings, save_settings
 from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView, ViewState
-from vaslayout.tui.screens import HelpScreen, LayoutPicker, ParamEditor
 from vaslayout.units import fmt_addr
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
@@ -138,7 +137,7 @@ class VasLayoutApp(App[None]):
         changed = [k for k, p in s.layout.params.items() if p.value != p.default]
         if changed:
             text.append("   params: " + ", ".join(f"{k}={self.overrides_now().get(k, '')}" for k in changed), "magenta")
-        self.query_one("#breadcrumb", Static).update(text)
+        self.query_one("#breadcrumb", Static).update(text, layout=False)
 
     # -- layouts and params --------------------------------------------------
 
@@ -189,6 +188,8 @@ class VasLayoutApp(App[None]):
         return choices
 
     def action_pick_layout(self) -> None:
+        from vaslayout.tui.screens import LayoutPicker
+
         def picked(name: str | None) -> None:
             if name:
                 self.open_layout(name)
@@ -199,12 +200,16 @@ class VasLayoutApp(App[None]):
         if not self.layout.params:
             self.notify(f"{self.layout.id} has no params.")
             return
+        from vaslayout.tui.screens import ParamEditor
+
         self.push_screen(ParamEditor(self.layout, self.overrides_now()))
 
     def action_lookup(self) -> None:
         self.query_one(LookupBar).open(self.layout)
 
     def action_help(self) -> None:
+        from vaslayout.tui.screens import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_compare(self) -> None:

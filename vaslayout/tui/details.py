@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -57,25 +58,27 @@ def legend(layout: Layout) -> Text:
 class Details(VerticalScroll, can_focus=False):
     """Follows the map: what is selected, what is under the cursor."""
 
+    # The card has a fixed height so that following the cursor repaints it
+    # without a relayout of the screen (a relayout costs more than the map).
     DEFAULT_CSS = """
     Details { padding: 0 1; }
     Details > .section { color: $text-muted; text-style: bold; margin-top: 1; }
-    Details > #region-card, Details > #translation { height: auto; }
+    Details > #info { height: 32; }
     """
 
     def compose(self):
-        yield Static("Selected region", classes="section")
-        yield Static(id="region-card")
-        yield Static("Cursor address", classes="section")
-        yield Static(id="translation")
+        yield Static(id="info")
         yield Static("Legend", classes="section")
         yield Static(id="legend")
 
     def show(self, layout: Layout, region: Region | None, cursor: int) -> None:
-        self.query_one("#region-card", Static).update(
-            region_card(layout, region) if region else Text("none", style="dim"))
-        self.query_one("#translation", Static).update(
-            translation_view(layout, translate(layout, cursor), ranges=False))
+        heading = Style(bold=True, color="grey62")
+        self.query_one("#info", Static).update(Group(
+            Text("\nSelected region", style=heading),
+            region_card(layout, region) if region else Text("none", style="dim"),
+            Text("\nCursor address", style=heading),
+            translation_view(layout, translate(layout, cursor), ranges=False),
+        ), layout=False)
 
     def show_legend(self, layout: Layout) -> None:
         self.query_one("#legend", Static).update(Group(legend(layout)))

@@ -15,14 +15,15 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vaslayout.kinds import kind
-from vaslayout.model import Layout, Region
+from vaslayout.model import Layout
+from vaslayout.model import Region as Area
 from vaslayout.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
 from vaslayout.units import fmt_addr, fmt_size
 
@@ -40,7 +41,7 @@ class ViewState:
     """Everything the map shows; the app owns it, the map draws it."""
 
     layout: Layout
-    focus: Region  # the region whose children fill the view
+    focus: Area  # the region whose children fill the view
     cursor: int
     scale: str = "log"
     window: tuple[int, int] | None = None  # linear zoom [lo, hi)
@@ -99,12 +100,23 @@ class MapView(ScrollView, can_focus=True):
     def watch_state(self, old: ViewState | None, new: ViewState | None) -> None:
         if new is None:
             return
+        before = self._generation
+        old_block = self.selected_block() if old is not None else None
         self._rebuild(new)
-        if old is None or old.cursor != new.cursor or self._band_key != getattr(self, "_shown_key", None):
+        if old is None or old.cursor != new.cursor or self._generation != before:
             self.scroll_to_cursor()
-        self._shown_key = self._band_key
-        self.refresh()
+        if self._generation == before and old_block is not None:
+            self._refresh_blocks(old_block, self.selected_block())  # only what the cursor touched
+        else:
+            self.refresh()
         self.post_message(self.Changed(self, new))
+
+    def _refresh_blocks(self, *blocks: Block | None) -> None:
+        width = self.scrollable_content_region.width
+        top = self.scroll_offset.y
+        regions = [Region(0, b.top - top, width, b.height) for b in blocks if b is not None]
+        if regions:
+            self.refresh(*regions)
 
     def _rows(self) -> int:
         return max(self.scrollable_content_region.height, 1)
@@ -232,7 +244,10 @@ class MapView(ScrollView, can_focus=True):
             return name.ljust(room) + right
         if line == 1:
             bits = s.layout.address_bits
-            return f"   {fmt_addr(region.start, bits)} – {fmt_addr(region.last, bits)}   {region.kind}"
+            span = f"   {fmt_addr(region.start, bits)} – {fmt_addr(region.last, bits)}"
+            if len(span) + len(region.kind) + 3 <= width:
+                return f"{span}   {region.kind}"
+            return span if len(span) <= width else f"   {region.kind}"
         if line == 2 and region.children and s.window is None:
             return f"   {len(region.children)} regions inside: Enter to zoom in"
         return ""
