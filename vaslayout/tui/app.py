@@ -71,6 +71,11 @@ class VasLayoutApp(App[None]):
         yield LookupBar(id="lookup")
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Map actions only while the map is on screen (not under compare or a modal)."""
+        on_map = self.screen is self.screen_stack[0]
+        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare")
+
     @property
     def map(self) -> MapView:
         return self.query_one(MapView)

@@ -154,9 +154,9 @@ class CompareView(ScrollView, can_focus=True):
             k = kind(leaf.kind)
             bg = blend(k.colour, 0.95 if here else (0.25 if k.dim else 0.55))
             fg = "#101010" if here else ("#b0b0b0" if k.dim else "#f2f2f2")
-            starts_here = leaf.start == lo
+            top_piece = leaf.end == self.edges[i + 1]  # labels go on a block's top row
             text = ""
-            if first and starts_here:
+            if first and top_piece:
                 text = f" {leaf.name}"
                 size = f"{fmt_size(leaf.size)} "
                 text = text[: col_w - len(size) - 2].ljust(col_w - len(size) - 1) + size
@@ -171,7 +171,8 @@ class CompareScreen(Screen[None]):
     BINDINGS = [Binding("escape,c,q", "app.pop_screen", "Close compare")]
     DEFAULT_CSS = """
     CompareScreen #compare-head { dock: top; height: 1; background: $panel; padding: 0 1; }
-    CompareScreen #compare-status { dock: bottom; height: auto; background: $panel; padding: 0 1; }
+    CompareScreen #compare { height: 1fr; }
+    CompareScreen #compare-status { height: auto; background: $panel; padding: 0 1; }
     """
 
     def __init__(self, names: list[str], cursor: int, layouts: list[Layout] | None = None) -> None:

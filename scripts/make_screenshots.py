@@ -1,0 +1,43 @@
+"""Regenerate every SVG in screenshots/ with the app's own screenshot command.
+
+Run from the repository root: python scripts/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "screenshots"
+
+SHOTS: list[tuple[str, list[str]]] = [
+    ("x86_64-4level.svg", ["x86_64-4level"]),
+    ("x86_64-5level.svg", ["x86_64-5level"]),
+    ("x86_32-vmsplit-3g.svg", ["x86_32-vmsplit-3g"]),
+    ("x86_32-vmsplit-2g.svg", ["x86_32-vmsplit-2g"]),
+    ("x86_32-vmsplit-1g.svg", ["x86_32-vmsplit-1g"]),
+    ("zoom-kernel-space.svg", ["x86_64-4level", "--keys", "enter"]),
+    ("zoom-user-space.svg", ["x86_64-4level", "--keys", "end", "enter", "enter"]),
+    ("linear-zoom.svg", ["x86_64-4level", "--lookup", "ffffffffff600000", "--keys", "escape", "plus", "plus"]),
+    ("lookup-direct-map.svg", ["x86_64-4level", "--lookup", "ffff888000001000"]),
+    ("lookup-kasan-gp.svg", ["x86_64-4level", "--lookup", "dffffc0000000014"]),
+    ("lookup-lowmem.svg", ["x86_32-vmsplit-3g", "--lookup", "c0100000"]),
+    ("compare-32bit-splits.svg", ["x86_32-vmsplit-3g", "--compare", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"]),
+    ("compare-4level-5level.svg", ["x86_64-4level", "--compare", "x86_64-5level"]),
+]
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    for name, args in SHOTS:
+        cmd = [sys.executable, "-m", "vaslayout", "screenshot", *args[:1], "-o", str(OUT / name),
+               "--size", "120x40", *args[1:]]
+        print(" ".join(cmd[2:]))
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
