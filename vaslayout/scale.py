@@ -110,29 +110,32 @@ class LevelBand:
 
 
 class WindowBand:
-    """A linear window [lo, hi) over the layout's leaves, `rows` rows tall."""
+    """A linear window [lo, hi) over the layout's leaves: every row `step` bytes.
 
-    def __init__(self, layout: Layout, lo: int, hi: int, rows: int) -> None:
+    A row names the leaf at its top address, except the cursor's row, which
+    names the cursor's leaf, so the map and the details never disagree.
+    """
+
+    def __init__(self, layout: Layout, lo: int, hi: int, rows: int, cursor: int) -> None:
         self.layout = layout
         self.lo, self.hi = lo, hi
         self.rows = max(rows, 1)
-        self.step = -(-(hi - lo) // self.rows)
+        self.step = max(-(-(hi - lo) // self.rows), 1)
         blocks: list[Block] = []
-        row = 0
-        while row < self.rows:
+        for row in range(self.rows):
             row_hi = hi - row * self.step
+            row_lo = max(row_hi - self.step, lo)
             if row_hi <= lo:
                 break
-            i = layout.leaf_index(row_hi - 1)
+            probe = cursor if row_lo <= cursor < row_hi else row_hi - 1
+            i = layout.leaf_index(probe)
             leaf = layout.leaves[i]
-            # rows until the leaf ends, at least one
-            block_lo = max(leaf.start, lo)
-            n = max(1, -(-(row_hi - block_lo) // self.step))
-            n = min(n, self.rows - row)
-            bottom = max(row_hi - n * self.step, lo)
-            more = i - layout.leaf_index(bottom) if bottom < leaf.start else 0
-            blocks.append(Block(leaf, len(blocks), row, n, bottom, row_hi, more))
-            row += n
+            more = layout.leaf_index(row_hi - 1) - layout.leaf_index(row_lo)
+            last = blocks[-1] if blocks else None
+            if last is not None and last.region is leaf and not more and not last.more:
+                blocks[-1] = Block(leaf, last.index, last.top, last.height + 1, row_lo, last.hi)
+            else:
+                blocks.append(Block(leaf, len(blocks), row, 1, row_lo, row_hi, more))
         self.blocks = blocks
         self.tops = [b.top for b in blocks]
 
@@ -150,18 +153,26 @@ class WindowBand:
     def index_of(self, addr: int) -> int | None:
         if not self.lo <= addr < self.hi:
             return None
-        row = (self.hi - 1 - addr) // self.step
-        block = self.block_at_row(row)
+        block = self.block_at_row((self.hi - 1 - addr) // self.step)
         return block.index if block else None
 
 
 def zoom_window(lo: int, hi: int, cursor: int, factor: float, rows: int, space: int,
-                page: int = 4096) -> tuple[int, int]:
-    """A window `factor` times narrower (>1) or wider (<1), the cursor kept in place."""
-    span = hi - lo
-    new_span = int(span / factor)
-    new_span = max(min(new_span, space), rows * page)
-    frac = (cursor - lo) / span if span else 0.5
-    new_lo = int(cursor - frac * new_span)
-    new_lo = min(max(new_lo, 0), space - new_span)
-    return new_lo, new_lo + new_span
+                page: int = 4096, center: bool = False) -> tuple[int, int]:
+    """A window `factor` times narrower (>1) or wider (<1) with the cursor kept in place.
+
+    Each row covers a power-of-two number of bytes (a page at the finest) and
+    the window is aligned to it, so the row edges are round addresses.
+    """
+    rows = max(rows, 1)
+    want = max((hi - lo) / factor / rows, page)
+    step = 1 << max(math.ceil(math.log2(want)), page.bit_length() - 1)
+    span = step * rows
+    if span >= space:
+        return 0, space
+    frac = 0.5 if center or hi <= lo else (cursor - lo) / (hi - lo)
+    new_lo = (int(cursor - frac * span) // step) * step
+    if cursor >= new_lo + span:  # rounding pushed the cursor off the top row
+        new_lo = (cursor // step - rows + 1) * step
+    new_lo = min(max(new_lo, 0), space - span)
+    return new_lo, new_lo + span

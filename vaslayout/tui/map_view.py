@@ -123,11 +123,11 @@ class MapView(ScrollView, can_focus=True):
 
     def _rebuild(self, s: ViewState) -> None:
         rows = self._rows()
-        key = (id(s.layout), id(s.focus), s.scale, s.window, rows)
+        key = (id(s.layout), id(s.focus), s.scale, s.window, rows, s.cursor if s.window else None)
         if key == self._band_key and self._band is not None:
             return
         if s.window is not None:
-            self._band = WindowBand(s.layout, *s.window, rows)
+            self._band = WindowBand(s.layout, *s.window, rows, s.cursor)
         else:
             self._band = LevelBand(s.focus.children or (s.focus,), rows, s.scale)
         self._band_key = key
@@ -256,18 +256,14 @@ class MapView(ScrollView, can_focus=True):
 
     def _go(self, index: int) -> None:
         band = self.band
-        index = min(max(index, 0), len(band) - 1)
-        block = band.block(index)
-        assert self.state is not None
-        if self.state.window is not None:
-            cursor = (block.lo + block.hi) // 2 if block.region.start < block.lo else block.region.start
-            cursor = min(max(cursor, block.lo), block.hi - 1)
-        else:
-            cursor = block.region.start
-        self.set_state(cursor=cursor)
+        block = band.block(min(max(index, 0), len(band) - 1))
+        self.set_state(cursor=min(max(block.region.start, block.lo), block.hi - 1))
 
     def action_move(self, delta: int) -> None:
         if self.state is None:
+            return
+        if self.state.window is not None:
+            self._step_rows(delta)
             return
         block = self.selected_block()
         if block is None:
@@ -275,7 +271,25 @@ class MapView(ScrollView, can_focus=True):
         else:
             self._go(block.index + delta)
 
+    def _step_rows(self, delta: int) -> None:
+        """Linear zoom: the cursor moves a row at a time and the window pans with it."""
+        s = self.state
+        assert s is not None and s.window is not None and isinstance(self._band, WindowBand)
+        step = self._band.step
+        lo, hi = s.window
+        cursor = min(max(s.cursor - delta * step, 0), s.layout.size - 1)
+        if cursor < lo:
+            shift = min(lo, -(-(lo - cursor) // step) * step)
+            lo, hi = lo - shift, hi - shift
+        elif cursor >= hi:
+            shift = min(s.layout.size - hi, -(-(cursor - hi + 1) // step) * step)
+            lo, hi = lo + shift, hi + shift
+        self.set_state(cursor=cursor, window=(lo, hi))
+
     def action_page(self, delta: int) -> None:
+        if self.state is not None and self.state.window is not None:
+            self._step_rows(delta * self._rows())
+            return
         row = self.cursor_row() or 0
         block = self.band.block_at_row(min(max(row + delta * self._rows(), 0), self.band.rows - 1))
         if block is not None:
@@ -318,7 +332,8 @@ class MapView(ScrollView, can_focus=True):
         if s is None:
             return
         current = s.window or (s.focus.start, s.focus.end)
-        window = zoom_window(*current, s.cursor, factor, self._rows(), s.layout.size)
+        # entering linear zoom from a level view: the cursor's row there is not linear, so centre it
+        window = zoom_window(*current, s.cursor, factor, self._rows(), s.layout.size, center=s.window is None)
         if factor < 1 and window == (0, s.layout.size) and s.window is not None:
             self.set_state(window=None, focus=s.layout.root)
             return
