@@ -171,6 +171,7 @@ class VasLayoutApp(App[None]):
         window = old.window if old and old.window and old.window[1] <= layout.size else None
         self.map.state = ViewState(layout, focus, cursor, old.scale if old else "log", window)
         self.query_one(Details).show_legend(layout)
+        self.query_one(LookupBar).retarget(layout)
 
     def open_layout(self, name: str) -> None:
         try:
@@ -251,13 +252,18 @@ class VasLayoutApp(App[None]):
 
     def _fit(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
+        was_small = self.has_class("-too-small")
         self.set_class(small, "-too-small")
         self.set_class(width < 110, "-narrow")
+        if was_small and not small and self.screen is self.screen_stack[0] and self.focused is None:
+            self.call_after_refresh(self.map.focus)  # hiding the map took its focus away
 
     # -- palette -------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if screen is not self.screen_stack[0]:
+            return  # the map's commands only while the map is showing
         m = self.map
         for title, help_text, callback in (
             ("Look up an address", "Open the lookup bar", self.action_lookup),

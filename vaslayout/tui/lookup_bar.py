@@ -73,6 +73,12 @@ class LookupBar(Vertical):
         self._pos = len(self.history)
         self._show(field.value)
 
+    def retarget(self, layout: Layout) -> None:
+        """The app switched layout or params: answer for the new one."""
+        self.target = layout
+        if self.has_class("-open"):
+            self._show(self.query_one(LookupInput).value)
+
     def close(self) -> None:
         self.remove_class("-open")
         self.app.set_focus(None)

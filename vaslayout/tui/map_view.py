@@ -73,7 +73,8 @@ class MapView(ScrollView, can_focus=True):
         Binding("s", "cycle_scale", "Scale", id="map.scale", tooltip="Logarithmic / proportional / equal"),
     ]
 
-    state: reactive[ViewState | None] = reactive(None, always_update=True)
+    # repaint=False: the watcher repaints only what changed
+    state: reactive[ViewState | None] = reactive(None, always_update=True, repaint=False)
 
     class Changed(Message):
         """The state changed (cursor, zoom, scale): details and breadcrumb follow."""
@@ -101,7 +102,10 @@ class MapView(ScrollView, can_focus=True):
         if new is None:
             return
         before = self._generation
-        old_block = self.selected_block() if old is not None else None
+        old_block = None
+        if old is not None and self._band is not None:
+            i = self._band.index_of(old.cursor)
+            old_block = None if i is None else self._band.block(i)
         self._rebuild(new)
         if old is None or old.cursor != new.cursor or self._generation != before:
             self.scroll_to_cursor()

@@ -91,6 +91,7 @@ class ParamEditor(ModalScreen[None]):
         super().__init__()
         self.current = layout
         self.overrides = dict(overrides)
+        self.shown: dict[str, str] = {}  # what each input showed when opened
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -103,6 +104,7 @@ class ParamEditor(ModalScreen[None]):
                 if help_text:
                     yield Static(help_text, classes="param-help", markup=False)
                 value = self.overrides.get(p.name, hex(p.value) if p.value > 4096 else str(p.value))
+                self.shown[p.name] = value
                 yield Input(value=value, id=f"param-{p.name}", classes="param-input")
             yield Static("", id="param-status")
 
@@ -115,8 +117,11 @@ class ParamEditor(ModalScreen[None]):
     def _changed(self, event: Input.Changed) -> None:
         assert event.input.id is not None
         name = event.input.id.removeprefix("param-")
+        value = event.value.strip()
+        if name not in self.overrides and value == self.shown.get(name):
+            return  # untouched: leave the param free to follow its default
         trial = dict(self.overrides)
-        trial[name] = event.value
+        trial[name] = value
         status = self.query_one("#param-status", Static)
         spec = self.app.spec_for_current()  # type: ignore[attr-defined]
         try:
