@@ -8,7 +8,8 @@ evaluated is a cycle, reported with the whole chain.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from vaslayout import expr
 from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value
@@ -22,8 +23,24 @@ def fmt(addr: int, bits: int = 64) -> str:
     return f"0x{addr:0{bits // 4}x}"
 
 
+MAX_CHAIN = 100  # names evaluated inside one another
+
+
+@dataclass(frozen=True)
+class _ArgPos(Pos):
+    """Where a --set value came from; printed as the argument itself."""
+
+    def __str__(self) -> str:
+        return self.file
+
+
 class _Env:
-    """Lazily evaluated names, with cycle detection and positioned errors."""
+    """Lazily evaluated names, with cycle detection and positioned errors.
+
+    Every value (a param, a derived value, one bound of one region) is
+    computed at most once; `active` is the chain of values being computed,
+    so meeting one of them again is a cycle and the chain is its story.
+    """
 
     def __init__(self, spec: LayoutSpec, overrides: Mapping[str, Value]) -> None:
         self.spec = spec
@@ -38,8 +55,9 @@ class _Env:
             if region.id is not None:
                 self._claim(region.id, "region id", region.pos)
                 self.regions[region.id] = region
-        self.memo: dict[str, int] = {}
-        self.active: list[str] = []
+        self.memo: dict[object, int] = {}
+        self.active: dict[object, str] = {}  # insertion-ordered: the chain being computed
+        self.parsed: dict[int, expr.Node] = {}  # id(Value) -> tree; the spec keeps every Value alive
 
     def _claim(self, name: str, what: str, pos: Pos | None) -> None:
         if name in self.kinds:
@@ -51,7 +69,9 @@ class _Env:
 
     def eval(self, value: Value) -> int:
         try:
-            node = expr.parse(value.text)
+            node = self.parsed.get(id(value))
+            if node is None:
+                node = self.parsed[id(value)] = expr.parse(value.text)
 
             def resolve(name: str, col: int) -> int:
                 try:
@@ -60,45 +80,77 @@ class _Env:
                     hint = difflib.get_close_matches(name, self.names(), n=1)
                     tip = f" (did you mean {hint[0]!r}?)" if hint else ""
                     raise expr.ExprError(f"unknown name {name!r}{tip}", col) from None
+                except expr.ExprError as exc:  # a cycle found by this very name
+                    if exc.column is None:
+                        exc.column = col
+                    raise
 
             return expr.evaluate(node, resolve)
         except expr.ExprError as exc:
             pos = value.pos
-            if exc.column is not None and "\n" not in value.text:
+            if exc.column is not None and value.exact and "\n" not in value.text:
                 pos = pos.shifted(value.quote + exc.column)
             raise LayoutError(exc.message, pos) from None
 
-    def lookup(self, name: str) -> int:
-        if name in self.memo:
-            return self.memo[name]
-        if name in self.active:
-            chain = " -> ".join(self.active[self.active.index(name):] + [name])
+    def _memo(self, key: object, label: str, compute: Callable[[], int]) -> int:
+        if key in self.memo:
+            return self.memo[key]
+        if key in self.active:
+            keys = list(self.active)
+            chain = " -> ".join([self.active[k] for k in keys[keys.index(key):]] + [label])
             raise expr.ExprError(f"cyclic reference: {chain}")
-        self.active.append(name)
+        if len(self.active) >= MAX_CHAIN:
+            raise expr.ExprError(f"names refer to each other more than {MAX_CHAIN} deep (at {label})")
+        self.active[key] = label
         try:
-            if name in self.exprs:
-                result = self.eval(self.exprs[name])
-            else:
-                rid, _, attr = name.partition(".")
-                if rid not in self.regions or attr not in _ATTRS:
-                    raise KeyError(name)
-                start, end = self.bounds(self.regions[rid])
-                result = {"start": start, "end": end, "last": end - 1, "size": end - start}[attr]
+            result = compute()
         finally:
-            self.active.pop()
-        self.memo[name] = result
+            del self.active[key]
+        self.memo[key] = result
         return result
 
-    def bounds(self, r: RegionSpec) -> tuple[int, int]:
-        start = self.eval(r.start)
-        if r.end is not None:
-            end = self.eval(r.end)
-        elif r.size is not None:
-            end = start + self.eval(r.size)
-        else:
+    def lookup(self, name: str) -> int:
+        """A param, derived value or region bound (`id.start`, ...); KeyError if none."""
+        if name in self.exprs:
+            value = self.exprs[name]
+            return self._memo(name, name, lambda: self.eval(value))
+        rid, _, attr = name.partition(".")
+        if rid not in self.regions or attr not in _ATTRS:
+            raise KeyError(name)
+        r = self.regions[rid]
+        if attr == "start":
+            return self.start(r)
+        if attr == "size":
+            return self.size(r)
+        end = self.end(r)
+        return end - 1 if attr == "last" else end
+
+    @staticmethod
+    def _label(r: RegionSpec, attr: str) -> str:
+        return f"{r.id}.{attr}" if r.id else f"{r.name!r} {attr}"
+
+    def start(self, r: RegionSpec) -> int:
+        return self._memo((id(r), "start"), self._label(r, "start"), lambda: self.eval(r.start))
+
+    def end(self, r: RegionSpec) -> int:
+        def compute() -> int:
+            if r.end is not None:
+                return self.eval(r.end)
+            if r.size is not None:
+                return self.start(r) + self.size(r)
             assert r.last is not None
-            end = self.eval(r.last) + 1
-        return start, end
+            return self.eval(r.last) + 1
+
+        return self._memo((id(r), "end"), self._label(r, "end"), compute)
+
+    def size(self, r: RegionSpec) -> int:
+        if r.size is not None:
+            size = r.size
+            return self._memo((id(r), "size"), self._label(r, "size"), lambda: self.eval(size))
+        return self.end(r) - self.start(r)
+
+    def bounds(self, r: RegionSpec) -> tuple[int, int]:
+        return self.start(r), self.end(r)
 
 
 def _walk(regions: tuple[RegionSpec, ...]):
@@ -116,14 +168,32 @@ def _parse_overrides(overrides: Mapping[str, str | int], spec: LayoutSpec) -> di
             tip = f"did you mean {hint[0]!r}?" if hint else (
                 "known: " + ", ".join(known) if known else "it has no params")
             raise LayoutError(f"{spec.id} has no param {name!r} ({tip})", f"--set {name}={raw}")
-        out[name] = Value(str(raw), Pos(f"--set {name}", 1, 1))
+        out[name] = Value(str(raw), _ArgPos(f"--set {name}={raw}", 1, 1))
     return out
 
 
 def resolve(spec: LayoutSpec, overrides: Mapping[str, str | int] | None = None) -> Layout:
-    env = _Env(spec, _parse_overrides(overrides or {}, spec))
+    try:
+        return _resolve(spec, overrides or {})
+    except RecursionError:  # a guard only: MAX_CHAIN and expr's limits stop sane files long before
+        raise LayoutError("expressions and references nested too deeply to evaluate", spec.origin) from None
+
+
+def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
+    env = _Env(spec, _parse_overrides(overrides, spec))
     bits = spec.address_bits
     top = 1 << bits
+
+    # Params first: a value outside its choices is the error to report, not
+    # whatever it breaks further down.
+    params = {}
+    for p in spec.params:
+        value = env.lookup(p.name)
+        if p.choices and value not in p.choices:
+            allowed = ", ".join(f"{k} ({v})" for k, v in p.choices.items())
+            raise LayoutError(f"param {p.name!r} is {value}; it must be one of {allowed}", _override_pos(overrides, p))
+        default = value if p.name not in overrides else env.eval(p.value)
+        params[p.name] = Param(p.name, value, default, p.description, p.source, p.choices)
 
     def build(r: RegionSpec, lo: int, hi: int, parent: str) -> Region | None:
         start, end = env.bounds(r)
@@ -149,24 +219,30 @@ def resolve(spec: LayoutSpec, overrides: Mapping[str, str | int] | None = None) 
                 limit=env.eval(rs.limit) if rs.limit else None,
                 struct_size=env.eval(rs.struct_size) if rs.struct_size else 64,
             )
+            if rule.phys < 0:
+                raise LayoutError(f"{r.name!r}: maps_to phys is negative ({rule.phys})", rs.pos)
+            if rule.limit is not None and rule.limit < 0:
+                raise LayoutError(f"{r.name!r}: maps_to limit is negative ({rule.limit})", rs.pos)
             if rule.struct_size <= 0:
-                raise LayoutError("struct_size must be positive", rs.pos)
+                raise LayoutError(f"{r.name!r}: struct_size must be positive, got {rule.struct_size}", rs.pos)
         return Region(r.name, r.kind, start, end, r.id, r.description, r.source, rule, kids)
 
-    children = _siblings([(r, build(r, 0, top, "")) for r in spec.regions], 0, top, bits)
+    # the root always has children, so every address has a non-empty path (all holes may have closed)
+    children = _siblings([(r, build(r, 0, top, "")) for r in spec.regions], 0, top, bits) or (_gap(0, top),)
     root = Region(spec.id, "root", 0, top, None, spec.title, "", None, children)
 
-    params = {}
-    for p in spec.params:
-        params[p.name] = Param(p.name, env.lookup(p.name), env.eval(p.value), p.description, p.source, p.choices)
-        if p.choices and params[p.name].value not in p.choices:
-            allowed = ", ".join(f"{k} ({v})" for k, v in p.choices.items())
-            raise LayoutError(f"param {p.name!r} must be one of {allowed}", _override_pos(overrides, p))
     derived = {d.name: Derived(d.name, env.lookup(d.name), d.description, d.source) for d in spec.derived}
     kasan = None
     if spec.kasan_offset is not None:
+        offset = env.eval(spec.kasan_offset)
         shift = env.eval(spec.kasan_scale_shift) if spec.kasan_scale_shift else 3
-        kasan = Kasan(env.eval(spec.kasan_offset), shift)
+        if not 0 <= offset < top:
+            raise LayoutError(f"kasan offset {offset:#x} does not fit in {bits}-bit addresses",
+                              spec.kasan_offset.pos)
+        if not 0 <= shift <= 8:
+            where = spec.kasan_scale_shift.pos if spec.kasan_scale_shift else spec.kasan_offset.pos
+            raise LayoutError(f"kasan scale_shift must be 0..8, got {shift}", where)
+        kasan = Kasan(offset, shift)
     return Layout(
         id=spec.id,
         title=spec.title,
@@ -193,7 +269,8 @@ def _override_pos(overrides: Mapping[str, str | int] | None, p: NamedSpec) -> Po
 
 def _siblings(pairs: list[tuple[RegionSpec, Region | None]], lo: int, hi: int, bits: int) -> tuple[Region, ...]:
     """Sort, refuse overlaps, and fill the gaps between siblings with holes."""
-    kept = sorted(((s, r) for s, r in pairs if r is not None), key=lambda p: p[1].start)
+    kept = [(s, r) for s, r in pairs if r is not None]
+    kept.sort(key=lambda p: p[1].start)
     if not kept:
         return ()
     out: list[Region] = []
@@ -220,7 +297,7 @@ def _gap(start: int, end: int) -> Region:
 
 
 def _physical(env: _Env, spec: LayoutSpec) -> tuple[PhysRange, ...]:
-    out = []
+    out: list[tuple[PhysRange, RegionSpec]] = []
     limit = 1 << (spec.physical_bits or 64)
     for r in spec.physical:
         start, end = env.bounds(r)
@@ -228,11 +305,13 @@ def _physical(env: _Env, spec: LayoutSpec) -> tuple[PhysRange, ...]:
             continue
         if not 0 <= start < end <= limit:
             raise LayoutError(
-                f"physical range {r.name!r} [{start:#x}, {end:#x}) is empty, reversed or beyond "
-                f"{spec.physical_bits}-bit physical addresses", r.pos)
-        out.append(PhysRange(r.name, r.kind, start, end, r.description))
-    out.sort(key=lambda p: p.start)
-    for a, b in zip(out, out[1:], strict=False):
+                f"physical range {r.name!r} [{start:#x}, {end:#x}) is reversed or beyond "
+                f"{spec.physical_bits or 64}-bit physical addresses", r.pos)
+        out.append((PhysRange(r.name, r.kind, start, end, r.description), r))
+    out.sort(key=lambda p: p[0].start)
+    for (a, _), (b, bspec) in zip(out, out[1:], strict=False):
         if b.start < a.end:
-            raise LayoutError(f"physical range {b.name!r} overlaps {a.name!r}", spec.origin)
-    return tuple(out)
+            raise LayoutError(
+                f"physical range {b.name!r} [{b.start:#x}, {b.end:#x}) overlaps {a.name!r} [{a.start:#x}, {a.end:#x})",
+                bspec.pos)
+    return tuple(p for p, _ in out)

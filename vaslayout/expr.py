@@ -41,24 +41,28 @@ _TOKEN = re.compile(
 )
 
 
-def parse_int(text: str) -> int:
+def parse_int(text: str, column: int | None = None) -> int:
     """One integer literal: 0xC000_0000, 0b101, 896M, 4096."""
     t = text.strip()
+    base, digits, shift = 10, t, 0
+    if t[:2] in ("0x", "0X"):
+        base, digits = 16, t[2:]
+    elif t[:2] in ("0b", "0B"):
+        base, digits = 2, t[2:]
+    elif t and t[-1] in UNITS:
+        digits, shift = t[:-1], UNITS[t[-1]]
+    if base == 10 and digits[:1] == "0" and digits.strip("0_"):
+        raise ExprError(f"{text!r}: a decimal number may not start with 0 (write 0x for hex)", column)
     try:
-        if t[:2] in ("0x", "0X"):
-            return int(t[2:], 16)
-        if t[:2] in ("0b", "0B"):
-            return int(t[2:], 2)
-        if t and t[-1] in UNITS:
-            return int(t[:-1], 10) << UNITS[t[-1]]
-        return int(t, 10)
+        return int(digits, base) << shift
     except ValueError:
-        raise ExprError(f"not a number: {text!r}") from None
+        raise ExprError(f"not a number: {text!r}", column) from None
 
 
 @dataclass(frozen=True)
 class Num:
     value: int
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Name:
 class Unary:
     op: str
     arg: Node
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,10 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
         if not m:
             raise ExprError(f"unexpected character {text[pos]!r}", pos)
         kind = m.lastgroup or ""
+        if text.startswith("**", pos):
+            raise ExprError("there is no exponent operator; write powers of two as 1 << n", pos)
+        if text.startswith("//", pos):
+            raise ExprError("write integer division as '/'", pos)
         if kind == "bad":
             raise ExprError(f"not a number: {m.group()!r}", pos)
         if kind != "ws":
@@ -151,6 +160,8 @@ class _Parser:
     def parse(self) -> Node:
         node = self.binary(0)
         kind, text, col = self.peek()
+        if text == ")":
+            raise ExprError("unmatched ')'", col)
         if kind != "end":
             raise ExprError(f"unexpected {text!r}", col)
         return node
@@ -165,7 +176,11 @@ class _Parser:
                 return left
             self.take()
             if level == 0:  # comparisons do not chain
-                return Binary(text, left, self.binary(level + 1), col)
+                node = Binary(text, left, self.binary(level + 1), col)
+                kind, text, col = self.peek()
+                if kind == "op" and text in _LEVELS[0]:
+                    raise ExprError(f"comparisons do not chain; put one of them in parentheses before {text!r}", col)
+                return node
             left = Binary(text, left, self.binary(level + 1), col)
 
     def unary(self) -> Node:
@@ -174,7 +189,7 @@ class _Parser:
             self.take()
             self._descend(col)
             try:
-                return Unary(text, self.unary())
+                return Unary(text, self.unary(), col)
             finally:
                 self.depth -= 1
         return self.atom()
@@ -187,7 +202,7 @@ class _Parser:
     def atom(self) -> Node:
         kind, text, col = self.take()
         if kind == "num":
-            return Num(parse_int(text))
+            return Num(_check(parse_int(text, col), col), col)
         if kind == "name":
             if self.peek()[1] == "(" and self.peek()[0] == "op":
                 return self.call(text, col)
@@ -225,72 +240,94 @@ class _Parser:
         return Call(func, tuple(args), col)
 
 
+_PLAIN_NUMBER = re.compile(r"\s*(0[xX][0-9a-fA-F_]+|[0-9][0-9_]*[KMGTPE]?)\s*")
+
+
 def parse(text: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise ExprError("empty expression", 0)
+    m = _PLAIN_NUMBER.fullmatch(text)  # most values in a layout are one literal
+    if m:
+        col = m.start(1)
+        return Num(_check(parse_int(m.group(1), col), col), col)
     return _Parser(text).parse()
 
 
 def names(node: Node) -> set[str]:
     """Every name the expression refers to."""
-    if isinstance(node, Name):
-        return {node.name}
-    if isinstance(node, Unary):
-        return names(node.arg)
-    if isinstance(node, Binary):
-        return names(node.left) | names(node.right)
-    if isinstance(node, Call):
-        return set().union(*(names(a) for a in node.args))
-    return set()
+    out: set[str] = set()
+    todo: list[Node] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, Name):
+            out.add(n.name)
+        elif isinstance(n, Unary):
+            todo.append(n.arg)
+        elif isinstance(n, Binary):
+            todo += (n.left, n.right)
+        elif isinstance(n, Call):
+            todo += n.args
+    return out
 
 
 Resolver = Callable[[str, int], int]
 
 
-def _check(value: int, col: int) -> int:
+def _check(value: int, col: int | None) -> int:
     if value.bit_length() > MAX_BITS:
         raise ExprError(f"value exceeds 2^{MAX_BITS}", col)
     return value
 
 
-def evaluate(node: Node, resolve: Resolver) -> int:
-    if isinstance(node, Num):
-        return _check(node.value, 0)
-    if isinstance(node, Name):
-        return resolve(node.name, node.column)
-    if isinstance(node, Unary):
-        v = evaluate(node.arg, resolve)
-        return -v if node.op == "-" else ~v if node.op == "~" else v
-    if isinstance(node, Call):
-        return _call(node, resolve)
-    a = evaluate(node.left, resolve)
-    b = evaluate(node.right, resolve)
-    op, col = node.op, node.column
+_OPS: dict[str, Callable[[int, int], int]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a // b,
+    "%": lambda a, b: a % b,
+    "<<": lambda a, b: a << b,
+    ">>": lambda a, b: a >> b,
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b),
+    "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b),
+    ">=": lambda a, b: int(a >= b),
+}
+
+
+def _apply(op: str, a: int, b: int, col: int) -> int:
     if op in ("/", "%") and b == 0:
         raise ExprError("division by zero", col)
     if op in ("<<", ">>") and not 0 <= b <= MAX_SHIFT:
         raise ExprError(f"shift by {b}: shifts must be 0..{MAX_SHIFT}", col)
-    result = {
-        "+": lambda: a + b,
-        "-": lambda: a - b,
-        "*": lambda: a * b,
-        "/": lambda: a // b,
-        "%": lambda: a % b,
-        "<<": lambda: a << b,
-        ">>": lambda: a >> b,
-        "&": lambda: a & b,
-        "|": lambda: a | b,
-        "^": lambda: a ^ b,
-        "==": lambda: int(a == b),
-        "!=": lambda: int(a != b),
-        "<": lambda: int(a < b),
-        "<=": lambda: int(a <= b),
-        ">": lambda: int(a > b),
-        ">=": lambda: int(a >= b),
-    }[op]()
-    return _check(result, col)
+    return _check(_OPS[op](a, b), col)
+
+
+def evaluate(node: Node, resolve: Resolver) -> int:
+    # A chain like a + b + c + ... is a left-leaning spine of Binary nodes:
+    # walk it with a loop so a long sum costs no recursion.
+    spine: list[Binary] = []
+    while isinstance(node, Binary):
+        spine.append(node)
+        node = node.left
+    if isinstance(node, Num):
+        value = _check(node.value, node.column)
+    elif isinstance(node, Name):
+        value = resolve(node.name, node.column)
+    elif isinstance(node, Unary):
+        v = evaluate(node.arg, resolve)
+        value = _check(-v if node.op == "-" else ~v if node.op == "~" else v, node.column)
+    else:
+        value = _call(node, resolve)
+    for b in reversed(spine):
+        value = _apply(b.op, value, evaluate(b.right, resolve), b.column)
+    return value
 
 
 def _call(node: Call, resolve: Resolver) -> int:
@@ -307,7 +344,7 @@ def _call(node: Call, resolve: Resolver) -> int:
     if a <= 0:
         raise ExprError(f"{node.func}() needs a positive second argument, got {a}", col)
     if node.func == "align_up":
-        return -(-x // a) * a
+        return _check(-(-x // a) * a, col)
     if node.func == "align_down":
         return x // a * a
     return -(-x // a)  # div_round_up

@@ -1,17 +1,17 @@
 """YAML text -> LayoutSpec, with a file:line:column for every complaint.
 
-We compose YAML nodes with the safe loader and walk them ourselves instead
-of calling safe_load: nodes keep their positions, aliases and custom tags
-can be refused before anything is built, and numbers stay as text for the
-expression evaluator.
+We build YAML nodes from the safe parser's events and walk them ourselves
+instead of calling safe_load: nodes keep their positions, aliases, anchors
+and custom tags are refused before anything is built, nesting is bounded
+without recursion, and numbers stay as text for the expression evaluator.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
+import re
+from dataclasses import dataclass, field, replace
 
 import yaml
 
@@ -20,6 +20,9 @@ from vaslayout.paging import MODES
 MAX_FILE_BYTES = 1 << 20
 MAX_REGIONS = 200_000
 MAX_NESTING = 32
+MAX_YAML_DEPTH = 100  # lists and mappings inside each other; regions need 2 per level
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _STD_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
@@ -36,7 +39,7 @@ class Pos:
         return f"{self.file}:{self.line}:{self.column}"
 
     def shifted(self, column_offset: int) -> Pos:
-        return Pos(self.file, self.line, self.column + column_offset)
+        return replace(self, column=self.column + column_offset)
 
 
 class LayoutError(ValueError):
@@ -58,6 +61,7 @@ class Value:
     text: str
     pos: Pos
     quote: int = 0  # columns between pos and the first character of text
+    exact: bool = True  # text sits on one line as written, so a column in it maps onto the file
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class _Reader:
         self.origin = origin
         self.seen: set[int] = set()
         self.regions = 0
+        self.keys: dict[int, yaml.Node] = {}  # id(value node) -> its key node
 
     def err(self, node: yaml.Node, message: str) -> LayoutError:
         return LayoutError(message, _pos(node, self.origin))
@@ -190,6 +195,7 @@ class _Reader:
                 tip = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(allowed)})"
                 raise self.err(knode, f"unknown key {key!r} in {what}{tip}")
             out[key] = vnode
+            self.keys[id(vnode)] = knode
         for key in required:
             if key not in out:
                 raise self.err(node, f"{what} is missing {key!r}")
@@ -230,14 +236,18 @@ class _Reader:
             "tag:yaml.org,2002:int", "tag:yaml.org,2002:str")
         if not ok or not str(node.value).strip():
             raise self.err(node, f"{what} must be a number or an expression")
+        text = str(node.value)
         quote = 1 if getattr(node, "style", None) in ("'", '"') else 0
-        return Value(str(node.value), _pos(node, self.origin), quote)
+        start, end = node.start_mark, node.end_mark
+        exact = start.line == end.line and end.index - start.index == len(text) + 2 * quote
+        return Value(text, _pos(node, self.origin), quote, exact)
 
     def named(self, node: yaml.Node, what: str) -> tuple[NamedSpec, ...]:
         out: list[NamedSpec] = []
-        for name, vnode in self.mapping(node, what, ()).items():
-            if not name.isidentifier():
-                raise self.err(node, f"{what} name {name!r} must be a plain identifier")
+        for name, vnode in self.mapping(node, f"{what}s", ()).items():
+            if not _IDENT.fullmatch(name):
+                raise self.err(self.keys.get(id(vnode), node),
+                               f"{what} name {name!r} must be a plain identifier (letters, digits, '_')")
             where = f"{what} {name!r}"
             if isinstance(vnode, yaml.MappingNode):
                 m = self.mapping(vnode, where, ("value", "description", "source", "choices"), ("value",))
@@ -245,9 +255,11 @@ class _Reader:
                 if "choices" in m:
                     for k, v in self.mapping(m["choices"], f"{where} choices", ()).items():
                         try:
-                            choices[int(k, 0)] = self.text(v, f"{where} choice {k}")
+                            number = int(k, 0)
                         except ValueError:
-                            raise self.err(m["choices"], f"{where} choices must be keyed by integers") from None
+                            raise self.err(self.keys.get(id(v), m["choices"]),
+                                           f"{where} choices must be keyed by integers, got {k!r}") from None
+                        choices[number] = self.text(v, f"{where} choice {k}")
                 out.append(NamedSpec(name, self.value(m["value"], where),
                                      self.text(m.get("description"), "description"),
                                      self.text(m.get("source"), "source"), choices, _pos(vnode, self.origin)))
@@ -265,7 +277,7 @@ class _Reader:
         allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size"}, "kasan-shadow": set()}[name]
         for key, vnode in m.items():
             if key != "rule" and key not in allowed:
-                raise self.err(vnode, f"rule {name!r} takes no {key!r}")
+                raise self.err(self.keys.get(id(vnode), vnode), f"rule {name!r} takes no {key!r}")
         if name == "linear" and "phys" not in m:
             raise self.err(node, "rule 'linear' needs 'phys'")
         opt = {k: self.value(v, f"maps_to {k}") for k, v in m.items() if k != "rule"}
@@ -309,7 +321,7 @@ class _Reader:
         if node is None:
             return None
         value = self.text(node, "id")
-        if not value.isidentifier():
+        if not _IDENT.fullmatch(value):
             raise self.err(node, f"id {value!r} must be a plain identifier (letters, digits, '_')")
         return value
 
@@ -353,13 +365,16 @@ class _Reader:
                 raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
             if "ranges" in p:
                 pranges = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["ranges"], "ranges"))
+        regions = tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions"))
+        if not regions:
+            raise self.err(m["regions"], "regions is empty; a layout needs at least one region")
         return LayoutSpec(
             id=self.word(m["id"], "id"),
             title=self.text(m["title"], "title"),
             arch=self.text(m["arch"], "arch"),
             address_bits=bits,
             paging=paging,
-            regions=tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions")),
+            regions=regions,
             origin=self.origin,
             summary=self.text(m.get("summary"), "summary"),
             sources=self.sources(m["sources"]) if "sources" in m else (),
@@ -372,19 +387,113 @@ class _Reader:
         )
 
 
-def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NO_ALIAS = "anchors and aliases are not allowed in layout files"
+
+
+def _compose(text: str, origin: str) -> yaml.Node | None:
+    """yaml.compose without its recursion, refusing aliases, anchors, tags and deep nesting.
+
+    libyaml's composer recurses in C: a few hundred thousand '[' crash the
+    interpreter. Building the node tree from the parser's events with an
+    explicit stack has no such limit, and lets us stop at the first alias
+    or foreign tag with its position.
+    """
+    loader = _LOADER(text)
+
+    def where(mark: yaml.Mark) -> Pos:
+        return Pos(origin, mark.line + 1, mark.column + 1)
+
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loader.get_event()  # stream start
+        if loader.check_event(yaml.StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        root: yaml.Node | None = None
+        stack: list[yaml.Node] = []
+        pending: list[yaml.Node | None] = []  # a mapping's key waiting for its value
+
+        def add(node: yaml.Node) -> None:
+            nonlocal root
+            if not stack:
+                root = node
+            elif isinstance(stack[-1], yaml.SequenceNode):
+                stack[-1].value.append(node)
+            elif pending[-1] is None:
+                pending[-1] = node
+            else:
+                stack[-1].value.append((pending[-1], node))
+                pending[-1] = None
+
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.DocumentEndEvent):
+                break
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                stack.pop().end_mark = event.end_mark
+                pending.pop()
+                continue
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise LayoutError(_NO_ALIAS, where(event.start_mark))
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                node: yaml.Node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                                                  style=event.style)
+            else:
+                kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = loader.resolve(kind, None, event.implicit)
+                node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if tag not in _STD_TAGS:
+                raise LayoutError(f"tag {tag!r} is not allowed in layout files", where(event.start_mark))
+            add(node)
+            if isinstance(node, yaml.CollectionNode):
+                if len(stack) >= MAX_YAML_DEPTH:
+                    raise LayoutError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", where(event.start_mark))
+                stack.append(node)
+                pending.append(None)
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            raise LayoutError("a layout file holds one YAML document; found a second one", where(event.start_mark))
+        return root
+    finally:
+        loader.dispose()
+
+
+def _reader_pos(text: str, origin: str, exc: yaml.reader.ReaderError) -> Pos | str:
+    index = exc.position
+    if not isinstance(index, int) or not 0 <= index <= len(text):
+        return origin
+    if exc.encoding not in (None, "?") or (index < len(text) and ord(text[index]) != exc.character):
+        # libyaml counts bytes of the UTF-8 text, not characters
+        index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+    line = text.count("\n", 0, index) + 1
+    return Pos(origin, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
+    if len(text) > MAX_FILE_BYTES:
+        raise LayoutError(f"{len(text)} characters: larger than 1 MiB, the most a layout file may be", origin)
+    try:
+        root = _compose(text, origin)
+    except yaml.reader.ReaderError as exc:
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise LayoutError(f"YAML: character {char} is not allowed ({exc.reason})",
+                          _reader_pos(text, origin, exc)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Pos(origin, mark.line + 1, mark.column + 1) if mark else origin
         problem = exc.problem or exc.context or "malformed YAML"
+        if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            problem += " (a tab: YAML indents with spaces only)"
         raise LayoutError(f"YAML: {problem}", where) from None
     except yaml.YAMLError as exc:
-        raise LayoutError(f"YAML: {exc}", origin) from None
-    except RecursionError:
-        raise LayoutError("YAML nested too deeply", origin) from None
-    if root is None:
+        raise LayoutError("YAML: " + " ".join(str(exc).split()), origin) from None
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"
+                        and not root.value):
         raise LayoutError("empty layout file", Pos(origin, 1, 1))
     try:
         return _Reader(origin).layout(root)
@@ -394,19 +503,21 @@ def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
 
 def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
     origin = display or str(path)
-    p = Path(path)
+    too_big = "larger than 1 MiB, the most a layout file may be"
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LayoutError(f"file is {size / (1 << 20):.1f} MiB; a layout file may be at most 1 MiB", origin)
-        data = p.read_bytes()
+        with open(path, "rb") as f:  # read at most the limit: st_size lies for /dev/zero and pipes
+            if os.fstat(f.fileno()).st_size > MAX_FILE_BYTES:
+                raise LayoutError(too_big, origin)
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise LayoutError(f"cannot read: {exc.strerror or exc}", origin) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise LayoutError(too_big, origin)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         raise LayoutError(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Pos(origin, line, col)) from None
     return load_text(text, origin)

@@ -15,6 +15,7 @@ class AddressError(ValueError):
     """A bad address; str() is the one line to print."""
 
 
+MAX_ADDRESS_TEXT = 1000  # as long as an expression may be
 _LITERAL = re.compile(r"(?:0[xX])?[0-9a-fA-F_]+")
 _SUFFIXED = re.compile(r"[0-9_]+[KMGTPE]")
 
@@ -39,8 +40,11 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     `page_offset_base + 1G` works as an address.
     """
     t = text.strip()
+    shown = repr(t if len(t) <= 40 else t[:37] + "...")
     if not t:
         raise AddressError("empty address")
+    if len(t) > MAX_ADDRESS_TEXT:
+        raise AddressError(f"{shown} is {len(t)} characters long; an address may be at most {MAX_ADDRESS_TEXT}")
     try:
         if _SUFFIXED.fullmatch(t):
             value = expr.parse_int(t)
@@ -51,13 +55,13 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
         else:
             value = expr.evaluate_text(t, names or {})
     except expr.ExprError as exc:
-        raise AddressError(f"{text!r}: {exc.message}") from None
+        raise AddressError(f"{shown}: {exc.message}") from None
     except ValueError:
-        raise AddressError(f"{text!r} is not an address") from None
+        raise AddressError(f"{shown} is not an address") from None
     if value < 0:
-        raise AddressError(f"{text!r} is negative")
+        raise AddressError(f"{shown} is negative")
     if value >> bits:
-        raise AddressError(f"{text!r} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
+        raise AddressError(f"{shown} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
     return value
 
 
@@ -96,8 +100,35 @@ def _rule_owner(path: tuple[Region, ...]) -> Region | None:
     return None
 
 
+def _task_size(layout: Layout) -> int:
+    """TASK_SIZE as the kernel's KASAN hook sees it (a 64-bit task)."""
+    mode = layout.paging
+    if mode.sign_extended:  # x86-64: TASK_SIZE_MAX = (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE
+        return (1 << (mode.va_bits - 1)) - (1 << mode.page_shift)
+    user = layout.find("user")
+    return user.end if user is not None else 0
+
+
+def _in_shadow(layout: Layout, addr: int) -> bool:
+    """addr_in_shadow(): KASAN_SHADOW_START <= addr < KASAN_SHADOW_END."""
+    k = layout.kasan
+    assert k is not None
+    mode = layout.paging
+    if mode.sign_extended:  # the shadow of the kernel half, as arch/x86/include/asm/kasan.h defines it
+        shift = mode.va_bits - 1  # __VIRTUAL_MASK_SHIFT
+        start = k.offset + ((layout.size - (1 << shift)) >> k.scale_shift)
+        return start <= addr < start + (1 << (shift - k.scale_shift))
+    return any(r.kind == "kasan" and r.contains(addr) for r in layout.path_at(addr))
+
+
 def kasan_decode(layout: Layout, addr: int) -> str | None:
-    """The kernel's kasan_non_canonical_hook, in words (mm/kasan/report.c)."""
+    """The kernel's kasan_non_canonical_hook, in words (mm/kasan/report.c).
+
+    orig = (addr - KASAN_SHADOW_OFFSET) << KASAN_SHADOW_SCALE_SHIFT in an
+    unsigned long; then null-ptr-deref below PAGE_SIZE, probably
+    user-memory-access below TASK_SIZE, probably wild-memory-access when addr
+    is inside the shadow region, else maybe wild-memory-access.
+    """
     k = layout.kasan
     if k is None or addr < k.offset:
         return None
@@ -105,14 +136,14 @@ def kasan_decode(layout: Layout, addr: int) -> str | None:
     orig = ((addr - k.offset) << k.scale_shift) & mask
     granule = 1 << k.scale_shift
     bits = layout.address_bits
-    user_end = layout.find("user")
     if orig < 1 << layout.paging.page_shift:
         bug = "null-ptr-deref"
-    elif user_end is not None and orig < user_end.end:
+    elif orig < _task_size(layout):
         bug = "probably user-memory-access"
+    elif _in_shadow(layout, addr):
+        bug = "probably wild-memory-access"
     else:
-        shadow = next((r for r in layout.leaves if r.kind == "kasan"), None)
-        bug = "probably wild-memory-access" if shadow and shadow.contains(addr) else "maybe wild-memory-access"
+        bug = "maybe wild-memory-access"
     return (f"with KASAN it is the shadow byte of [{fmt_addr(orig, bits)}-{fmt_addr(orig + granule - 1, bits)}]: "
             f"the kernel reports \"KASAN: {bug}\"")
 
@@ -204,6 +235,15 @@ class PhysLookup:
         }
 
 
+def _first_of_kind(layout: Layout, kind: str) -> Region | None:
+    """The outermost region of a kind, in address order."""
+    for path in layout.paths:
+        for r in path:
+            if r.kind == kind:
+                return r
+    return None
+
+
 def linear_regions(layout: Layout) -> list[Region]:
     """Regions that carry a linear rule themselves (children inherit it)."""
     seen: dict[int, Region] = {}
@@ -225,7 +265,9 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
         span = r.size if rule.limit is None else min(r.size, rule.limit)
         if rule.phys <= phys < rule.phys + span:
             virt = r.start + phys - rule.phys
-            aliases.append(Alias(virt, layout.path_at(virt)))
+            path = layout.path_at(virt)
+            if _rule_owner(path) is r:  # not where a child region brings its own rule
+                aliases.append(Alias(virt, path))
     aliases.sort(key=lambda a: a.address)
     prange = next((p for p in layout.physical if p.start <= phys < p.end), None)
     bits = layout.address_bits
@@ -240,8 +282,8 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
     else:
         parts.append("no permanent kernel mapping")
         if prange is not None and prange.kind == "highmem":
-            pkmap = next((r for r in layout.leaves if r.kind == "pkmap"), None)
-            fixmap = next((r for r in layout.leaves if r.kind == "fixmap"), None)
+            pkmap = _first_of_kind(layout, "pkmap")
+            fixmap = _first_of_kind(layout, "fixmap")
             how = []
             if pkmap:
                 how.append(f"kmap() maps the page for a while into a slot of the pkmap window "
