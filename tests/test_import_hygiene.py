@@ -1,0 +1,74 @@
+"""The core never imports the UI libraries; the CLI's quick commands never import Textual."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ("expr", "loader", "engine", "paging", "translate", "model", "units", "catalog")
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_module_imports_no_ui(module: str) -> None:
+    p = python(
+        "import sys\n"
+        f"import vaslayout.{module}\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "", f"vaslayout.{module} pulled in {p.stdout.strip()}"
+
+
+def test_core_works_end_to_end_without_ui() -> None:
+    p = python(
+        "import sys\n"
+        "from vaslayout import catalog, translate\n"
+        "layout = catalog.load('tests/data/tiny.yaml', {'ram': '2G'})\n"
+        "t = translate.translate(layout, 0xc0001000)\n"
+        "assert t.phys == 0x1000, t\n"
+        "translate.phys_lookup(layout, 0x40000000)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "also_no_rich"),
+    [
+        (["lookup", "tests/data/tiny.yaml", "c0001000"], False),
+        (["lookup", "tests/data/tiny.yaml", "c0001000", "--json"], True),
+        (["show", "tests/data/tiny.yaml"], False),
+        (["show", "tests/data/tiny.yaml", "--json"], False),  # render.layout_json lives beside the rich code
+        (["validate", "tests/data/tiny.yaml"], True),
+        (["list", "--json"], True),
+        (["list"], False),
+    ],
+)
+def test_cli_quick_commands_do_not_import_textual(argv: list[str], also_no_rich: bool) -> None:
+    p = python(
+        "import io, sys, contextlib\n"
+        "from vaslayout.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main({argv!r})\n"
+        "assert rc == 0, rc\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('textual', 'rich')}))\n"
+    )
+    assert p.returncode == 0, p.stderr
+    loaded = p.stdout.strip()
+    assert "textual" not in loaded
+    if also_no_rich:
+        assert loaded == "[]"
