@@ -109,7 +109,6 @@ def test_lookup_dec() -> None:
     assert data[0]["region"]["name"] == "user space"
 
 
-@pytest.mark.xfail(strict=True, reason="argparse stops filling ADDR... once an option comes between LAYOUT and them")
 def test_lookup_options_before_addresses() -> None:
     p = run("lookup", TINY, "--set", "ram=2G", "c0001000", "--json")
     assert p.returncode == 0, p.stderr

@@ -62,7 +62,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     layout = load(args.layout, parse_sets(args.set))
     if args.json:
-        from vaslayout.render import layout_json
+        from vaslayout.export import layout_json
 
         _dump(layout_json(layout))
         return 0
@@ -230,7 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "lookup" and not any(e.startswith("-") and not e[1:2].isdigit() for e in extra):
+        args.addresses += extra  # addresses after an option: lookup LAYOUT --set ram=4G ADDR
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
