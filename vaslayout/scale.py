@@ -76,21 +76,28 @@ class Block:
 
 
 class LevelBand:
-    """The children of one region, highest first."""
+    """The children of one region, highest first.
+
+    Nothing here is O(n) when there are more regions than rows (a process
+    with 65,530 mappings): each region then gets one row and block i is
+    simply the i-th region from the top.
+    """
 
     def __init__(self, regions: tuple[Region, ...], rows: int, scale: str) -> None:
-        self.regions = regions[::-1]
-        self.heights = allocate([r.size for r in self.regions], rows, scale)
+        self._regions = regions  # ascending, as the engine sorted them
+        n = len(regions)
+        self.heights = None if n >= rows else allocate([r.size for r in reversed(regions)], rows, scale)
         self.tops = None if self.heights is None else [0, *accumulate(self.heights)][:-1]
-        self.rows = len(self.regions) if self.heights is None else rows
-        # ascending starts for address -> block
-        self._starts = [r.start for r in regions]
+        self.rows = n if self.heights is None else rows
 
     def __len__(self) -> int:
-        return len(self.regions)
+        return len(self._regions)
+
+    def region(self, index: int) -> Region:
+        return self._regions[len(self._regions) - 1 - index]
 
     def block(self, index: int) -> Block:
-        r = self.regions[index]
+        r = self.region(index)
         if self.heights is None or self.tops is None:
             return Block(r, index, index, 1, r.start, r.end)
         return Block(r, index, self.tops[index], self.heights[index], r.start, r.end)
@@ -103,10 +110,10 @@ class LevelBand:
         return self.block(bisect.bisect_right(self.tops, row) - 1)
 
     def index_of(self, addr: int) -> int | None:
-        i = bisect.bisect_right(self._starts, addr) - 1
-        if i < 0 or not self.regions[len(self.regions) - 1 - i].contains(addr):
+        i = bisect.bisect_right(self._regions, addr, key=lambda r: r.start) - 1
+        if i < 0 or not self._regions[i].contains(addr):
             return None
-        return len(self.regions) - 1 - i
+        return len(self._regions) - 1 - i
 
 
 class WindowBand:
