@@ -194,6 +194,27 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
             raise LayoutError(f"param {p.name!r} is {value}; it must be one of {allowed}", _override_pos(overrides, p))
         default = value if p.name not in overrides else env.eval(p.value)
         params[p.name] = Param(p.name, value, default, p.description, p.source, p.choices)
+    for check in spec.checks:
+        if not env.eval(check.require):
+            culprits = [n for n in overrides if n in expr.names(expr.parse(check.require.text))]
+            where = f"--set {culprits[0]}={overrides[culprits[0]]}" if culprits else check.pos
+            raise LayoutError(check.message, where)
+    paging = spec.paging
+    if spec.paging_param is not None:
+        if spec.paging_param not in params:
+            raise LayoutError(f"paging names the param {spec.paging_param!r}, which the layout does not have",
+                              spec.origin)
+        choice = params[spec.paging_param].value
+        if choice not in spec.paging_choices:
+            allowed = ", ".join(f"{k} ({v})" for k, v in spec.paging_choices.items())
+            raise LayoutError(f"param {spec.paging_param!r} is {choice}; paging needs one of {allowed}",
+                              _override_pos(overrides, next(p for p in spec.params if p.name == spec.paging_param)))
+        paging = spec.paging_choices[choice]
+    physical_bits = spec.physical_bits
+    if spec.physical_bits_value is not None:
+        physical_bits = env.eval(spec.physical_bits_value)
+        if not 1 <= physical_bits <= 64:
+            raise LayoutError(f"physical bits must be 1..64, got {physical_bits}", spec.physical_bits_value.pos)
 
     def build(r: RegionSpec, lo: int, hi: int, parent: str) -> Region | None:
         start, end = env.bounds(r)
@@ -248,15 +269,15 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         title=spec.title,
         arch=spec.arch,
         address_bits=bits,
-        paging=MODES[spec.paging],
+        paging=MODES[paging],
         root=root,
         summary=spec.summary,
         origin=spec.origin,
         params=params,
         derived=derived,
         sources=tuple(Source(s.file, s.repo, s.commit, s.note) for s in spec.sources),
-        physical_bits=spec.physical_bits,
-        physical=_physical(env, spec),
+        physical_bits=physical_bits,
+        physical=_physical(env, spec, physical_bits),
         kasan=kasan,
     )
 
@@ -296,9 +317,9 @@ def _gap(start: int, end: int) -> Region:
                   "No region of the layout covers this range.", "", None, (), synthetic=True)
 
 
-def _physical(env: _Env, spec: LayoutSpec) -> tuple[PhysRange, ...]:
+def _physical(env: _Env, spec: LayoutSpec, bits: int | None) -> tuple[PhysRange, ...]:
     out: list[tuple[PhysRange, RegionSpec]] = []
-    limit = 1 << (spec.physical_bits or 64)
+    limit = 1 << (bits or 64)
     for r in spec.physical:
         start, end = env.bounds(r)
         if start == end:
@@ -306,7 +327,7 @@ def _physical(env: _Env, spec: LayoutSpec) -> tuple[PhysRange, ...]:
         if not 0 <= start < end <= limit:
             raise LayoutError(
                 f"physical range {r.name!r} [{start:#x}, {end:#x}) is reversed or beyond "
-                f"{spec.physical_bits or 64}-bit physical addresses", r.pos)
+                f"{bits or 64}-bit physical addresses", r.pos)
         out.append((PhysRange(r.name, r.kind, start, end, r.description), r))
     out.sort(key=lambda p: p[0].start)
     for (a, _), (b, bspec) in zip(out, out[1:], strict=False):

@@ -124,6 +124,20 @@ class LayoutSpec:
     kasan_scale_shift: Value | None = None
     physical_bits: int | None = None
     physical: tuple[RegionSpec, ...] = ()
+    # `paging: {param: pae, choices: {0: x86-32, 1: x86-32-pae}}`: a param picks the mode
+    paging_param: str | None = None
+    paging_choices: dict[int, str] = field(default_factory=dict)
+    physical_bits_value: Value | None = None  # `bits:` written as an expression
+    checks: tuple[CheckSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """`checks: [{require: EXPR, message: TEXT}]`: a combination the kernel refuses."""
+
+    require: Value
+    message: str
+    pos: Pos
 
 
 KINDS = (
@@ -338,31 +352,59 @@ class _Reader:
                                   self.text(m.get("note"), "note")))
         return tuple(out)
 
+    def mode(self, node: yaml.Node, bits: int) -> str:
+        paging = self.text(node, "paging")
+        if paging not in MODES:
+            hint = difflib.get_close_matches(paging, list(MODES), n=1)
+            tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(MODES)
+            raise self.err(node, f"unknown paging mode {paging!r} ({tip})")
+        if MODES[paging].address_bits != bits:
+            raise self.err(node, f"paging {paging!r} is for {MODES[paging].address_bits}-bit addresses")
+        return paging
+
     def layout(self, root: yaml.Node) -> LayoutSpec:
         top = ("id", "title", "summary", "arch", "address_bits", "paging", "sources",
-               "params", "derived", "kasan", "physical", "regions")
+               "params", "derived", "checks", "kasan", "physical", "regions")
         m = self.mapping(root, "the layout", top, ("id", "title", "arch", "address_bits", "paging", "regions"))
         bits = self.integer(m["address_bits"], "address_bits")
         if bits not in (32, 64):
             raise self.err(m["address_bits"], f"address_bits must be 32 or 64, got {bits}")
-        paging = self.text(m["paging"], "paging")
-        if paging not in MODES:
-            hint = difflib.get_close_matches(paging, list(MODES), n=1)
-            tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(MODES)
-            raise self.err(m["paging"], f"unknown paging mode {paging!r} ({tip})")
-        if MODES[paging].address_bits != bits:
-            raise self.err(m["paging"], f"paging {paging!r} is for {MODES[paging].address_bits}-bit addresses")
+        paging_param, paging_choices = None, {}
+        if isinstance(m["paging"], yaml.MappingNode):
+            pm = self.mapping(m["paging"], "paging", ("param", "choices"), ("param", "choices"))
+            paging_param = self.text(pm["param"], "paging param")
+            for key, vnode in self.mapping(pm["choices"], "paging choices", ()).items():
+                try:
+                    paging_choices[int(key, 0)] = self.mode(vnode, bits)
+                except ValueError:
+                    raise self.err(pm["choices"], "paging choices must be keyed by integers") from None
+            paging = paging_choices[min(paging_choices)] if paging_choices else ""
+            if not paging:
+                raise self.err(pm["choices"], "paging choices is empty")
+        else:
+            paging = self.mode(m["paging"], bits)
+        checks = ()
+        if "checks" in m:
+            items = []
+            for item in self.sequence(m["checks"], "checks"):
+                c = self.mapping(item, "a check", ("require", "message"), ("require", "message"))
+                items.append(CheckSpec(self.value(c["require"], "require"), self.text(c["message"], "message"),
+                                       _pos(item, self.origin)))
+            checks = tuple(items)
         kasan_offset = kasan_shift = None
         if "kasan" in m:
             k = self.mapping(m["kasan"], "kasan", ("offset", "scale_shift"), ("offset",))
             kasan_offset = self.value(k["offset"], "kasan offset")
             kasan_shift = self.value(k["scale_shift"], "kasan scale_shift") if "scale_shift" in k else None
-        pbits, pranges = None, ()
+        pbits, pranges, pbits_value = None, (), None
         if "physical" in m:
             p = self.mapping(m["physical"], "physical", ("bits", "ranges"), ("bits",))
-            pbits = self.integer(p["bits"], "physical bits")
-            if not 1 <= pbits <= 64:
-                raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
+            if p["bits"].tag == "tag:yaml.org,2002:int":
+                pbits = self.integer(p["bits"], "physical bits")
+                if not 1 <= pbits <= 64:
+                    raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
+            else:
+                pbits_value = self.value(p["bits"], "physical bits")
             if "ranges" in p:
                 pranges = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["ranges"], "ranges"))
         regions = tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions"))
@@ -384,6 +426,10 @@ class _Reader:
             kasan_scale_shift=kasan_shift,
             physical_bits=pbits,
             physical=pranges,
+            paging_param=paging_param,
+            paging_choices=paging_choices,
+            physical_bits_value=pbits_value,
+            checks=checks,
         )
 
 

@@ -37,21 +37,40 @@ class PagingMode:
     name: str
     title: str
     address_bits: int  # width of an address
-    va_bits: int  # bits the MMU translates; above them, sign extension
+    va_bits: int  # bits the MMU translates
     levels: tuple[Level, ...]
     page_shift: int
     source: str
+    # The top bits [address_bits-1 .. upper_from] must all be equal. x86-64 and
+    # RISC-V sign-extend the highest translated bit (upper_from = va_bits - 1);
+    # arm64 picks the table base by bit 55 and needs bits 63..va_bits all equal.
+    upper_from: int | None = None
+    upper_label: str = "sign"
+    fault: str = "raises #GP (general protection fault)"
+    # What the hardware walks, where it differs from Linux's view (ARM short descriptors).
+    hw_levels: tuple[Level, ...] = ()
+    hw_title: str = ""
+
+    @property
+    def upper_lo(self) -> int:
+        return self.va_bits - 1 if self.upper_from is None else self.upper_from
 
     @property
     def sign_extended(self) -> bool:
         return self.va_bits < self.address_bits
 
     def canonical(self, addr: int) -> bool:
-        """Bits address_bits-1 .. va_bits-1 all equal (x86-64's rule)."""
+        """Bits address_bits-1 .. upper_lo all equal."""
         if not self.sign_extended:
             return True
-        top = addr >> (self.va_bits - 1)
-        return top == 0 or top == (1 << (self.address_bits - self.va_bits + 1)) - 1
+        top = addr >> self.upper_lo
+        return top == 0 or top == (1 << (self.address_bits - self.upper_lo)) - 1
+
+    def canonical_rule(self) -> str:
+        hi, lo = self.address_bits - 1, self.upper_lo
+        if lo == self.va_bits - 1:
+            return f"bits {hi}..{lo} must all be equal (sign extension of bit {lo})"
+        return f"bits {hi}..{lo} must be all 0 (user, TTBR0) or all 1 (kernel, TTBR1)"
 
     def indices(self, addr: int) -> dict[str, int]:
         out = {level.name: level.index(addr) for level in self.levels}
@@ -62,54 +81,62 @@ class PagingMode:
         """(label, hi, lo) from the top bit down, for drawing an address."""
         out: list[tuple[str, int, int]] = []
         if self.sign_extended:
-            out.append(("sign", self.address_bits - 1, self.va_bits))
+            top = self.levels[0].hi if self.levels else self.va_bits - 1
+            out.append((self.upper_label, self.address_bits - 1, top + 1))
         out.extend((lv.name, lv.hi, lv.lo) for lv in self.levels)
         out.append(("offset", self.page_shift - 1, 0))
         return out
+
+    def hw_fields(self) -> list[tuple[str, int, int]]:
+        return [(lv.name, lv.hi, lv.lo) for lv in self.hw_levels]
 
 
 def _levels(*spec: tuple[str, int, int]) -> tuple[Level, ...]:
     return tuple(Level(*s) for s in spec)
 
 
+_X86_64 = "arch/x86/include/asm/pgtable_64_types.h"
+_ARM64 = "Documentation/arch/arm64/memory.rst; arch/arm64/include/asm/pgtable-hwdef.h"
+_RISCV = "Documentation/arch/riscv/vm-layout.rst; arch/riscv/include/asm/pgtable-64.h"
+_RISCV_FAULT = "raises a page fault (the hardware refuses non-canonical addresses)"
+_ARM64_FAULT = "raises a translation fault (no translation table covers it)"
+
 MODES: dict[str, PagingMode] = {
     m.name: m
     for m in (
-        PagingMode(
-            "x86-32",
-            "x86 32-bit, 2-level (10/10/12)",
-            32,
-            32,
-            _levels(("pgd", 31, 22), ("pte", 21, 12)),
-            12,
-            "arch/x86/include/asm/pgtable-2level_types.h",
-        ),
-        PagingMode(
-            "x86-32-pae",
-            "x86 32-bit PAE, 3-level (2/9/9/12)",
-            32,
-            32,
-            _levels(("pgd", 31, 30), ("pmd", 29, 21), ("pte", 20, 12)),
-            12,
-            "arch/x86/include/asm/pgtable-3level_types.h",
-        ),
-        PagingMode(
-            "x86-64-4level",
-            "x86-64, 4-level (9/9/9/9/12, 48-bit)",
-            64,
-            48,
-            _levels(("pgd", 47, 39), ("p4d", 38, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
-            12,
-            "arch/x86/include/asm/pgtable_64_types.h",
-        ),
-        PagingMode(
-            "x86-64-5level",
-            "x86-64, 5-level (9/9/9/9/9/12, 57-bit)",
-            64,
-            57,
-            _levels(("pgd", 56, 48), ("p4d", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
-            12,
-            "arch/x86/include/asm/pgtable_64_types.h",
-        ),
+        PagingMode("x86-32", "x86 32-bit, 2-level (10/10/12)", 32, 32,
+                   _levels(("pgd", 31, 22), ("pte", 21, 12)), 12,
+                   "arch/x86/include/asm/pgtable-2level_types.h"),
+        PagingMode("x86-32-pae", "x86 32-bit PAE, 3-level (2/9/9/12)", 32, 32,
+                   _levels(("pgd", 31, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12,
+                   "arch/x86/include/asm/pgtable-3level_types.h"),
+        PagingMode("x86-64-4level", "x86-64, 4-level (9/9/9/9/12, 48-bit)", 64, 48,
+                   _levels(("pgd", 47, 39), ("p4d", 38, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
+                   12, _X86_64),
+        PagingMode("x86-64-5level", "x86-64, 5-level (9/9/9/9/9/12, 57-bit)", 64, 57,
+                   _levels(("pgd", 56, 48), ("p4d", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
+                   12, _X86_64),
+        PagingMode("arm-2level", "ARM 32-bit short descriptors: Linux 11/9/12 over hardware 12/8/12", 32, 32,
+                   _levels(("pgd", 31, 21), ("pte", 20, 12)), 12,
+                   "arch/arm/include/asm/pgtable-2level.h",
+                   hw_levels=_levels(("l1", 31, 20), ("l2", 19, 12)),
+                   hw_title="hardware: 4096 first-level entries of 1 MiB, 256 second-level entries"),
+        PagingMode("arm-lpae", "ARM 32-bit LPAE, 3-level (2/9/9/12)", 32, 32,
+                   _levels(("pgd", 31, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12,
+                   "arch/arm/include/asm/pgtable-3level.h"),
+        PagingMode("arm64-4k-48", "arm64, 4 KiB pages, 4 levels (48-bit)", 64, 48,
+                   _levels(("pgd", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _ARM64,
+                   upper_from=48, upper_label="ttbr", fault=_ARM64_FAULT),
+        PagingMode("arm64-64k-52", "arm64, 64 KiB pages, 3 levels (52-bit)", 64, 52,
+                   _levels(("pgd", 51, 42), ("pmd", 41, 29), ("pte", 28, 16)), 16, _ARM64,
+                   upper_from=52, upper_label="ttbr", fault=_ARM64_FAULT),
+        PagingMode("riscv-sv39", "RISC-V Sv39, 3 levels (9/9/9/12)", 64, 39,
+                   _levels(("pgd", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _RISCV, fault=_RISCV_FAULT),
+        PagingMode("riscv-sv48", "RISC-V Sv48, 4 levels (9/9/9/9/12)", 64, 48,
+                   _levels(("pgd", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _RISCV,
+                   fault=_RISCV_FAULT),
+        PagingMode("riscv-sv57", "RISC-V Sv57, 5 levels (9/9/9/9/9/12)", 64, 57,
+                   _levels(("pgd", 56, 48), ("p4d", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
+                   12, _RISCV, fault=_RISCV_FAULT),
     )
 }

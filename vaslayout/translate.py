@@ -153,9 +153,7 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
     bits = layout.address_bits
     mode = layout.paging
     if not canonical:
-        hi, lo = bits - 1, mode.va_bits - 1
-        text = (f"Non-canonical: bits {hi}..{lo} must all be equal (sign extension of bit {lo}) "
-                f"and here they are not, so any load or store raises #GP (general protection fault)")
+        text = f"Non-canonical: {mode.canonical_rule()} and here they are not, so any load or store {mode.fault}"
         kasan = kasan_decode(layout, addr)
         return f"{text}; {kasan}." if kasan else text + "."
     if not path:
