@@ -13,6 +13,9 @@ from vaslayout.units import fmt_addr, fmt_size
 
 FIELD_COLOURS = {
     "sign": "#b03030",
+    "ttbr": "#b03030",
+    "l1": "#e0a33a",
+    "l2": "#b889d8",
     "pgd": "#e0a33a",
     "p4d": "#d8709a",
     "pud": "#4fb06a",
@@ -91,32 +94,46 @@ def derived_table(layout: Layout) -> Table | None:
     return table
 
 
-def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> Text:
-    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset.
-
-    With `ranges`, the labels carry the bit numbers too (wide screens).
-    """
-    top = Text()
-    bottom = Text()
-    for i, (name, hi, lo) in enumerate(layout.paging.fields()):
+def _field_rows(fields: list[tuple[str, int, int]], addr: int, error: bool, ranges: bool) -> tuple[Text, Text]:
+    top, bottom = Text(), Text()
+    for i, (name, hi, lo) in enumerate(fields):
         if hi < lo:  # folded level
             cell, label = "-", f"{name} folded" if ranges else name
         else:
             width = hi - lo + 1
             value = (addr >> lo) & ((1 << width) - 1)
             digits = (width + 3) // 4
-            cell = f"{value:0{digits}x}" if name in ("sign", "offset") else str(value)
+            cell = f"{value:0{digits}x}" if name in ("sign", "ttbr", "offset") else str(value)
             label = f"{name} {hi}..{lo}" if ranges else name
         w = max(len(cell), len(label))
-        colour = "bold red" if error and name == "sign" else f"bold {FIELD_COLOURS.get(name, 'white')}"
+        upper = name in ("sign", "ttbr")
+        colour = "bold red" if error and upper else f"bold {FIELD_COLOURS.get(name, 'white')}"
         if i:
             top.append(" │ " if ranges else "│", "dim")
             bottom.append("   " if ranges else " ")
         top.append(cell.center(w), colour)
         bottom.append(label.center(w), "dim")
-    top.append("\n")
-    top.append_text(bottom)
-    return top
+    return top, bottom
+
+
+def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> Text:
+    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset.
+
+    With `ranges`, the labels carry the bit numbers too (wide screens). Where
+    the hardware walks other fields than Linux names (ARM short descriptors),
+    a second pair of rows shows the hardware's split.
+    """
+    mode = layout.paging
+    top, bottom = _field_rows(mode.fields(), addr, error, ranges)
+    out = Text.assemble(top, "\n", bottom)
+    if mode.hw_levels:
+        hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)]
+        htop, hbottom = _field_rows(hw, addr, error, ranges)
+        out.append("\n")
+        out.append_text(htop)
+        out.append("   hardware\n", "dim")
+        out.append_text(hbottom)
+    return out
 
 
 def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:

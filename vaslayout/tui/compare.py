@@ -29,6 +29,10 @@ from vaslayout.units import fmt_addr, fmt_size
 GROUPS = (
     ("x86_32-vmsplit-3g", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"),
     ("x86_64-4level", "x86_64-5level"),
+    ("x86_32-vmsplit-3g-opt", "x86_32-vmsplit-3g", "x86_32-vmsplit-2g-opt"),
+    ("arm-vmsplit-3g", "arm-vmsplit-2g", "arm-vmsplit-1g"),
+    ("arm64-4k-48bit", "arm64-64k-52bit"),
+    ("riscv-sv39", "riscv-sv48", "riscv-sv57"),
 )
 
 
@@ -36,7 +40,7 @@ def default_partners(name: str, bits: int) -> list[str]:
     """The layouts a teacher compares with this one (a file: with the first built-in of its width)."""
     for group in GROUPS:
         if name in group:
-            return list(group)
+            return [name, *(g for g in group if g != name)]
     return [name, GROUPS[0][0] if bits == 32 else GROUPS[1][0]]
 
 
