@@ -288,7 +288,13 @@ def _override_pos(overrides: Mapping[str, str | int] | None, p: NamedSpec) -> Po
     return p.pos
 
 
-def _siblings(pairs: list[tuple[RegionSpec, Region | None]], lo: int, hi: int, bits: int) -> tuple[Region, ...]:
+def tile(regions: list[Region], lo: int, hi: int, bits: int) -> tuple[Region, ...]:
+    """Sorted, non-overlapping regions with `unused` holes between them, filling [lo, hi)."""
+    return _siblings([(None, r) for r in regions], lo, hi, bits)
+
+
+def _siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi: int,
+              bits: int) -> tuple[Region, ...]:
     """Sort, refuse overlaps, and fill the gaps between siblings with holes."""
     kept = [(s, r) for s, r in pairs if r is not None]
     kept.sort(key=lambda p: p[1].start)
@@ -301,7 +307,7 @@ def _siblings(pairs: list[tuple[RegionSpec, Region | None]], lo: int, hi: int, b
         if prev is not None and region.start < prev.end:
             raise LayoutError(
                 f"{region.name!r} [{fmt(region.start, bits)}, {fmt(region.end, bits)}) overlaps "
-                f"{prev.name!r} [{fmt(prev.start, bits)}, {fmt(prev.end, bits)})", spec.pos)
+                f"{prev.name!r} [{fmt(prev.start, bits)}, {fmt(prev.end, bits)})", spec.pos if spec else None)
         if region.start > cursor:
             out.append(_gap(cursor, region.start))
         out.append(region)

@@ -25,6 +25,17 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class MapInfo:
+    """What /proc/PID/maps says of a mapping, kept on its region."""
+
+    perms: str
+    offset: int
+    dev: str
+    inode: int
+    path: str
+
+
+@dataclass(frozen=True)
 class Region:
     name: str
     kind: str
@@ -36,6 +47,7 @@ class Region:
     rule: Rule | None = None
     children: tuple[Region, ...] = ()
     synthetic: bool = False  # a gap the engine filled, not a row of the file
+    mapping: MapInfo | None = None  # a live process's mapping
 
     @property
     def last(self) -> int:

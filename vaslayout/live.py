@@ -1,0 +1,109 @@
+"""A live process as a layout: the running kernel's layout, its user half the process's maps.
+
+Every line of /proc/PID/maps becomes one leaf region; nothing is merged. A
+mapping outside user space ([vsyscall]) lands where the kernel put it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vaslayout import catalog
+from vaslayout.engine import tile
+from vaslayout.loader import LayoutError
+from vaslayout.model import Layout, MapInfo, Region
+from vaslayout.procfs import KernelInfo, Mapping, ProcError
+
+LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}
+
+
+def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
+    """The built-in layout that describes the running kernel, and the params we could read."""
+    name = LAYOUT_FOR_PAGING.get(info.paging or "")
+    if name is None:
+        raise ProcError(f"no built-in layout describes a running {info.arch} kernel yet (x86-64 only)")
+    overrides: dict[str, str] = {}
+    if info.ram_ranges:
+        overrides["ram"] = hex(max(end for _, end in info.ram_ranges))  # the direct map reaches the top of RAM
+    elif info.total_ram:
+        overrides["ram"] = hex(info.total_ram)
+    if info.phys_base is not None:
+        overrides["phys_base"] = hex(info.phys_base)
+    return name, overrides
+
+
+def mapping_region(m: Mapping, pid: int) -> Region:
+    return Region(
+        name=m.name,
+        kind=m.kind,
+        start=m.start,
+        end=m.end,
+        description=f"{m.perms} {m.offset:08x} {m.dev} {m.inode} {m.path}".rstrip(),
+        source=f"/proc/{pid}/maps",
+        mapping=MapInfo(m.perms, m.offset, m.dev, m.inode, m.path),
+    )
+
+
+def _user_container(layout: Layout, m: Mapping) -> Region | None:
+    """The deepest user-space region that holds the whole mapping."""
+    found = None
+    for r in layout.path_at(m.start):
+        if r.kind == "user-space" and r.start <= m.start and m.end <= r.end:
+            found = r
+    return found
+
+
+def _replace(region: Region, target: Region, children: tuple[Region, ...]) -> Region:
+    if region is target:
+        return dataclasses.replace(region, children=children)
+    if not (region.start <= target.start and target.end <= region.end) or not region.children:
+        return region
+    return dataclasses.replace(region, children=tuple(_replace(c, target, children) for c in region.children))
+
+
+def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str) -> Layout:
+    bits = base.address_bits
+    user: Region | None = None
+    inside: list[Region] = []
+    elsewhere: dict[int, list[Region]] = {}  # leaf index -> mappings inside that leaf
+    for m in mappings:
+        if m.end > base.size:
+            raise ProcError(f"/proc/{pid}/maps: {m.start:#x}-{m.end:#x} does not fit a {bits}-bit layout")
+        container = user if user is not None and user.start <= m.start and m.end <= user.end else None
+        container = container or _user_container(base, m)
+        if container is not None and (user is None or container is user):
+            user = container
+            inside.append(mapping_region(m, pid))
+        else:
+            elsewhere.setdefault(base.leaf_index(m.start), []).append(mapping_region(m, pid))
+    root = base.root
+    try:
+        if user is not None:
+            root = _replace(root, user, tile(inside, user.start, user.end, bits))
+        for index, regions in elsewhere.items():
+            leaf = base.leaves[index]
+            if len(regions) == 1 and (regions[0].start, regions[0].end) == (leaf.start, leaf.end):
+                # the mapping is the leaf ([vsyscall]): the maps name, the layout's story
+                replaced = dataclasses.replace(leaf, name=regions[0].name, mapping=regions[0].mapping,
+                                               description=f"{leaf.description} ({regions[0].description})")
+                root = _swap(root, leaf, replaced)
+            else:
+                kids = tile(regions, leaf.start, leaf.end, bits)
+                root = _replace(root, leaf, kids)
+    except LayoutError as exc:
+        raise ProcError(f"/proc/{pid}/maps: {exc.message}") from None
+    return dataclasses.replace(base, id=f"pid-{pid}", title=title, root=root, origin=f"/proc/{pid}/maps")
+
+
+def _swap(region: Region, old: Region, new: Region) -> Region:
+    if region is old:
+        return new
+    if not region.children or not (region.start <= old.start and old.end <= region.end):
+        return region
+    return dataclasses.replace(region, children=tuple(_swap(c, old, new) for c in region.children))
+
+
+def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str) -> Layout:
+    name, overrides = kernel_layout(info)
+    base = catalog.load(name, overrides)
+    return with_mappings(base, mappings, pid, f"{comm} (pid {pid}) on {base.title}")
