@@ -12,6 +12,7 @@ import gc
 import gzip
 import os
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ START_KERNEL_MAP = 0xFFFF_FFFF_8000_0000  # __START_KERNEL_map: the kernel text 
 DEFAULT_PHYSICAL_START = 0x100_0000  # CONFIG_PHYSICAL_START default (16 MiB)
 DEFAULT_PHYSICAL_ALIGN = 0x20_0000  # CONFIG_PHYSICAL_ALIGN default (2 MiB)
 USER_4LEVEL_LIMIT = 1 << 47  # a user mapping above this needs 5-level paging
+_CHUNK = 1 << 18  # characters of maps text split into lines at a time
 MAPS_ATTEMPTS = 4  # one read and up to 3 re-reads when the maps change underneath us
 COMM_LEN = 15  # TASK_COMM_LEN - 1: the kernel truncates comm to this
 
@@ -129,46 +131,67 @@ def _why_malformed(line: str) -> str:
 
 
 def _parse(text: str, origin: str) -> tuple[list[Mapping], int | None]:
-    """Parse maps text; also return the index of the first line out of order (None: sorted, disjoint)."""
+    """Parse maps text; also return the index of the first line out of order (None: sorted, disjoint).
+
+    Lines are cut at "\n" only (a file name may hold other line breaks), a
+    slice of text at a time, so a big file never exists as one list of lines.
+    """
     out: list[Mapping] = []
     append = out.append
     perms_of = _PERMS
     devs: dict[str, str] = {}
+    offsets: dict[str, int] = {}  # most lines repeat "00000000" and inode "0": a lookup beats int()
+    inodes: dict[str, int] = {}
     disorder: int | None = None
     prev_end = 0
-    lines = text.splitlines()
+    lines: list[str] = []
+    first = 0  # index in `out` of lines[0]
+    pos, size = 0, len(text)
     was_enabled = gc.isenabled()
     gc.disable()  # only new, acyclic objects here: pausing the collector saves ~10% on big files
     try:
-        for line in lines:
-            f = line.split(None, 5)
-            a, sep, b = f[0].partition("-")
-            start = int(a, 16)
-            end = int(b, 16)
-            if start >= end or not sep:
-                raise ValueError
-            if start < prev_end and disorder is None:
-                disorder = len(out)
-            prev_end = end
-            dev = devs.get(f[3])
-            if dev is None:
-                major, sep, minor = f[3].partition(":")
-                int(major, 16), int(minor, 16)  # validates
-                if not sep:
+        while pos < size:
+            cut = text.find("\n", pos + _CHUNK)
+            cut = size if cut < 0 else cut + 1
+            lines = text[pos:cut].split("\n")
+            if not lines[-1]:
+                lines.pop()  # the text after the chunk's last newline
+            first, pos = len(out), cut
+            for line in lines:
+                f = line.split(None, 5)
+                a, sep, b = f[0].partition("-")
+                start = int(a, 16)
+                end = int(b, 16)
+                if start >= end or not sep:
                     raise ValueError
-                dev = devs[f[3]] = f[3]
-            m = _NEW(Mapping)
-            _SET_START(m, start)
-            _SET_END(m, end)
-            _SET_PERMS(m, perms_of[f[1]])
-            _SET_OFFSET(m, int(f[2], 16))
-            _SET_DEV(m, dev)
-            _SET_INODE(m, int(f[4]))
-            _SET_PATH(m, f[5] if len(f) == 6 else "")
-            append(m)
+                if start < prev_end and disorder is None:
+                    disorder = len(out)
+                prev_end = end
+                dev = devs.get(f[3])
+                if dev is None:
+                    major, sep, minor = f[3].partition(":")
+                    int(major, 16), int(minor, 16)  # validates
+                    if not sep:
+                        raise ValueError
+                    dev = devs[f[3]] = f[3]
+                offset = offsets.get(f[2])
+                if offset is None:
+                    offset = offsets[f[2]] = int(f[2], 16)
+                inode = inodes.get(f[4])
+                if inode is None:
+                    inode = inodes[f[4]] = int(f[4])
+                m = _NEW(Mapping)
+                _SET_START(m, start)
+                _SET_END(m, end)
+                _SET_PERMS(m, perms_of[f[1]])
+                _SET_OFFSET(m, offset)
+                _SET_DEV(m, dev)
+                _SET_INODE(m, inode)
+                _SET_PATH(m, f[5] if len(f) == 6 else "")
+                append(m)
     except (ValueError, IndexError, KeyError):
         n = len(out)  # the line that failed: every earlier one was appended
-        bad = lines[n]
+        bad = lines[n - first]
         raise ProcError(f"{origin}:{n + 1}: malformed line: {_shown(bad)} ({_why_malformed(bad)})") from None
     finally:
         if was_enabled:
@@ -224,10 +247,10 @@ def read_maps(pid: int, root: str = "/proc") -> list[Mapping]:
     """
     origin = os.path.join(_pid_dir(root, pid), "maps")
     for _ in range(MAPS_ATTEMPTS):
-        data = _read_proc(root, pid, "maps", "maps")
-        if not data and not os.path.isdir(_pid_dir(root, pid)):
+        text = _read_proc(root, pid, "maps", "maps").decode("utf-8", "backslashreplace")  # drops the bytes
+        if not text and not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"process {pid} exited while its maps were read")
-        maps, disorder = _parse(data.decode("utf-8", "backslashreplace"), origin)
+        maps, disorder = _parse(text, origin)
         if disorder is None:
             return maps
     raise ProcError(f"process {pid}: its maps kept changing while being read ({MAPS_ATTEMPTS} tries); try again")
@@ -563,8 +586,8 @@ def _read_config(root: str, boot: str, release: str) -> tuple[str | None, dict[s
     try:
         with gzip.open(gz, "rt", encoding="utf-8", errors="replace") as f:
             return gz, _parse_config(f), f"config from {gz}"
-    except (OSError, EOFError):
-        pass
+    except (OSError, EOFError, zlib.error):
+        pass  # absent, unreadable or corrupt: try /boot
     plain = os.path.join(boot, f"config-{release}")
     try:
         with open(plain, encoding="utf-8", errors="replace") as f:
@@ -685,7 +708,8 @@ def detect(root: str = "/proc", boot: str = "/boot", release: str | None = None,
         elif five_cfg == "y" or levels == "5":
             five_level, reason = True, "5-level paging: la57 CPU and a kernel built for it"
         else:
-            five_level, reason = True, "5-level paging assumed: la57 CPU, kernel config unknown (X86_5LEVEL defaults to y)"
+            five_level = True
+            reason = "5-level paging assumed: la57 CPU, kernel config unknown (X86_5LEVEL defaults to y)"
             defaults.append("five_level")
         high = next((m for m in mappings if m.end > USER_4LEVEL_LIMIT and m.start < 1 << 63), None)
         if high is not None and not five_level:
@@ -747,7 +771,8 @@ def detect(root: str = "/proc", boot: str = "/boot", release: str | None = None,
         if config.get("CONFIG_RANDOMIZE_MEMORY") != "n":
             defaults.extend(("page_offset_base", "vmalloc_base", "vmemmap_base"))
             why = "CONFIG_RANDOMIZE_MEMORY=y" if config.get("CONFIG_RANDOMIZE_MEMORY") == "y" else "config unknown"
-            notes.append(f"direct map, vmalloc and vmemmap bases: documented defaults ({why}; /proc does not show them)")
+            notes.append(f"direct map, vmalloc and vmemmap bases: documented defaults ({why}; "
+                         "/proc does not show them)")
 
     return KernelInfo(
         linux=linux, release=release, arch=arch, la57_cpu=la57_cpu, config_source=config_source,
