@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vaslayout.loader import LayoutError
+from vaslayout.procfs import ProcError
 from vaslayout.translate import AddressError
 
 EXIT_USER_ERROR = 2
@@ -57,10 +58,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def load_target(args: argparse.Namespace):
+    """LAYOUT (a built-in id or a file) or --pid: the layout to show, and the pid if live."""
+    overrides = parse_sets(args.set)
+    pid_spec = getattr(args, "pid", None)
+    if pid_spec is not None:
+        if args.layout:
+            raise UsageError("give a LAYOUT or --pid, not both")
+        from vaslayout import live, procfs
+
+        pid = procfs.resolve_pid(pid_spec)
+        maps = procfs.read_maps(pid)
+        info = procfs.detect(mappings=maps)
+        return live.process_layout(pid, info, maps, procfs.comm(pid), overrides), pid
+    if not args.layout:
+        raise UsageError("give a LAYOUT (see 'vaslayout list') or --pid PID")
     from vaslayout.catalog import load
 
-    layout = load(args.layout, parse_sets(args.set))
+    return load(args.layout, overrides), None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    if args.physical:
+        return cmd_show_physical(args)
+    layout, _ = load_target(args)
     if args.json:
         from vaslayout.export import layout_json
 
@@ -82,11 +103,53 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lookup(args: argparse.Namespace) -> int:
+def cmd_show_physical(args: argparse.Namespace) -> int:
+    from vaslayout import live, procfs
     from vaslayout.catalog import load
+
+    entries = procfs.read_iomem()
+    if procfs.iomem_hidden(entries):
+        raise procfs.ProcError("/proc/iomem shows every address as 0 to readers without CAP_SYS_ADMIN: run as root")
+    info = procfs.detect()
+    name, overrides = live.kernel_layout(info)
+    layout = load(name, {**overrides, **parse_sets(args.set)})
+    from vaslayout.export import iomem_json
+
+    data = iomem_json(layout, entries)
+    if args.json:
+        _dump(data)
+        return 0
+    from vaslayout.render import iomem_table
+
+    console = _console()
+    console.print(f"[bold]/proc/iomem[/] with direct-map aliases from {layout.id}", highlight=False)
+    console.print(iomem_table(data, args.depth))
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from vaslayout import procfs
+
+    info = procfs.detect()
+    from vaslayout.export import kernel_json
+
+    data = kernel_json(info)
+    if args.json:
+        _dump(data)
+        return 0
+    from vaslayout.render import kernel_view
+
+    _console().print(kernel_view(data))
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
     from vaslayout.translate import Translation, layout_names, parse_address, phys_lookup, translate
 
-    layout = load(args.layout, parse_sets(args.set))
+    if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
+        args.addresses.insert(0, args.layout)
+        args.layout = None
+    layout, pid = load_target(args)
     if not args.addresses and not args.phys:
         raise UsageError("lookup needs at least one address (or --phys PADDR)")
     names = layout_names(layout)
@@ -94,17 +157,43 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     results: list[Any] = [translate(layout, parse_address(a, layout.address_bits, decimal=args.dec, names=names))
                           for a in args.addresses]
     results += [phys_lookup(layout, parse_address(a, pbits, decimal=args.dec, names=names)) for a in args.phys]
+    pages = _pages(pid, results) if pid is not None else {}
     if args.json:
-        _dump([r.to_json() for r in results])
+        out = []
+        for r in results:
+            d = r.to_json()
+            if pid is not None and isinstance(r, Translation):
+                from vaslayout.export import mapping_json, page_json
+
+                d["mapping"] = mapping_json(r.region)
+                d["page"] = page_json(pages.get(r.address))
+            out.append(d)
+        _dump(out)
         return 0
-    from vaslayout.render import phys_view, translation_view
+    from vaslayout.render import live_view, phys_view, translation_view
 
     console = _console()
     for i, r in enumerate(results):
         if i:
             console.print()
-        console.print(translation_view(layout, r) if isinstance(r, Translation) else phys_view(layout, r))
+        if isinstance(r, Translation):
+            console.print(translation_view(layout, r))
+            if pid is not None:
+                console.print(live_view(r.region, pages.get(r.address)))
+        else:
+            console.print(phys_view(layout, r))
     return 0
+
+
+def _pages(pid: int, results: list[Any]) -> dict[int, Any]:
+    """pagemap entries for the addresses that fall in one of the process's own mappings."""
+    from vaslayout.procfs import read_pagemap
+    from vaslayout.translate import Translation
+
+    wanted = [r.address for r in results
+              if isinstance(r, Translation) and r.region is not None and r.region.mapping is not None
+              and r.region.kind != "vsyscall"]
+    return {p.vaddr: p for p in read_pagemap(pid, wanted)} if wanted else {}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -123,12 +212,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from vaslayout.catalog import load
-
-    layout = load(args.layout, parse_sets(args.set))  # errors surface before the screen opens
+    layout, pid = load_target(args)  # errors surface before the screen opens
     from vaslayout.tui.app import VasLayoutApp
 
-    VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout).run()
+    name = args.layout or f"pid-{pid}"
+    VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid).run()
     return 0
 
 
@@ -181,9 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def with_layout(p: argparse.ArgumentParser) -> None:
-        p.add_argument("layout", metavar="LAYOUT", help="a built-in layout id or a YAML file")
+    def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
+        p.add_argument("layout", metavar="LAYOUT", nargs=None if not pid else "?",
+                       help="a built-in layout id or a YAML file")
         p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
+        if pid:
+            p.add_argument("--pid", metavar="PID",
+                           help="a live process instead of a layout: a pid, 'self', or a command name")
 
     p = sub.add_parser("list", help="list the built-in layouts")
     p.add_argument("--json", action="store_true")
@@ -193,7 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     with_layout(p)
     p.add_argument("--depth", type=int, metavar="N", help="show N levels of regions")
     p.add_argument("--json", action="store_true", help="the resolved tree as JSON")
+    p.add_argument("--physical", action="store_true",
+                   help="the running machine's /proc/iomem, with each RAM range's direct-map alias")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("detect", help="what the running kernel shows of its layout, and from where")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("lookup", help="what is at these addresses?")
     with_layout(p)
@@ -218,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("screenshot", help="save an SVG of the interactive map")
-    with_layout(p)
+    with_layout(p, pid=False)
     p.add_argument("-o", "--output", required=True, metavar="FILE.svg")
     p.add_argument("--size", default="120x40", metavar="WxH")
     p.add_argument("--lookup", metavar="ADDR", help="look this address up first")
@@ -243,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--depth must be at least 1")
     try:
         return args.func(args)
-    except (LayoutError, AddressError, UsageError) as exc:
+    except (LayoutError, AddressError, UsageError, ProcError) as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaslayout.model import Layout, Region
+from vaslayout.procfs import IomemEntry, KernelInfo, PageInfo
 
 
 def region_json(region: Region) -> dict[str, Any]:
@@ -41,4 +42,51 @@ def layout_json(layout: Layout) -> dict[str, Any]:
         "physical": [{"name": p.name, "kind": p.kind, "start": p.start, "end": p.end} for p in layout.physical],
         "regions": [region_json(r) for r in layout.root.children],
         "sources": [{"file": s.file, "repo": s.repo, "commit": s.commit} for s in layout.sources],
+    }
+
+
+def mapping_json(region: Region | None) -> dict[str, Any] | None:
+    m = region.mapping if region is not None else None
+    if m is None or region is None:
+        return None
+    return {"name": region.name, "perms": m.perms, "offset": m.offset, "dev": m.dev, "inode": m.inode}
+
+
+def page_json(page: PageInfo | None) -> dict[str, Any] | None:
+    if page is None:
+        return None
+    return {
+        "present": page.present, "swapped": page.swapped, "pfn": page.pfn, "pfn_hidden": page.pfn_hidden,
+        "phys": page.phys, "file_or_shared": page.file_or_shared, "exclusive": page.exclusive,
+        "soft_dirty": page.soft_dirty,
+    }
+
+
+def iomem_json(layout: Layout, entries: tuple[IomemEntry, ...] | list[IomemEntry]) -> list[dict[str, Any]]:
+    """The iomem tree; System RAM ranges carry their virtual aliases in `layout`."""
+    from vaslayout.translate import phys_lookup
+
+    def one(e: IomemEntry) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": e.name, "start": e.start, "end": e.end}
+        if e.name == "System RAM" or e.name.startswith("Kernel "):
+            try:
+                aliases = phys_lookup(layout, e.start).aliases
+            except ValueError:
+                aliases = ()
+            out["aliases"] = [{"address": a.address, "region": a.path[-1].name} for a in aliases]
+        if e.children:
+            out["children"] = [one(c) for c in e.children]
+        return out
+
+    return [one(e) for e in entries]
+
+
+def kernel_json(info: KernelInfo) -> dict[str, Any]:
+    return {
+        "release": info.release, "arch": info.arch, "paging": info.paging, "five_level": info.five_level,
+        "la57_cpu": info.la57_cpu, "config_source": info.config_source, "config": dict(info.config),
+        "ram_ranges": [list(r) for r in info.ram_ranges], "total_ram": info.total_ram,
+        "text": info.text, "kaslr_offset": info.kaslr_offset, "phys_base": info.phys_base,
+        "kernel_image": {k: list(v) for k, v in info.kernel_image.items()},
+        "defaults": list(info.defaults), "notes": list(info.notes),
     }

@@ -103,7 +103,8 @@ def _swap(region: Region, old: Region, new: Region) -> Region:
     return dataclasses.replace(region, children=tuple(_swap(c, old, new) for c in region.children))
 
 
-def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str) -> Layout:
-    name, overrides = kernel_layout(info)
-    base = catalog.load(name, overrides)
+def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str,
+                   overrides: dict[str, str] | None = None) -> Layout:
+    name, found = kernel_layout(info)
+    base = catalog.load(name, {**found, **(overrides or {})})
     return with_mappings(base, mappings, pid, f"{comm} (pid {pid}) on {base.title}")

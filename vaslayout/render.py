@@ -48,7 +48,7 @@ def layout_header(layout: Layout) -> RenderableType:
             if i:
                 params.append(", ")
             params.append(p.name, "cyan")
-            params.append(f"={_num(p.name, p.value)}")
+            params.append(f"={param_text(p.name, p.value)}")
             if p.choice:
                 params.append(f" ({p.choice})", "dim")
             if p.value != p.default:
@@ -57,7 +57,7 @@ def layout_header(layout: Layout) -> RenderableType:
     return Group(*lines)
 
 
-def _num(name: str, value: int) -> str:
+def param_text(name: str, value: int) -> str:
     sizey = any(w in name.lower() for w in ("ram", "size", "reserve", "maxmem"))
     if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
         return fmt_size(value).replace(" ", "").replace("iB", "")
@@ -90,7 +90,7 @@ def derived_table(layout: Layout) -> Table | None:
     table.add_column("value", no_wrap=True)
     table.add_column("meaning")
     for d in layout.derived.values():
-        table.add_row(d.name, _num(d.name, d.value), d.description)
+        table.add_row(d.name, param_text(d.name, d.value), d.description)
     return table
 
 
@@ -170,4 +170,80 @@ def phys_view(layout: Layout, p: PhysLookup) -> RenderableType:
     if not p.aliases:
         grid.add_row("alias", Text("none", "bold yellow"))
     grid.add_row("", Text(p.explanation, style="italic"))
+    return grid
+
+
+def live_view(region: Region | None, page) -> RenderableType:
+    """The mapping and the pagemap entry under an address of a live process."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    m = region.mapping if region is not None else None
+    if m is None or region is None:
+        grid.add_row("mapping", Text("none: no mapping of the process covers this address", "dim"))
+        return grid
+    grid.add_row("mapping", Text.assemble((region.name, region_style(region)),
+                                          f"  {m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}"))
+    if page is None:
+        return grid
+    flags = [f for f, on in (("present", page.present), ("swapped", page.swapped),
+                             ("file/shared", page.file_or_shared), ("exclusive", page.exclusive),
+                             ("soft-dirty", page.soft_dirty)) if on]
+    if page.pfn_hidden:
+        where = Text("the kernel hides the PFN from readers without CAP_SYS_ADMIN", "yellow")
+    elif page.phys is not None:
+        where = Text(f"pfn {page.pfn:#x}, phys {fmt_addr(page.phys)}", "bold")
+    elif not page.present:
+        where = Text("not in memory (never touched, or swapped out)", "dim")
+    else:
+        where = Text("-", "dim")
+    grid.add_row("page", Text.assemble(where, ("  [" + ", ".join(flags) + "]" if flags else "", "dim")))
+    return grid
+
+
+def iomem_table(entries: list[dict], depth: int | None = None) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("start", no_wrap=True)
+    table.add_column("end (incl.)", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("resource")
+    table.add_column("direct-map alias", no_wrap=True)
+
+    def walk(items: list[dict], level: int) -> None:
+        for e in items:
+            ram = e["name"] == "System RAM" or e["name"].startswith("Kernel ")
+            alias = ", ".join(f"{a['address']:#018x}" for a in e.get("aliases", []))
+            table.add_row(f"{e['start']:#014x}", f"{e['end'] - 1:#014x}", fmt_size(e["end"] - e["start"]),
+                          Text("  " * level + e["name"], style=kind("direct-map").colour if ram else ""),
+                          Text(alias, style="dim"))
+            if e.get("children") and (depth is None or level + 1 < depth):
+                walk(e["children"], level + 1)
+
+    walk(entries, 0)
+    return table
+
+
+def kernel_view(data: dict) -> RenderableType:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    defaults = set(data["defaults"])
+
+    def val(key: str, text: str) -> Text:
+        return Text.assemble(text, ("  (documented default)" if key in defaults else "", "yellow"))
+
+    grid.add_row("kernel", f"{data['release']} on {data['arch']}")
+    grid.add_row("paging", val("five_level", str(data["paging"])))
+    grid.add_row("la57 cpu", "yes" if data["la57_cpu"] else "no")
+    grid.add_row("config", str(data["config_source"] or "not found"))
+    ram = data["ram_ranges"]
+    grid.add_row("RAM", f"{len(ram)} System RAM ranges, top {fmt_addr(max(e for _, e in ram))}" if ram
+                 else Text("unknown", "yellow"))
+    grid.add_row("_text", val("text", fmt_addr(data["text"]) if data["text"] is not None else "hidden"))
+    grid.add_row("KASLR offset", val("kaslr_offset", f"{data['kaslr_offset']:#x}" if data["kaslr_offset"] is not None
+                                      else "unknown"))
+    grid.add_row("phys_base", val("phys_base", f"{data['phys_base']:#x}" if data["phys_base"] is not None
+                                  else "unknown"))
+    for note in data["notes"]:
+        grid.add_row("", Text(note, style="dim"))
     return grid

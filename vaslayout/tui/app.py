@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from vaslayout import catalog
 from vaslayout.loader import LayoutError, LayoutSpec
 from vaslayout.model import Layout, Region
+from vaslayout.render import param_text
 from vaslayout.scale import SCALE_TITLES
 from vaslayout.state import load_settings, save_settings
 from vaslayout.tui.details import Details
@@ -43,15 +45,22 @@ class VasLayoutApp(App[None]):
         Binding("l", "pick_layout", "Layout", id="app.layout", tooltip="Switch layout"),
         Binding("p", "edit_params", "Params", id="app.params", tooltip="Edit params: RAM, KASLR bases, ..."),
         Binding("c", "compare", "Compare", id="app.compare", tooltip="Layouts side by side"),
+        Binding("m", "physical", "Physical", id="app.physical", show=False,
+                tooltip="Physical memory and its virtual aliases"),
+        Binding("r", "reload", "Re-read", id="app.reload", tooltip="Read the process's maps again"),
+        Binding("R", "auto_reload", "Auto", id="app.auto_reload", tooltip="Re-read the maps every 2 s"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
                  initial: Layout | None = None, cursor: int | None = None,
-                 compare: list[str] | None = None) -> None:
+                 compare: list[str] | None = None, pid: int | None = None) -> None:
         super().__init__()
         self._compare_on_start = compare
+        self.pid = pid  # a live process: its maps can be read again
+        self.live_status = ""  # "", "auto", or why the process can no longer be read
+        self._auto: Timer | None = None
         self.layout_name = layout_name
         self.overrides: dict[str, dict[str, str]] = {layout_name: dict(overrides or {})}
         self.layout = initial or catalog.load(layout_name, overrides)
@@ -73,8 +82,10 @@ class VasLayoutApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Map actions only while the map is on screen (not under compare or a modal)."""
+        if action in ("reload", "auto_reload") and self.pid is None:
+            return False
         on_map = self.screen is self.screen_stack[0]
-        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare")
+        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare", "physical")
 
     @property
     def map(self) -> MapView:
@@ -139,9 +150,13 @@ class VasLayoutApp(App[None]):
                         "bold yellow")
         else:
             text.append(f"scale: {SCALE_TITLES[s.scale]}", "cyan")
-        changed = [k for k, p in s.layout.params.items() if p.value != p.default]
+        if self.pid is not None:
+            status = self.live_status or "live"
+            text.append(f"   pid {self.pid}: {status}", "bold red" if self.live_status not in ("", "auto") else "green")
+        changed = [p for p in s.layout.params.values() if p.value != p.default]
         if changed:
-            text.append("   params: " + ", ".join(f"{k}={self.overrides_now().get(k, '')}" for k in changed), "magenta")
+            text.append("   params: " + ", ".join(f"{p.name}={param_text(p.name, p.value)}" for p in changed),
+                        "magenta")
         self.query_one("#breadcrumb", Static).update(text, layout=False)
 
     # -- layouts and params --------------------------------------------------
@@ -233,6 +248,64 @@ class VasLayoutApp(App[None]):
             return
         state = self.map.state
         self.push_screen(CompareScreen(names, state.cursor if state else 0, layouts))
+
+    # -- a live process ------------------------------------------------------
+
+    def action_reload(self) -> None:
+        if self.pid is not None:
+            self._reload()
+
+    def action_auto_reload(self) -> None:
+        if self._auto is not None:
+            self._auto.stop()
+            self._auto = None
+            self.live_status = "" if self.live_status == "auto" else self.live_status
+            self.notify("Auto-refresh off")
+        else:
+            self._auto = self.set_interval(2, self.action_reload)
+            self.live_status = "auto"
+            self.notify("Re-reading the maps every 2 s")
+        self._breadcrumb(self.map.state)
+
+    @work(thread=True, exclusive=True, group="reload")
+    def _reload(self) -> None:
+        from vaslayout import live, procfs
+
+        pid = self.pid
+        assert pid is not None
+        try:
+            maps = procfs.read_maps(pid)
+            info = procfs.detect(mappings=maps)
+            layout = live.process_layout(pid, info, maps, procfs.comm(pid), self.overrides_now())
+        except procfs.ProcError as exc:
+            self.call_from_thread(self._live_gone, str(exc))
+            return
+        self.call_from_thread(self.apply_layout, layout)
+
+    def _live_gone(self, why: str) -> None:
+        """The process exited (or hid): say so, stop polling, keep the last picture usable."""
+        if self._auto is not None:
+            self._auto.stop()
+            self._auto = None
+        self.live_status = why
+        self.notify(why, title="Cannot read the process", severity="error", timeout=8)
+        self._breadcrumb(self.map.state)
+
+    def action_physical(self) -> None:
+        from vaslayout.tui.physical import PhysicalScreen, physical_rows
+
+        rows, problem = physical_rows(self.layout, live=self.pid is not None)
+        if problem:
+            self.notify(problem, severity="warning")
+        if not rows:
+            self.notify(f"{self.layout.id} says nothing of physical memory.")
+            return
+
+        def picked(addr: int | None) -> None:
+            if addr is not None:
+                self.jump_to(addr)
+
+        self.push_screen(PhysicalScreen(self.layout, rows), picked)
 
     @on(LookupBar.Jump)
     def _jump(self, event: LookupBar.Jump) -> None:

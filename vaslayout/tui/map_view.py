@@ -66,9 +66,9 @@ class MapView(ScrollView, can_focus=True):
         Binding("end", "edge(1)", "Bottom", show=False, id="map.end"),
         Binding("enter", "zoom_in", "Zoom in", id="map.zoom_in", tooltip="Show the children of the selected region"),
         Binding("backspace,escape", "zoom_out", "Zoom out", id="map.zoom_out", tooltip="Back to the parent"),
-        Binding("plus,equals_sign", "window(4)", "Zoom +", id="map.window_in",
-                tooltip="Zoom linearly around the cursor"),
-        Binding("minus", "window(0.25)", "Zoom -", id="map.window_out", tooltip="Zoom out linearly"),
+        Binding("plus,equals_sign", "window(4)", "Linear +/-", id="map.window_in",
+                tooltip="Zoom linearly around the cursor (- zooms out)"),
+        Binding("minus", "window(0.25)", "Zoom -", id="map.window_out", show=False, tooltip="Zoom out linearly"),
         Binding("0", "reset", "Reset", show=False, id="map.reset"),
         Binding("s", "cycle_scale", "Scale", id="map.scale", tooltip="Logarithmic / proportional / equal"),
     ]

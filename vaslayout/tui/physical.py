@@ -1,0 +1,117 @@
+"""`m`: physical memory as a list; picking a range shows and jumps to its virtual aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from vaslayout.kinds import kind
+from vaslayout.model import Layout
+from vaslayout.translate import AddressError, phys_lookup
+from vaslayout.units import fmt_addr, fmt_size
+
+
+@dataclass(frozen=True)
+class PhysRow:
+    name: str
+    kind: str
+    start: int
+    end: int
+    depth: int
+    aliases: tuple[tuple[int, str], ...]  # (virtual address, region path)
+    explanation: str
+
+
+def _row(layout: Layout, name: str, kind_: str, start: int, end: int, depth: int) -> PhysRow:
+    try:
+        p = phys_lookup(layout, start)
+    except AddressError as exc:
+        return PhysRow(name, kind_, start, end, depth, (), str(exc))
+    aliases = tuple((a.address, " > ".join(r.name for r in a.path)) for a in p.aliases)
+    return PhysRow(name, kind_, start, end, depth, aliases, p.explanation)
+
+
+def physical_rows(layout: Layout, live: bool) -> tuple[list[PhysRow], str | None]:
+    """The machine's /proc/iomem for a live process, else the layout's own physical ranges."""
+    if live:
+        from vaslayout import procfs
+
+        try:
+            entries = procfs.read_iomem()
+        except procfs.ProcError as exc:
+            problem: str | None = str(exc)
+        else:
+            if not procfs.iomem_hidden(entries):
+                rows: list[PhysRow] = []
+                for e in procfs.walk_iomem(entries):
+                    ram = e.name == "System RAM" or e.name.startswith("Kernel ")
+                    rows.append(_row(layout, e.name, "direct-map" if ram else "hole", e.start, e.end, e.depth))
+                return rows, None
+            problem = "/proc/iomem hides its addresses from readers without CAP_SYS_ADMIN; showing the layout's RAM"
+    else:
+        problem = None
+    return [_row(layout, r.name, r.kind, r.start, r.end, 0) for r in layout.physical], problem
+
+
+class PhysicalScreen(ModalScreen[int | None]):
+    BINDINGS = [Binding("escape,m", "dismiss(None)", "Close")]
+    DEFAULT_CSS = """
+    PhysicalScreen { align: center middle; }
+    PhysicalScreen > Vertical {
+        width: 110; max-width: 95%; height: 85%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    PhysicalScreen OptionList { height: 1fr; }
+    PhysicalScreen #aliases { height: auto; min-height: 3; padding: 1 0 0 0; }
+    """
+
+    def __init__(self, layout: Layout, rows: list[PhysRow]) -> None:
+        super().__init__()
+        self.target = layout
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Physical memory[/b]  (↑↓ show the virtual aliases, Enter jumps to the first, Esc closes)")
+            yield OptionList(*[Option(self._label(r), id=str(i)) for i, r in enumerate(self.rows)])
+            yield Static(id="aliases")
+
+    def _label(self, r: PhysRow) -> Text:
+        k = kind(r.kind)
+        text = Text(f"{fmt_addr(r.start)}-{fmt_addr(r.end - 1)} {fmt_size(r.end - r.start):>11}  ", style="dim")
+        text.append("  " * r.depth + r.name, style=k.colour if not k.dim else "")
+        if r.aliases:
+            text.append(f"  → {fmt_addr(r.aliases[0][0], self.target.address_bits)}", style="bold")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        r = self.rows[int(event.option.id or 0)]
+        bits = self.target.address_bits
+        if r.aliases:
+            text = Text()
+            for addr, path in r.aliases:
+                text.append(f"{fmt_addr(addr, bits)}  ", style="bold")
+                text.append(f"{path}\n")
+        else:
+            text = Text(r.explanation, style="italic")
+        self.query_one("#aliases", Static).update(text)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        r = self.rows[int(event.option.id or 0)]
+        if r.aliases:
+            self.dismiss(r.aliases[0][0])
+        else:
+            self.notify(r.explanation, title=r.name, timeout=8)
