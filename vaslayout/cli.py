@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -39,8 +40,9 @@ def _console(file=None):
     return console
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+def _dump(data: Any, compact: bool = False) -> None:
+    """Indented JSON for people; compact for big outputs, where only the C encoder is quick."""
+    sys.stdout.write((json.dumps(data, separators=(",", ":")) if compact else json.dumps(data, indent=2)) + "\n")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -85,7 +87,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         from vaslayout.export import layout_json
 
-        _dump(layout_json(layout))
+        _dump(layout_json(layout), compact=len(layout.leaves) > 5000)
         return 0
     from vaslayout.render import derived_table, layout_header, layout_table
 
@@ -339,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
+    if args.command not in ("open", "compare", "screenshot"):
+        gc.disable()  # a short run that builds many objects and no garbage cycles
     try:
         return args.func(args)
     except (LayoutError, AddressError, UsageError, ProcError) as exc:

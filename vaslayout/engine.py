@@ -297,7 +297,8 @@ def _siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi:
               bits: int) -> tuple[Region, ...]:
     """Sort, refuse overlaps, and fill the gaps between siblings with holes."""
     kept = [(s, r) for s, r in pairs if r is not None]
-    kept.sort(key=lambda p: p[1].start)
+    if any(kept[i][1].start > kept[i + 1][1].start for i in range(len(kept) - 1)):
+        kept.sort(key=lambda p: p[1].start)
     if not kept:
         return ()
     out: list[Region] = []

@@ -7,11 +7,12 @@ mapping outside user space ([vsyscall]) lands where the kernel put it.
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 from vaslayout import catalog
 from vaslayout.engine import tile
 from vaslayout.loader import LayoutError
-from vaslayout.model import Layout, MapInfo, Region
+from vaslayout.model import Layout, Region
 from vaslayout.procfs import KernelInfo, Mapping, ProcError
 
 LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}
@@ -32,16 +33,16 @@ def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
     return name, overrides
 
 
-def mapping_region(m: Mapping, pid: int) -> Region:
-    return Region(
-        name=m.name,
-        kind=m.kind,
-        start=m.start,
-        end=m.end,
-        description=f"{m.perms} {m.offset:08x} {m.dev} {m.inode} {m.path}".rstrip(),
-        source=f"/proc/{pid}/maps",
-        mapping=MapInfo(m.perms, m.offset, m.dev, m.inode, m.path),
-    )
+_REGION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Region) if f.default is not dataclasses.MISSING}
+
+
+def mapping_region(m: Mapping, source: str) -> Region:
+    """Region(...) for one maps line, filled directly: a frozen dataclass's __init__
+    costs more than the whole parse for 65,530 lines."""
+    region = object.__new__(Region)
+    region.__dict__.update(_REGION_DEFAULTS, name=m.name, kind=m.kind, start=m.start, end=m.end,
+                           source=source, mapping=m)
+    return region
 
 
 def _user_container(layout: Layout, m: Mapping) -> Region | None:
@@ -66,6 +67,7 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str) -
     user: Region | None = None
     inside: list[Region] = []
     elsewhere: dict[int, list[Region]] = {}  # leaf index -> mappings inside that leaf
+    source = f"/proc/{pid}/maps"
     for m in mappings:
         if m.end > base.size:
             raise ProcError(f"/proc/{pid}/maps: {m.start:#x}-{m.end:#x} does not fit a {bits}-bit layout")
@@ -73,9 +75,9 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str) -
         container = container or _user_container(base, m)
         if container is not None and (user is None or container is user):
             user = container
-            inside.append(mapping_region(m, pid))
+            inside.append(mapping_region(m, source))
         else:
-            elsewhere.setdefault(base.leaf_index(m.start), []).append(mapping_region(m, pid))
+            elsewhere.setdefault(base.leaf_index(m.start), []).append(mapping_region(m, source))
     root = base.root
     try:
         if user is not None:
@@ -84,8 +86,7 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str) -
             leaf = base.leaves[index]
             if len(regions) == 1 and (regions[0].start, regions[0].end) == (leaf.start, leaf.end):
                 # the mapping is the leaf ([vsyscall]): the maps name, the layout's story
-                replaced = dataclasses.replace(leaf, name=regions[0].name, mapping=regions[0].mapping,
-                                               description=f"{leaf.description} ({regions[0].description})")
+                replaced = dataclasses.replace(leaf, name=regions[0].name, mapping=regions[0].mapping)
                 root = _swap(root, leaf, replaced)
             else:
                 kids = tile(regions, leaf.start, leaf.end, bits)
@@ -107,4 +108,12 @@ def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: st
                    overrides: dict[str, str] | None = None) -> Layout:
     name, found = kernel_layout(info)
     base = catalog.load(name, {**found, **(overrides or {})})
-    return with_mappings(base, mappings, pid, f"{comm} (pid {pid}) on {base.title}")
+    # Tens of thousands of new objects and no cycles among them: the cyclic
+    # collector would rescan the growing heap again and again for nothing.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return with_mappings(base, mappings, pid, f"{comm} (pid {pid}) on {base.title}")
+    finally:
+        if paused:
+            gc.enable()

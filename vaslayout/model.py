@@ -10,6 +10,7 @@ import bisect
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from vaslayout.paging import PagingMode
 
@@ -24,15 +25,19 @@ class Rule:
     struct_size: int = 64  # struct-page: sizeof(struct page)
 
 
-@dataclass(frozen=True)
-class MapInfo:
-    """What /proc/PID/maps says of a mapping, kept on its region."""
+class MapInfo(Protocol):
+    """What /proc/PID/maps says of a mapping, kept on its region (procfs.Mapping is one)."""
 
-    perms: str
-    offset: int
-    dev: str
-    inode: int
-    path: str
+    @property
+    def perms(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def dev(self) -> str: ...
+    @property
+    def inode(self) -> int: ...
+    @property
+    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ class Layout:
             if region.id is not None:
                 by_id.setdefault(region.id, region)
             if region.children:
-                stack.extend((c, path) for c in reversed(region.children))
+                stack.extend([(c, path) for c in reversed(region.children)])
             else:
                 leaves.append(region)
                 paths.append(path)
