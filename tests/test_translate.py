@@ -270,8 +270,16 @@ def test_indices_rebuild_the_address(name: str, addr: int) -> None:
         assert 0 <= idx[level.name] < level.entries
         rebuilt |= idx[level.name] << level.lo if not level.folded else 0
     assert rebuilt == addr & ((1 << mode.va_bits) - 1)
-    top = addr >> (mode.va_bits - 1)
-    assert mode.canonical(addr) == (not mode.sign_extended or top in (0, (1 << (64 - mode.va_bits + 1)) - 1))
+    top = addr >> mode.upper_lo  # x86-64 and RISC-V: va_bits - 1; arm64: va_bits (TTBR0/TTBR1)
+    assert mode.canonical(addr) == (not mode.sign_extended or top in (0, (1 << (64 - mode.upper_lo)) - 1))
+
+
+def test_arm64_needs_the_top_bits_all_zero_or_all_one() -> None:
+    four_k, sixty_four_k = MODES["arm64-4k-48"], MODES["arm64-64k-52"]
+    assert four_k.canonical(0x0000_FFFF_FFFF_FFFF) and not four_k.canonical(0x0001_0000_0000_0000)
+    assert four_k.canonical(0xFFFF_0000_0000_0000) and not four_k.canonical(0xFFFE_FFFF_FFFF_FFFF)
+    assert sixty_four_k.canonical(0x000F_FFFF_FFFF_FFFF) and not sixty_four_k.canonical(0x0010_0000_0000_0000)
+    assert sixty_four_k.indices(0xFFF0_0000_0001_2345) == {"pgd": 0, "pmd": 0, "pte": 1, "offset": 0x2345}
 
 
 def test_modes_as_data() -> None:
