@@ -1,0 +1,147 @@
+"""A live process as a layout: every maps line a leaf, in the right half, through the real CLI too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vaslayout import live, procfs
+from vaslayout.catalog import load
+from vaslayout.translate import translate
+
+DATA = Path(__file__).parent / "data" / "proc"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def base():
+    return load("x86_64-4level")
+
+
+def leaves_with_mappings(layout):
+    return [r for r in layout.leaves if r.mapping is not None]
+
+
+def test_every_maps_line_becomes_one_leaf_in_order() -> None:
+    maps = procfs.parse_maps((DATA / "maps-python.txt").read_text(), "maps-python.txt")
+    layout = live.with_mappings(base(), maps, 4242, "python (pid 4242)")
+    mapped = leaves_with_mappings(layout)
+    assert [(r.start, r.end) for r in mapped] == [(m.start, m.end) for m in maps]
+    assert [r.name for r in mapped] == [m.name for m in maps]
+    assert all(r.mapping is m for r, m in zip(mapped, maps, strict=True))
+
+
+def test_vsyscall_lands_in_the_kernel_half_under_its_maps_name() -> None:
+    maps = procfs.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
+    vsyscall = [m for m in maps if m.name == "[vsyscall]"]
+    assert vsyscall, "the fixture has a [vsyscall] line"
+    layout = live.with_mappings(base(), maps, 1, "cat")
+    t = translate(layout, 0xFFFFFFFFFF600000)
+    assert [r.name for r in t.path] == ["kernel space", "[vsyscall]"]
+    assert t.region is not None and t.region.kind == "vsyscall" and t.region.mapping is vsyscall[0]
+
+
+def test_user_mappings_replace_the_illustrative_process_and_gaps_are_holes() -> None:
+    maps = procfs.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
+    layout = live.with_mappings(base(), maps, 1, "cat")
+    user_vm = layout.find("user_vm")
+    assert user_vm is not None
+    names = {c.name for c in user_vm.children}
+    assert "program text and read-only data" not in names  # the illustrative one is gone
+    assert {c.kind for c in user_vm.children if c.mapping is None} == {"hole"}
+    # the leaves still tile the whole space
+    assert layout.leaves[0].start == 0 and layout.leaves[-1].end == 1 << 64
+    assert all(a.end == b.start for a, b in zip(layout.leaves, layout.leaves[1:], strict=False))
+
+
+def test_a_generated_65530_line_maps_keeps_every_mapping() -> None:
+    lines = []
+    page = 0x1000
+    base_addr = 0x7F00_0000_0000
+    for i in range(65_530):
+        start = base_addr + 2 * i * page
+        lines.append(f"{start:x}-{start + page:x} {'r--p' if i % 2 else 'rw-p'} 00000000 00:00 0")
+    maps = procfs.parse_maps("\n".join(lines) + "\n", "generated")
+    layout = live.with_mappings(base(), maps, 7, "big")
+    assert len(leaves_with_mappings(layout)) == 65_530
+    t = translate(layout, base_addr + 2 * 40_000 * page + 5)
+    assert t.region is not None and t.region.mapping is maps[40_000] and t.offset == 5
+
+
+def test_the_test_process_itself() -> None:
+    pid = os.getpid()
+    maps = procfs.read_maps(pid)
+    info = procfs.detect(mappings=maps)
+    if info.paging not in live.LAYOUT_FOR_PAGING:
+        pytest.skip(f"no built-in layout for {info.arch}")
+    layout = live.process_layout(pid, info, maps, procfs.comm(pid))
+    assert len(leaves_with_mappings(layout)) == len(maps)
+    assert layout.id == f"pid-{pid}"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vaslayout", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+
+
+def test_cli_lookup_pid_self_adds_mapping_and_page() -> None:
+    # the heap of the child python process is a mapping it certainly has
+    probe = run("show", "--pid", "self", "--json")
+    assert probe.returncode == 0, probe.stderr
+    p = run("lookup", "--pid", "self", "0x0", "--json")
+    assert p.returncode == 0, p.stderr
+    (answer,) = json.loads(p.stdout)
+    assert set(answer) == {"address", "canonical", "region", "path", "offset", "indices", "phys", "explanation",
+                           "mapping", "page"}
+    assert answer["mapping"] is None and answer["page"] is None  # nothing is mapped at 0
+
+
+def test_cli_lookup_in_a_mapping_reports_the_page() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        maps = procfs.read_maps(child.pid)
+        heapish = next(m for m in maps if m.path and "r" in m.perms)
+        p = run("lookup", "--pid", str(child.pid), hex(heapish.start), "--json")
+        assert p.returncode == 0, p.stderr
+        (answer,) = json.loads(p.stdout)
+        assert answer["mapping"] == {"name": heapish.name, "perms": heapish.perms, "offset": heapish.offset,
+                                     "dev": heapish.dev, "inode": heapish.inode}
+        assert set(answer["page"]) >= {"present", "swapped", "pfn", "pfn_hidden", "phys"}
+        assert answer["phys"] is None  # the core key keeps its meaning: user memory has no fixed phys
+    finally:
+        child.stdin.close()  # type: ignore[union-attr]
+        child.wait()
+
+
+def test_cli_no_such_process_is_one_line_and_exit_2() -> None:
+    p = run("show", "--pid", "999999999")
+    assert p.returncode == 2
+    assert p.stderr.strip() == "vaslayout: no process 999999999"
+
+
+def test_cli_layout_and_pid_together_is_refused() -> None:
+    p = run("show", "x86_64-4level", "--pid", "self")
+    assert p.returncode == 2 and "not both" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_cli_detect_json() -> None:
+    p = run("detect", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["arch"] == os.uname().machine
+    assert set(data) >= {"paging", "ram_ranges", "phys_base", "kaslr_offset", "defaults", "notes"}
+
+
+def test_cli_show_physical_lists_ram_with_direct_map_aliases() -> None:
+    if procfs.iomem_hidden(procfs.read_iomem()):
+        pytest.skip("/proc/iomem hides addresses from this user")
+    p = run("show", "--physical", "--json")
+    assert p.returncode == 0, p.stderr
+    ram = [e for e in json.loads(p.stdout) if e["name"] == "System RAM"]
+    assert ram and all(e["aliases"] for e in ram)
+    first = ram[0]
+    assert first["aliases"][0]["address"] == 0xFFFF_8880_0000_0000 + first["start"]
