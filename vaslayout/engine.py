@@ -277,7 +277,8 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         derived=derived,
         sources=tuple(Source(s.file, s.repo, s.commit, s.note) for s in spec.sources),
         physical_bits=physical_bits,
-        physical=_physical(env, spec, physical_bits),
+        physical=_physical(env, spec.physical, physical_bits),
+        zones=_physical(env, spec.zones, physical_bits, "zone"),
         kasan=kasan,
     )
 
@@ -324,22 +325,24 @@ def _gap(start: int, end: int) -> Region:
                   "No region of the layout covers this range.", "", None, (), synthetic=True)
 
 
-def _physical(env: _Env, spec: LayoutSpec, bits: int | None) -> tuple[PhysRange, ...]:
+def _physical(env: _Env, items: tuple[RegionSpec, ...], bits: int | None,
+              what: str = "physical range") -> tuple[PhysRange, ...]:
+    """Physical ranges (or zones): evaluated, empty ones dropped, sorted, never overlapping."""
     out: list[tuple[PhysRange, RegionSpec]] = []
     limit = 1 << (bits or 64)
-    for r in spec.physical:
+    for r in items:
         start, end = env.bounds(r)
         if start == end:
             continue
         if not 0 <= start < end <= limit:
             raise LayoutError(
-                f"physical range {r.name!r} [{start:#x}, {end:#x}) is reversed or beyond "
+                f"{what} {r.name!r} [{start:#x}, {end:#x}) is reversed or beyond "
                 f"{bits or 64}-bit physical addresses", r.pos)
-        out.append((PhysRange(r.name, r.kind, start, end, r.description), r))
+        out.append((PhysRange(r.name, r.kind, start, end, r.description, r.source), r))
     out.sort(key=lambda p: p[0].start)
     for (a, _), (b, bspec) in zip(out, out[1:], strict=False):
         if b.start < a.end:
             raise LayoutError(
-                f"physical range {b.name!r} [{b.start:#x}, {b.end:#x}) overlaps {a.name!r} [{a.start:#x}, {a.end:#x})",
+                f"{what} {b.name!r} [{b.start:#x}, {b.end:#x}) overlaps {a.name!r} [{a.start:#x}, {a.end:#x})",
                 bspec.pos)
     return tuple(p for p, _ in out)

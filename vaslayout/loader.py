@@ -124,6 +124,7 @@ class LayoutSpec:
     kasan_scale_shift: Value | None = None
     physical_bits: int | None = None
     physical: tuple[RegionSpec, ...] = ()
+    zones: tuple[RegionSpec, ...] = ()
     # `paging: {param: pae, choices: {0: x86-32, 1: x86-32-pae}}`: a param picks the mode
     paging_param: str | None = None
     paging_choices: dict[int, str] = field(default_factory=dict)
@@ -303,9 +304,9 @@ class _Reader:
             raise self.err(node, f"more than {MAX_REGIONS} regions")
         if depth > MAX_NESTING:
             raise self.err(node, f"regions nested deeper than {MAX_NESTING} levels")
-        keys = ("name", "start", "end", "size", "last", "kind", "description")
+        keys = ("name", "start", "end", "size", "last", "kind", "description", "source")
         if not physical:
-            keys += ("id", "source", "maps_to", "children")
+            keys += ("id", "maps_to", "children")
         m = self.mapping(node, "a physical range" if physical else "a region", keys, ("name", "start", "kind"))
         name = self.text(m["name"], "name")
         ends = [k for k in ("end", "size", "last") if k in m]
@@ -396,9 +397,9 @@ class _Reader:
             k = self.mapping(m["kasan"], "kasan", ("offset", "scale_shift"), ("offset",))
             kasan_offset = self.value(k["offset"], "kasan offset")
             kasan_shift = self.value(k["scale_shift"], "kasan scale_shift") if "scale_shift" in k else None
-        pbits, pranges, pbits_value = None, (), None
+        pbits, pranges, pbits_value, pzones = None, (), None, ()
         if "physical" in m:
-            p = self.mapping(m["physical"], "physical", ("bits", "ranges"), ("bits",))
+            p = self.mapping(m["physical"], "physical", ("bits", "ranges", "zones"), ("bits",))
             if p["bits"].tag == "tag:yaml.org,2002:int":
                 pbits = self.integer(p["bits"], "physical bits")
                 if not 1 <= pbits <= 64:
@@ -407,6 +408,8 @@ class _Reader:
                 pbits_value = self.value(p["bits"], "physical bits")
             if "ranges" in p:
                 pranges = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["ranges"], "ranges"))
+            if "zones" in p:
+                pzones = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["zones"], "zones"))
         regions = tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions"))
         if not regions:
             raise self.err(m["regions"], "regions is empty; a layout needs at least one region")
@@ -426,6 +429,7 @@ class _Reader:
             kasan_scale_shift=kasan_shift,
             physical_bits=pbits,
             physical=pranges,
+            zones=pzones,
             paging_param=paging_param,
             paging_choices=paging_choices,
             physical_bits_value=pbits_value,

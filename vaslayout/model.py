@@ -103,6 +103,7 @@ class PhysRange:
     start: int
     end: int
     description: str = ""
+    source: str = ""
 
     @property
     def last(self) -> int:
@@ -134,6 +135,7 @@ class Layout:
     sources: tuple[Source, ...] = ()
     physical_bits: int | None = None
     physical: tuple[PhysRange, ...] = ()
+    zones: tuple[PhysRange, ...] = ()  # ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_HIGHMEM
     kasan: Kasan | None = None
     # Built once in __post_init__: leaves in address order, their starts for
     # bisect, and each leaf's path from the root.

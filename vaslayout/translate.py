@@ -221,12 +221,14 @@ class PhysLookup:
     range: PhysRange | None
     aliases: tuple[Alias, ...]
     explanation: str
+    zone: PhysRange | None = None
 
     def to_json(self) -> dict[str, Any]:
-        r = self.range
+        r, z = self.range, self.zone
         return {
             "phys": self.phys,
             "range": {"name": r.name, "kind": r.kind, "start": r.start, "end": r.end} if r else None,
+            "zone": {"name": z.name, "start": z.start, "end": z.end} if z else None,
             "aliases": [{"address": a.address, "region": _region_json(a.path[-1]),
                          "path": [p.name for p in a.path]} for a in self.aliases],
             "explanation": self.explanation,
@@ -270,8 +272,10 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
     prange = next((p for p in layout.physical if p.start <= phys < p.end), None)
     bits = layout.address_bits
     parts = []
+    zone = next((z for z in layout.zones if z.start <= phys < z.end), None)
     if prange is not None:
-        parts.append(f"{prange.name} [{fmt_addr(prange.start, bits)}-{fmt_addr(prange.last, bits)}]")
+        parts.append(f"{prange.name} [{fmt_addr(prange.start, bits)}-{fmt_addr(prange.last, bits)}]"
+                     + (f" in {zone.name}" if zone else ""))
     elif layout.physical:
         parts.append(f"beyond installed RAM ({fmt_size(max(p.end for p in layout.physical))})")
     if aliases:
@@ -291,4 +295,4 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
                            f"[{fmt_addr(fixmap.start, bits)}-{fmt_addr(fixmap.last, bits)}]")
             if how:
                 parts.append("the kernel reaches it only through temporary mappings: " + "; ".join(how))
-    return PhysLookup(phys, prange, tuple(aliases), "; ".join(parts) + ".")
+    return PhysLookup(phys, prange, tuple(aliases), "; ".join(parts) + ".", zone)
