@@ -125,7 +125,7 @@ def test_lookup_phys() -> None:
     p = run("lookup", TINY, "--set", "ram=2G", "--phys", "0x1000", "0x40000000", "--json")
     assert p.returncode == 0, p.stderr
     low, high = json.loads(p.stdout)
-    assert set(low) == {"phys", "range", "aliases", "explanation"}
+    assert set(low) == {"phys", "range", "zone", "aliases", "explanation"}
     assert low["phys"] == 0x1000 and low["range"]["name"] == "lowmem"
     assert [a["address"] for a in low["aliases"]] == [0xC000_1000]
     assert high["range"]["name"] == "highmem" and high["aliases"] == []

@@ -387,7 +387,7 @@ def test_phys_lookup_lowmem_alias(tiny2g: Layout) -> None:
     assert [(a.address, a.path[-1].name) for a in p.aliases] == [(0xC000_1000, "lowmem")]
     assert p.explanation == "lowmem [0x00000000-0x37ffffff]; virtual alias: 0xc0001000 in lowmem."
     data = p.to_json()
-    assert set(data) == {"phys", "range", "aliases", "explanation"}
+    assert set(data) == {"phys", "range", "zone", "aliases", "explanation"}
     assert data["aliases"][0]["address"] == 0xC000_1000
     assert data["aliases"][0]["path"] == ["kernel space", "lowmem"]
 
