@@ -273,8 +273,9 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
     bits = layout.address_bits
     parts = []
     zone = next((z for z in layout.zones if z.start <= phys < z.end), None)
+    pwidth = max(bits, layout.physical_bits or bits)  # PAE: 36-bit physical addresses on a 32-bit layout
     if prange is not None:
-        parts.append(f"{prange.name} [{fmt_addr(prange.start, bits)}-{fmt_addr(prange.last, bits)}]"
+        parts.append(f"{prange.name} [{fmt_addr(prange.start, pwidth)}-{fmt_addr(prange.last, pwidth)}]"
                      + (f" in {zone.name}" if zone else ""))
     elif layout.physical:
         parts.append(f"beyond installed RAM ({fmt_size(max(p.end for p in layout.physical))})")
