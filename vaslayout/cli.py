@@ -84,6 +84,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.physical:
         return cmd_show_physical(args)
     layout, _ = load_target(args)
+    if args.physical_model:
+        from vaslayout.export import physical_model_json
+
+        data = physical_model_json(layout)
+        if args.json:
+            _dump(data)
+            return 0
+        from vaslayout.render import physical_model_view
+
+        _console().print(physical_model_view(layout, data))
+        return 0
     if args.json:
         from vaslayout.export import layout_json
 
@@ -289,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the resolved tree as JSON")
     p.add_argument("--physical", action="store_true",
                    help="the running machine's /proc/iomem, with each RAM range's direct-map alias")
+    p.add_argument("--physical-model", action="store_true",
+                   help="the layout's zones and which virtual range maps which physical one")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("detect", help="what the running kernel shows of its layout, and from where")

@@ -90,3 +90,33 @@ def kernel_json(info: KernelInfo) -> dict[str, Any]:
         "kernel_image": {k: list(v) for k, v in info.kernel_image.items()},
         "defaults": list(info.defaults), "notes": list(info.notes),
     }
+
+
+def correspondence(layout: Layout) -> list[tuple[Region, int, int]]:
+    """Each linear region with the physical range it maps: (region, phys start, phys end)."""
+    from vaslayout.translate import linear_regions
+
+    out = []
+    for r in linear_regions(layout):
+        assert r.rule is not None
+        span = r.size if r.rule.limit is None else min(r.size, r.rule.limit)
+        if span > 0:
+            out.append((r, r.rule.phys, r.rule.phys + span))
+    return out
+
+
+def physical_model_json(layout: Layout) -> dict[str, Any]:
+    def rng(p) -> dict[str, Any]:
+        return {"name": p.name, "kind": p.kind, "start": p.start, "end": p.end, "description": p.description}
+
+    return {
+        "id": layout.id,
+        "physical_bits": layout.physical_bits,
+        "ranges": [rng(p) for p in layout.physical],
+        "zones": [rng(z) for z in layout.zones],
+        "correspondence": [
+            {"virtual": {"name": r.name, "kind": r.kind, "start": r.start, "end": r.start + (end - start)},
+             "phys_start": start, "phys_end": end}
+            for r, start, end in correspondence(layout)
+        ],
+    }

@@ -39,6 +39,7 @@ _KINDS = (
     Kind("guard", "#6b6b6b", "guard hole", dim=True),
     Kind("hole", "#4a4a4a", "unused", dim=True),
     Kind("non-canonical", "#b03030", "non-canonical (#GP)"),
+    Kind("zone", "#7a9cc6", "memory zone"),
 )
 
 KINDS: dict[str, Kind] = {k.name: k for k in _KINDS}

@@ -247,3 +247,41 @@ def kernel_view(data: dict) -> RenderableType:
     for note in data["notes"]:
         grid.add_row("", Text(note, style="dim"))
     return grid
+
+
+def physical_model_view(layout: Layout, data: dict) -> RenderableType:
+    """Zones, what RAM holds, and which virtual range maps which physical one."""
+    bits = layout.address_bits
+    pbits = max(bits, layout.physical_bits or bits)
+    parts: list[RenderableType] = [layout_header(layout), Text()]
+    for title, items in (("physical memory", data["ranges"]), ("zones", data["zones"])):
+        table = Table(box=None, pad_edge=False, header_style="bold", title=title, title_justify="left",
+                      title_style="bold")
+        table.add_column("start", no_wrap=True)
+        table.add_column("end (incl.)", no_wrap=True)
+        table.add_column("size", justify="right", no_wrap=True)
+        table.add_column("name", no_wrap=True)
+        table.add_column("meaning")
+        for p in items:
+            table.add_row(fmt_addr(p["start"], pbits), fmt_addr(p["end"] - 1, pbits), fmt_size(p["end"] - p["start"]),
+                          Text(p["name"], style=kind(p["kind"]).colour), p["description"])
+        parts += [table, Text()]
+    table = Table(box=None, pad_edge=False, header_style="bold", title="virtual -> physical", title_justify="left",
+                  title_style="bold")
+    table.add_column("virtual", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("physical", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("region", no_wrap=True)
+    for c in data["correspondence"]:
+        v = c["virtual"]
+        table.add_row(f"{fmt_addr(v['start'], bits)}-{fmt_addr(v['end'] - 1, bits)}", "->",
+                      f"{fmt_addr(c['phys_start'], pbits)}-{fmt_addr(c['phys_end'] - 1, pbits)}",
+                      fmt_size(c["phys_end"] - c["phys_start"]), Text(v["name"], style=kind(v["kind"]).colour))
+    parts.append(table)
+    highmem = [p for p in data["ranges"] if p["kind"] == "highmem"]
+    for p in highmem:
+        parts.append(Text(f"\n{p['name']} {fmt_addr(p['start'], pbits)}-{fmt_addr(p['end'] - 1, pbits)} has no "
+                          "virtual alias: the kernel maps its pages only for a moment (kmap, kmap_local_page).",
+                          style="yellow"))
+    return Group(*parts)
