@@ -45,6 +45,7 @@ class VasLayoutApp(App[None]):
         Binding("l", "pick_layout", "Layout", id="app.layout", tooltip="Switch layout"),
         Binding("p", "edit_params", "Params", id="app.params", tooltip="Edit params: RAM, KASLR bases, ..."),
         Binding("c", "compare", "Compare", id="app.compare", tooltip="Layouts side by side"),
+        Binding("v", "split", "Split", id="app.split", tooltip="Virtual and physical side by side"),
         Binding("m", "physical", "Physical", id="app.physical", show=False,
                 tooltip="Physical memory and its virtual aliases"),
         Binding("r", "reload", "Re-read", id="app.reload", tooltip="Read the process's maps again"),
@@ -85,7 +86,9 @@ class VasLayoutApp(App[None]):
         if action in ("reload", "auto_reload") and self.pid is None:
             return False
         on_map = self.screen is self.screen_stack[0]
-        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare", "physical")
+        if action == "edit_params" and type(self.screen).__name__ == "SplitScreen":
+            return True  # the split view follows params live
+        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare", "physical", "split")
 
     @property
     def map(self) -> MapView:
@@ -187,6 +190,11 @@ class VasLayoutApp(App[None]):
         self.map.state = ViewState(layout, focus, cursor, old.scale if old else "log", window)
         self.query_one(Details).show_legend(layout)
         self.query_one(LookupBar).retarget(layout)
+        from vaslayout.tui.split import SplitScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SplitScreen):
+                screen.set_layout(layout)
 
     def open_layout(self, name: str) -> None:
         try:
@@ -291,6 +299,12 @@ class VasLayoutApp(App[None]):
         self.notify(why, title="Cannot read the process", severity="error", timeout=8)
         self._breadcrumb(self.map.state)
 
+    def action_split(self) -> None:
+        from vaslayout.tui.split import SplitScreen
+
+        state = self.map.state
+        self.push_screen(SplitScreen(self.layout, state.cursor if state else 0))
+
     def action_physical(self) -> None:
         from vaslayout.tui.physical import PhysicalScreen, physical_rows
 
@@ -343,6 +357,8 @@ class VasLayoutApp(App[None]):
             ("Switch layout", "Open another built-in layout or file", self.action_pick_layout),
             ("Edit params", "RAM size, KASLR bases, PAGE_OFFSET ...", self.action_edit_params),
             ("Compare layouts", "Two or three layouts on one address axis", self.action_compare),
+            ("Split view", "Virtual and physical side by side, with the 1:1 bands", self.action_split),
+            ("Physical memory", "Physical ranges and their virtual aliases", self.action_physical),
             ("Zoom in", "Show the children of the selected region", m.action_zoom_in),
             ("Zoom out", "Back to the parent region", m.action_zoom_out),
             ("Zoom in linearly", "Around the cursor", lambda: m.action_window(4)),
