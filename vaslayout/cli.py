@@ -229,7 +229,32 @@ def cmd_open(args: argparse.Namespace) -> int:
     from vaslayout.tui.app import VasLayoutApp
 
     name = args.layout or f"pid-{pid}"
-    VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid).run()
+    VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
+                 present=args.present).run()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The map in web browsers, through textual-serve: each visitor gets their own app."""
+    import shlex
+
+    overrides = parse_sets(args.set)
+    if args.layout:
+        from vaslayout.catalog import load
+
+        load(args.layout, overrides)  # a bad layout is reported here, not in every browser tab
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: expected 1..65535")
+    command = [sys.executable, "-m", "vaslayout", "open", args.layout or "x86_64-4level"]
+    for name, value in overrides.items():
+        command += ["--set", f"{name}={value}"]
+    if args.present:
+        command.append("--present")
+    from textual_serve.server import Server
+
+    url = f"http://{args.host}:{args.port}"
+    print(f"vaslayout: serving the map at {url} (Ctrl+C stops)", flush=True)
+    Server(shlex.join(command), host=args.host, port=args.port, title="vaslayout", public_url=url).serve()
     return 0
 
 
@@ -324,7 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("open", help="open the interactive map")
     with_layout(p)
+    p.add_argument("--present", action="store_true", help="presenter mode: big, high contrast, no footer")
     p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("serve", help="serve the map to web browsers (textual-serve)")
+    p.add_argument("layout", metavar="LAYOUT", nargs="?", help="the layout to open (default x86_64-4level)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--present", action="store_true", help="open in presenter mode")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("compare", help="two or three layouts side by side")
     p.add_argument("layouts", nargs="+", metavar="LAYOUT")
@@ -350,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
+    elif args.command == "open" and args.layout is None and args.pid is None:
+        args.layout = "x86_64-4level"
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:

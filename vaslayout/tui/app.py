@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
@@ -22,9 +23,32 @@ from vaslayout.state import load_settings, save_settings
 from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView, ViewState
-from vaslayout.units import fmt_addr
+from vaslayout.units import fmt_addr, fmt_size
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
+
+
+PRESENT_THEME = Theme(
+    name="vaslayout-present",
+    primary="#ffd000",
+    secondary="#00c8ff",
+    accent="#ffd000",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#1a1a1a",
+    dark=True,
+)
+
+
+def present_caption(region: Region | None) -> Text:
+    if region is None:
+        return Text("")
+    text = Text(region.name, style="bold")
+    text.append(f"   {fmt_size(region.size)}", style="bold #ffd000")
+    if region.description:
+        text.append("\n" + region.description.split(". ")[0].rstrip(".") + ".")
+    return text
 
 
 def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
@@ -50,14 +74,18 @@ class VasLayoutApp(App[None]):
                 tooltip="Physical memory and its virtual aliases"),
         Binding("r", "reload", "Re-read", id="app.reload", tooltip="Read the process's maps again"),
         Binding("R", "auto_reload", "Auto", id="app.auto_reload", tooltip="Re-read the maps every 2 s"),
+        Binding("f5", "present", "Present", id="app.present", tooltip="Presenter mode: big, high contrast"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
                  initial: Layout | None = None, cursor: int | None = None,
-                 compare: list[str] | None = None, pid: int | None = None) -> None:
+                 compare: list[str] | None = None, pid: int | None = None, present: bool = False) -> None:
         super().__init__()
+        self.register_theme(PRESENT_THEME)
+        self._present_on_start = present
+        self._theme_before_present: str | None = None
         self._compare_on_start = compare
         self.pid = pid  # a live process: its maps can be read again
         self.live_status = ""  # "", "auto", or why the process can no longer be read
@@ -77,6 +105,7 @@ class VasLayoutApp(App[None]):
         with Horizontal(id="main"):
             yield MapView(id="map")
             yield Details(id="details")
+        yield Static(id="caption")
         yield Static("The terminal is too small: vaslayout needs at least 40x12.", id="too-small")
         yield LookupBar(id="lookup")
         yield Footer()
@@ -107,6 +136,8 @@ class VasLayoutApp(App[None]):
         self._fit(self.size.width, self.size.height)
         if self._compare_on_start:
             self._open_compare(self._compare_on_start)
+        if self._present_on_start:
+            self.action_present()
 
     @staticmethod
     def _default_cursor(layout: Layout) -> int:
@@ -117,6 +148,8 @@ class VasLayoutApp(App[None]):
         return layout.leaves[0].start if layout.leaves else 0
 
     def watch_theme(self, theme: str) -> None:
+        if theme == PRESENT_THEME.name:
+            return  # presenter mode's theme is not the user's choice
         if getattr(self, "settings", None) is not None and self.settings.get("theme") != theme:
             self.settings["theme"] = theme
             problem = save_settings(self.settings)
@@ -129,8 +162,29 @@ class VasLayoutApp(App[None]):
     def _map_changed(self, event: MapView.Changed) -> None:
         s = event.state
         block = self.map.selected_block()
-        self.query_one(Details).show(s.layout, block.region if block else None, s.cursor)
+        region = block.region if block else None
+        self.query_one(Details).show(s.layout, region, s.cursor)
         self._breadcrumb(s)
+        if self.has_class("-present"):
+            self.show_caption(present_caption(region))
+
+    def show_caption(self, text: Text | str) -> None:
+        self.query_one("#caption", Static).update(text)
+
+    def action_present(self) -> None:
+        """Presenter mode: big blocks, names and sizes only, high contrast, no footer."""
+        on = not self.has_class("-present")
+        self.set_class(on, "-present")
+        self.map.set_present(on)
+        if on:
+            self._theme_before_present = self.theme
+            self.theme = PRESENT_THEME.name
+            self.map.set_state(scale="equal")
+            block = self.map.selected_block()
+            self.show_caption(present_caption(block.region if block else None))
+        else:
+            self.theme = self._theme_before_present or "textual-dark"
+            self.map.set_state(scale="log")
 
     def _breadcrumb(self, s: ViewState) -> None:
         names = [s.layout.id]

@@ -86,6 +86,7 @@ class MapView(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.present = False  # presenter mode: names and sizes only, for the back of the room
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._band: LevelBand | WindowBand | None = None
         self._generation = 0
@@ -169,6 +170,11 @@ class MapView(ScrollView, can_focus=True):
         if row < top or row >= top + height:
             self.scroll_to(y=max(0, row - height // 2), animate=animate, immediate=True)
 
+    def set_present(self, on: bool) -> None:
+        self.present = on
+        self._cache.clear()
+        self.refresh()
+
     def set_state(self, **changes) -> None:
         assert self.state is not None
         values = {**self.state.__dict__, **changes}
@@ -187,7 +193,7 @@ class MapView(ScrollView, can_focus=True):
         sel = self.selected_block()
         selected = sel is not None and sel.index == block.index
         cursor_here = selected and self.cursor_row() == row
-        key = (self._generation, row, width, selected, cursor_here, self.has_focus)
+        key = (self._generation, row, width, selected, cursor_here, self.has_focus, self.present)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(block, row, width, selected, cursor_here)
@@ -206,6 +212,8 @@ class MapView(ScrollView, can_focus=True):
         # gutter: the top row shows the block's last address, the bottom row its first
         if cursor_here:
             gutter_text, gstyle = "▶" + fmt_addr(s.cursor, bits), Style(color="black", bgcolor="#f0c040", bold=True)
+        elif self.present:
+            gutter_text, gstyle = "", Style()
         elif last_line:
             gutter_text, gstyle = " " + fmt_addr(block.lo, bits), Style(color="#c8c8c8")
         elif line == 0:
@@ -246,6 +254,8 @@ class MapView(ScrollView, can_focus=True):
             if len(name) > room:
                 name = name[: room - 1] + "…"
             return name.ljust(room) + right
+        if self.present:
+            return ""
         if line == 1:
             bits = s.layout.address_bits
             span = f"   {fmt_addr(region.start, bits)} – {fmt_addr(region.last, bits)}"
