@@ -258,6 +258,83 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from vaslayout.catalog import load
+
+    overrides = parse_sets(args.set)
+    layout = load(args.layout, overrides)
+    if args.format == "svg":
+        from pathlib import Path
+
+        from vaslayout.tui.screenshot import screenshot
+
+        out = screenshot(args.layout, layout, overrides, Path(args.output or f"{layout.id}.svg"), _size(args.size))
+        print(out)
+        return 0
+    if args.format == "md":
+        from vaslayout.formats import to_markdown
+
+        text = to_markdown(layout)
+    elif args.format == "csv":
+        from vaslayout.formats import to_csv
+
+        text = to_csv(layout)
+    else:
+        from vaslayout.export import layout_json
+
+        text = json.dumps(layout_json(layout), indent=2) + "\n"
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as exc:
+            raise UsageError(f"-o {args.output}: {exc.strerror or exc}") from None
+        print(args.output)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from vaslayout.catalog import load
+    from vaslayout.diff import diff_layouts, diff_summary
+
+    a, b = load(args.a), load(args.b)
+    if a.address_bits != b.address_bits:
+        raise UsageError(f"{a.id} is {a.address_bits}-bit and {b.id} is {b.address_bits}-bit: nothing to compare")
+    rows = diff_layouts(a, b)
+    if not args.all:
+        rows = [r for r in rows if r.status != "same"]
+    if args.json:
+        _dump([{"status": r.status, "path": list(r.path), "kind": r.kind, "a": [r.a_start, r.a_end],
+                "b": [r.b_start, r.b_end], "size_change": r.size_change} for r in rows])
+        return 0
+    from vaslayout.render import diff_table
+
+    console = _console()
+    console.print(f"[bold]{a.id} -> {b.id}[/]: {diff_summary(diff_layouts(a, b))}")
+    console.print(diff_table(a, b, rows))
+    return 0
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    from vaslayout.catalog import load
+    from vaslayout.quiz import make_quiz, to_markdown
+
+    if not 1 <= args.count <= 200:
+        raise UsageError(f"--count {args.count}: expected 1..200")
+    layout = load(args.layout, parse_sets(args.set))
+    questions = make_quiz(layout, args.seed, args.count)
+    if args.print:
+        sys.stdout.write(to_markdown(layout, questions))
+        return 0
+    from vaslayout.tui.app import VasLayoutApp
+
+    VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout,
+                 quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})")).run()
+    return 0
+
+
 def _size(text: str) -> tuple[int, int]:
     w, sep, h = text.lower().partition("x")
     if not sep or not w.isdigit() or not h.isdigit() or not (20 <= int(w) <= 400 and 5 <= int(h) <= 200):
@@ -352,6 +429,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--present", action="store_true", help="presenter mode: big, high contrast, no footer")
     p.set_defaults(func=cmd_open)
 
+    p = sub.add_parser("export", help="a layout as Markdown (mm.rst-shaped), CSV, JSON or an SVG of the map")
+    with_layout(p, pid=False)
+    p.add_argument("--format", choices=("md", "csv", "json", "svg"), default="md")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--size", default="120x40", metavar="WxH", help="svg: the terminal size")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("diff", help="what differs between two layouts, region by region")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("--all", action="store_true", help="list the regions that are the same too")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("quiz", help="a multiple-choice quiz on a layout (--print: a handout with answers)")
+    with_layout(p, pid=False)
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same quiz")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--print", action="store_true", help="Markdown questions and an answer key, for paper")
+    p.set_defaults(func=cmd_quiz)
+
     p = sub.add_parser("serve", help="serve the map to web browsers (textual-serve)")
     p.add_argument("layout", metavar="LAYOUT", nargs="?", help="the layout to open (default x86_64-4level)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
@@ -390,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
-    if args.command not in ("open", "compare", "screenshot"):
+    if args.command not in ("open", "compare", "screenshot", "serve", "quiz", "tour", "export"):
         gc.disable()  # a short run that builds many objects and no garbage cycles
     try:
         return args.func(args)

@@ -81,8 +81,10 @@ class VasLayoutApp(App[None]):
 
     def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
                  initial: Layout | None = None, cursor: int | None = None,
-                 compare: list[str] | None = None, pid: int | None = None, present: bool = False) -> None:
+                 compare: list[str] | None = None, pid: int | None = None, present: bool = False,
+                 quiz: tuple[list, str] | None = None) -> None:
         super().__init__()
+        self._quiz_on_start = quiz
         self.register_theme(PRESENT_THEME)
         self._present_on_start = present
         self._theme_before_present: str | None = None
@@ -138,6 +140,10 @@ class VasLayoutApp(App[None]):
             self._open_compare(self._compare_on_start)
         if self._present_on_start:
             self.action_present()
+        if self._quiz_on_start:
+            from vaslayout.tui.quiz import QuizScreen
+
+            self.push_screen(QuizScreen(*self._quiz_on_start))
 
     @staticmethod
     def _default_cursor(layout: Layout) -> int:

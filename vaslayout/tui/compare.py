@@ -172,7 +172,10 @@ class CompareView(ScrollView, can_focus=True):
 
 
 class CompareScreen(Screen[None]):
-    BINDINGS = [Binding("escape,c,q", "app.pop_screen", "Close compare")]
+    BINDINGS = [
+        Binding("escape,c,q", "app.pop_screen", "Close compare"),
+        Binding("d", "diff", "Diff", tooltip="What differs, region by region"),
+    ]
     DEFAULT_CSS = """
     CompareScreen #compare-head { dock: top; height: 1; background: $panel; padding: 0 1; }
     CompareScreen #compare { height: 1fr; }
@@ -199,6 +202,11 @@ class CompareScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._update_head()
+
+    def action_diff(self) -> None:
+        from vaslayout.tui.diff_view import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.layouts[0], self.layouts[1]))
 
     def _update_head(self) -> None:
         view = self.query_one(CompareView)
