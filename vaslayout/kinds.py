@@ -38,7 +38,7 @@ _KINDS = (
     Kind("vsyscall", "#e07ad0", "vsyscall"),
     Kind("guard", "#6b6b6b", "guard hole", dim=True),
     Kind("hole", "#4a4a4a", "unused", dim=True),
-    Kind("non-canonical", "#b03030", "non-canonical (#GP)"),
+    Kind("non-canonical", "#b03030", "non-canonical (faults)"),
     Kind("zone", "#7a9cc6", "memory zone"),
 )
 

@@ -47,6 +47,7 @@ class PagingMode:
     upper_from: int | None = None
     upper_label: str = "sign"
     fault: str = "raises #GP (general protection fault)"
+    fault_name: str = "#GP"
     # What the hardware walks, where it differs from Linux's view (ARM short descriptors).
     hw_levels: tuple[Level, ...] = ()
     hw_title: str = ""
@@ -126,17 +127,18 @@ MODES: dict[str, PagingMode] = {
                    "arch/arm/include/asm/pgtable-3level.h"),
         PagingMode("arm64-4k-48", "arm64, 4 KiB pages, 4 levels (48-bit)", 64, 48,
                    _levels(("pgd", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _ARM64,
-                   upper_from=48, upper_label="ttbr", fault=_ARM64_FAULT),
+                   upper_from=48, upper_label="ttbr", fault=_ARM64_FAULT, fault_name="translation fault"),
         PagingMode("arm64-64k-52", "arm64, 64 KiB pages, 3 levels (52-bit)", 64, 52,
                    _levels(("pgd", 51, 42), ("pmd", 41, 29), ("pte", 28, 16)), 16, _ARM64,
-                   upper_from=52, upper_label="ttbr", fault=_ARM64_FAULT),
+                   upper_from=52, upper_label="ttbr", fault=_ARM64_FAULT, fault_name="translation fault"),
         PagingMode("riscv-sv39", "RISC-V Sv39, 3 levels (9/9/9/12)", 64, 39,
-                   _levels(("pgd", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _RISCV, fault=_RISCV_FAULT),
+                   _levels(("pgd", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _RISCV,
+                   fault=_RISCV_FAULT, fault_name="page fault"),
         PagingMode("riscv-sv48", "RISC-V Sv48, 4 levels (9/9/9/9/12)", 64, 48,
                    _levels(("pgd", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)), 12, _RISCV,
-                   fault=_RISCV_FAULT),
+                   fault=_RISCV_FAULT, fault_name="page fault"),
         PagingMode("riscv-sv57", "RISC-V Sv57, 5 levels (9/9/9/9/9/12)", 64, 57,
                    _levels(("pgd", 56, 48), ("p4d", 47, 39), ("pud", 38, 30), ("pmd", 29, 21), ("pte", 20, 12)),
-                   12, _RISCV, fault=_RISCV_FAULT),
+                   12, _RISCV, fault=_RISCV_FAULT, fault_name="page fault"),
     )
 }

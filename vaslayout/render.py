@@ -148,7 +148,8 @@ def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> Ren
         where.append(f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", "dim")
         where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
         grid.add_row("region", where)
-    grid.add_row("canonical", Text("yes", "green") if t.canonical else Text("no: #GP", "bold red"))
+    grid.add_row("canonical", Text("yes", "green") if t.canonical
+                 else Text(f"no: {layout.paging.fault_name}", "bold red"))
     grid.add_row("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges))
     grid.add_row("phys", fmt_addr(t.phys, bits) if t.phys is not None else Text("-", "dim"))
     grid.add_row("", Text(t.explanation, style="red" if not t.canonical else "italic"))
