@@ -26,14 +26,29 @@ SHOTS: list[tuple[str, list[str]]] = [
     ("lookup-lowmem.svg", ["x86_32-vmsplit-3g", "--lookup", "c0100000"]),
     ("compare-32bit-splits.svg", ["x86_32-vmsplit-3g", "--compare", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"]),
     ("compare-4level-5level.svg", ["x86_64-4level", "--compare", "x86_64-5level"]),
+    ("x86_32-vmsplit-3g-opt.svg", ["x86_32-vmsplit-3g-opt"]),
+    ("x86_32-vmsplit-2g-opt.svg", ["x86_32-vmsplit-2g-opt"]),
+    ("arm-vmsplit-3g.svg", ["arm-vmsplit-3g", "--keys", "enter"]),
+    ("arm-vmsplit-2g.svg", ["arm-vmsplit-2g", "--keys", "enter"]),
+    ("arm-vmsplit-1g.svg", ["arm-vmsplit-1g", "--keys", "enter"]),
+    ("arm64-4k-48bit.svg", ["arm64-4k-48bit"]),
+    ("arm64-64k-52bit.svg", ["arm64-64k-52bit"]),
+    ("riscv-sv39.svg", ["riscv-sv39"]),
+    ("riscv-sv48.svg", ["riscv-sv48"]),
+    ("riscv-sv57.svg", ["riscv-sv57"]),
+    ("compare-riscv.svg", ["riscv-sv39", "--compare", "riscv-sv48", "riscv-sv57"]),
+    ("split-lowmem.svg", ["x86_32-vmsplit-3g", "--keys", "v"]),
+    ("split-kmap.svg", ["x86_32-vmsplit-3g", "--keys", "v", "tab", "up", "up", "k"]),
+    ("split-x86_64.svg", ["x86_64-4level", "--keys", "v", "tab"]),
+    ("present.svg", ["x86_32-vmsplit-3g", "--size", "100x30", "--keys", "enter", "f5"]),
 ]
 
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     for name, args in SHOTS:
-        cmd = [sys.executable, "-m", "vaslayout", "screenshot", *args[:1], "-o", str(OUT / name),
-               "--size", "120x40", *args[1:]]
+        size = [] if "--size" in args else ["--size", "120x40"]
+        cmd = [sys.executable, "-m", "vaslayout", "screenshot", *args[:1], "-o", str(OUT / name), *size, *args[1:]]
         print(" ".join(cmd[2:]))
         subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return 0
