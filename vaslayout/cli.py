@@ -214,6 +214,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     failed = 0
     for path in args.files:
+        if _is_tour_file(path):
+            failed += _validate_tour(path)
+            continue
         try:
             layout = load(path if "/" in path or path.endswith((".yaml", ".yml")) else f"./{path}")
         except LayoutError as exc:
@@ -222,6 +225,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: ok: {layout.id}, {len(layout.leaves)} leaf regions")
     return EXIT_USER_ERROR if failed else 0
+
+
+def _is_tour_file(path: str) -> bool:
+    """A tour has `steps:` at the top level; a layout has `regions:`."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return False
+    return any(line.startswith(b"steps:") for line in head.splitlines())
+
+
+def _validate_tour(path: str) -> int:
+    from vaslayout import tours
+
+    try:
+        tour = tours.load_tour(path)
+        tours.validate_tour(tour)
+    except LayoutError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{path}: ok: tour {tour.id}, {len(tour.steps)} steps")
+    return 0
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -335,6 +361,37 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tour(args: argparse.Namespace) -> int:
+    from vaslayout import tours
+
+    if args.list:
+        for tid in tours.builtin_tours():
+            t = tours.load_tour(tid)
+            print(f"{tid:<20} {len(t.steps):>2} steps  {t.title}")
+        return 0
+    if not args.tour:
+        raise UsageError("give a tour (see 'vaslayout tour --list') or a tour file")
+    tour = tours.load_tour(args.tour)
+    tours.validate_tour(tour)  # a broken step is reported now, not in front of the class
+    if not 1 <= args.step <= len(tour.steps):
+        raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
+    live, pid = None, None
+    if args.pid is not None:
+        from vaslayout import live as live_mod
+        from vaslayout import procfs
+
+        pid = procfs.resolve_pid(args.pid)
+        maps = procfs.read_maps(pid)
+        live = live_mod.process_layout(pid, procfs.detect(mappings=maps), maps, procfs.comm(pid))
+    from vaslayout.tours import step_view
+    from vaslayout.tui.app import VasLayoutApp
+
+    first = step_view(tour.steps[args.step - 1], live).layout
+    VasLayoutApp(layout_name=tour.steps[0].layout, initial=first, pid=pid, present=args.present, tour=tour,
+                 tour_live=live, tour_step=args.step - 1).run()
+    return 0
+
+
 def _size(text: str) -> tuple[int, int]:
     w, sep, h = text.lower().partition("x")
     if not sep or not w.isdigit() or not h.isdigit() or not (20 <= int(w) <= 400 and 5 <= int(h) <= 200):
@@ -369,9 +426,24 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
 
         compare = [args.layout, *args.compare]
         load_all(compare)
+    options: dict[str, Any] = {"present": args.present}
+    if args.tour:
+        from vaslayout import tours
+
+        tour = tours.load_tour(args.tour)
+        tours.validate_tour(tour)
+        if not 1 <= args.step <= len(tour.steps):
+            raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
+        options.update(tour=tour, tour_step=args.step - 1)
+        layout = tours.step_view(tour.steps[args.step - 1]).layout
+    if args.quiz is not None:
+        from vaslayout.quiz import make_quiz
+
+        options["quiz"] = (make_quiz(layout, args.quiz, 5), f"Quiz on {layout.id} (seed {args.quiz})")
     from vaslayout.tui.screenshot import screenshot
 
-    out = screenshot(args.layout, layout, overrides, Path(args.output), size, args.lookup, compare, args.keys)
+    out = screenshot(args.layout, layout, overrides, Path(args.output), size, args.lookup, compare, args.keys,
+                     **options)
     print(out)
     return 0
 
@@ -450,6 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--print", action="store_true", help="Markdown questions and an answer key, for paper")
     p.set_defaults(func=cmd_quiz)
 
+    p = sub.add_parser("tour", help="play a guided tour (n / p step through it)")
+    p.add_argument("tour", metavar="NAME|FILE", nargs="?")
+    p.add_argument("--list", action="store_true", help="the built-in tours")
+    p.add_argument("--pid", metavar="PID", help="play the process steps on this live process")
+    p.add_argument("--step", type=int, default=1, help="start at this step")
+    p.add_argument("--present", action="store_true", help="presenter mode")
+    p.set_defaults(func=cmd_tour)
+
     p = sub.add_parser("serve", help="serve the map to web browsers (textual-serve)")
     p.add_argument("layout", metavar="LAYOUT", nargs="?", help="the layout to open (default x86_64-4level)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
@@ -469,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lookup", metavar="ADDR", help="look this address up first")
     p.add_argument("--compare", nargs="+", metavar="LAYOUT", help="show a compare view with these layouts")
     p.add_argument("--keys", nargs="+", default=[], metavar="KEY", help="press these keys first (e.g. enter s)")
+    p.add_argument("--tour", metavar="NAME|FILE", help="show a tour's step (with --step)")
+    p.add_argument("--step", type=int, default=1)
+    p.add_argument("--quiz", type=int, metavar="SEED", help="show the first question of a quiz")
+    p.add_argument("--present", action="store_true", help="presenter mode")
     p.set_defaults(func=cmd_screenshot)
     return parser
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -51,6 +53,17 @@ def present_caption(region: Region | None) -> Text:
     return text
 
 
+def tour_caption(tour, index: int, note: str = "") -> Group:
+    """The step counter, the step's title and its Markdown caption."""
+    step = tour.steps[index]
+    head = Text.assemble((f"{tour.title}  ", "bold"), (f"{index + 1}/{len(tour.steps)}", "bold #ffd000"),
+                         f"  {step.title}", ("   n: next  p: back", "dim"))
+    parts: list[RenderableType] = [head, Markdown(step.caption)]
+    if note:
+        parts.append(Text(note, style="italic yellow"))
+    return Group(*parts)
+
+
 def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
     """The region of `layout` on the cursor's path whose names match `names`."""
     focus = layout.root
@@ -65,6 +78,9 @@ class VasLayoutApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "vaslayout"
     BINDINGS = [
+        # a tour's n / p come first: while a tour plays, p steps back instead of editing params
+        Binding("n", "tour_step(1)", "Next step", id="tour.next", tooltip="The tour's next step"),
+        Binding("p", "tour_step(-1)", "Previous step", id="tour.prev", tooltip="The tour's previous step"),
         Binding("slash,g", "lookup", "Lookup", id="app.lookup", tooltip="Look up an address"),
         Binding("l", "pick_layout", "Layout", id="app.layout", tooltip="Switch layout"),
         Binding("p", "edit_params", "Params", id="app.params", tooltip="Edit params: RAM, KASLR bases, ..."),
@@ -82,9 +98,13 @@ class VasLayoutApp(App[None]):
     def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
                  initial: Layout | None = None, cursor: int | None = None,
                  compare: list[str] | None = None, pid: int | None = None, present: bool = False,
-                 quiz: tuple[list, str] | None = None) -> None:
+                 quiz: tuple[list, str] | None = None, tour=None, tour_live: Layout | None = None,
+                 tour_step: int = 0) -> None:
         super().__init__()
         self._quiz_on_start = quiz
+        self.tour = tour  # a tours.Tour being played
+        self.tour_live = tour_live  # with --pid: the process its pid steps are played on
+        self.tour_index = tour_step
         self.register_theme(PRESENT_THEME)
         self._present_on_start = present
         self._theme_before_present: str | None = None
@@ -116,6 +136,8 @@ class VasLayoutApp(App[None]):
         """Map actions only while the map is on screen (not under compare or a modal)."""
         if action in ("reload", "auto_reload") and self.pid is None:
             return False
+        if action == "tour_step":
+            return self.tour is not None
         on_map = self.screen is self.screen_stack[0]
         if action == "edit_params" and type(self.screen).__name__ == "SplitScreen":
             return True  # the split view follows params live
@@ -140,6 +162,8 @@ class VasLayoutApp(App[None]):
             self._open_compare(self._compare_on_start)
         if self._present_on_start:
             self.action_present()
+        if self.tour is not None:
+            self.call_after_refresh(self.play_step, self.tour_index)
         if self._quiz_on_start:
             from vaslayout.tui.quiz import QuizScreen
 
@@ -171,11 +195,47 @@ class VasLayoutApp(App[None]):
         region = block.region if block else None
         self.query_one(Details).show(s.layout, region, s.cursor)
         self._breadcrumb(s)
-        if self.has_class("-present"):
+        if self.has_class("-present") and self.tour is None:
             self.show_caption(present_caption(region))
 
-    def show_caption(self, text: Text | str) -> None:
+    def show_caption(self, text: RenderableType) -> None:
         self.query_one("#caption", Static).update(text)
+
+    # -- tours ---------------------------------------------------------------
+
+    def action_tour_step(self, delta: int) -> None:
+        if self.tour is not None:
+            self.play_step(min(max(self.tour_index + delta, 0), len(self.tour.steps) - 1))
+
+    def play_step(self, index: int) -> None:
+        """Show one step: its layout and params, zoom, address, physical side and caption."""
+        from vaslayout.tours import step_view
+        from vaslayout.tui.split import SplitScreen
+
+        assert self.tour is not None
+        self.tour_index = index
+        step = self.tour.steps[index]
+        try:
+            view = step_view(step, self.tour_live)
+        except LayoutError as exc:
+            self.notify(str(exc), title="This step cannot be shown", severity="error", timeout=10)
+            return
+        while isinstance(self.screen, SplitScreen) or self.screen is not self.screen_stack[0]:
+            self.pop_screen()
+        live = self.tour_live is not None and step.pid
+        self.layout_name = f"pid-{self.pid}" if live else step.layout
+        self.overrides[self.layout_name] = {} if live else dict(step.params)
+        self.apply_layout(view.layout)
+        cursor = view.cursor if view.cursor is not None else self._default_cursor(view.layout)
+        state = self.map.state
+        self.map.state = ViewState(view.layout, view.focus, cursor, state.scale if state else "log", None)
+        caption = tour_caption(self.tour, index, view.note)
+        self.add_class("-captioned")
+        self.show_caption(caption)
+        if view.physical:
+            split = SplitScreen(view.layout, cursor)
+            self.push_screen(split)
+            split.set_caption(caption)
 
     def action_present(self) -> None:
         """Presenter mode: big blocks, names and sizes only, high contrast, no footer."""

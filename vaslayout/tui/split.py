@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.color import Color
+from rich.console import Group
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -456,6 +457,12 @@ class SplitScreen(Screen[None]):
     def set_layout(self, layout: Layout) -> None:
         self.view.set_layout(layout)
 
+    def set_caption(self, caption) -> None:
+        """A tour step's caption, shown above the info line."""
+        self.caption = caption
+        if self.is_mounted:
+            self._update()
+
     def _update(self) -> None:
         s = self.view.s
         head = Text.assemble(("virtual", "bold cyan" if s.side == "virt" else "bold"), f"  {s.layout.id}",
@@ -463,4 +470,6 @@ class SplitScreen(Screen[None]):
                              f"  {s.layout.physical_bits or s.layout.address_bits}-bit",
                              ("   Tab switches side", "dim"))
         self.query_one("#split-head", Static).update(head)
-        self.query_one("#split-info", Static).update(info_text(self.view))
+        info = info_text(self.view)
+        caption = getattr(self, "caption", None)
+        self.query_one("#split-info", Static).update(info if caption is None else Group(caption, info))
