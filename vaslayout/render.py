@@ -58,7 +58,8 @@ def layout_header(layout: Layout) -> RenderableType:
 
 
 def param_text(name: str, value: int) -> str:
-    sizey = any(w in name.lower() for w in ("ram", "size", "reserve", "maxmem"))
+    low = name.lower()
+    sizey = low == "ram" or low.endswith(("size", "reserve")) or low.startswith("maxmem")
     if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
         return fmt_size(value).replace(" ", "").replace("iB", "")
     return f"{value:#x}" if value > 4096 else str(value)
