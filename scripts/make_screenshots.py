@@ -41,6 +41,9 @@ SHOTS: list[tuple[str, list[str]]] = [
     ("split-kmap.svg", ["x86_32-vmsplit-3g", "--keys", "v", "tab", "up", "up", "k"]),
     ("split-x86_64.svg", ["x86_64-4level", "--keys", "v", "tab"]),
     ("present.svg", ["x86_32-vmsplit-3g", "--size", "100x30", "--keys", "enter", "f5"]),
+    ("tour-vmsplit-lowmem.svg", ["x86_32-vmsplit-3g", "--tour", "vmsplit-lowmem", "--step", "4"]),
+    ("tour-kasan-report.svg", ["x86_64-4level", "--tour", "kasan-report", "--step", "4"]),
+    ("quiz.svg", ["x86_64-4level", "--quiz", "3"]),
 ]
 
 
