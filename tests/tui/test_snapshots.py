@@ -19,13 +19,7 @@ SIZE = (120, 40)
 HAS_X86_32 = (catalog.builtin_dir() / "x86_32-vmsplit-3g.yaml").exists()
 needs_x86_32 = pytest.mark.skipif(not HAS_X86_32, reason="the x86_32 vmsplit layouts are not in layouts/ yet")
 
-LAYOUTS = [
-    pytest.param("x86_64-4level"),
-    pytest.param("x86_64-5level"),
-    pytest.param("x86_32-vmsplit-3g", marks=needs_x86_32),
-    pytest.param("x86_32-vmsplit-2g", marks=needs_x86_32),
-    pytest.param("x86_32-vmsplit-1g", marks=needs_x86_32),
-]
+LAYOUTS = catalog.builtin_ids()
 
 
 def steady_inputs(pilot: Pilot) -> None:
@@ -106,6 +100,19 @@ class TestScreens:
             steady_inputs(pilot)
 
         assert snap_compare(VasLayoutApp(), run_before=run_before, terminal_size=SIZE)
+
+
+class TestSplit:
+    def test_split_3g_with_2g_of_ram(self, snap_compare):
+        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g", overrides={"ram": "2G"})
+        assert snap_compare(app, press=["v"], terminal_size=SIZE)
+
+    def test_split_3g_kmap_of_a_highmem_page(self, snap_compare):
+        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g", overrides={"ram": "2G"})
+        assert snap_compare(app, press=["v", "tab", "up", "up", "k"], terminal_size=SIZE)
+
+    def test_split_x86_64(self, snap_compare):
+        assert snap_compare(VasLayoutApp(), press=["v", "tab"], terminal_size=SIZE)
 
 
 class TestSize:

@@ -63,7 +63,7 @@ class Details(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     Details { padding: 0 1; }
     Details > .section { color: $text-muted; text-style: bold; margin-top: 1; }
-    Details > #info { height: 32; }
+    Details > #info { height: 44; }
     """
 
     def compose(self):
