@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError, LayoutSpec, load_file
+from vaslayout.loader import LayoutError, LayoutSpec, load_file, printable
 from vaslayout.model import Layout
 
 _HERE = Path(__file__).resolve().parent
@@ -27,7 +27,12 @@ def builtin_ids() -> list[str]:
 
 
 def is_path(name: str) -> bool:
-    return name.endswith((".yaml", ".yml")) or "/" in name or Path(name).is_file()
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        return True
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or holding a NUL
+        return False
 
 
 @lru_cache(maxsize=64)
@@ -44,12 +49,15 @@ def spec_for(name: str) -> LayoutSpec:
         if name not in ids:
             hint = difflib.get_close_matches(name, ids, n=1)
             tip = f"did you mean {hint[0]!r}?" if hint else "see 'vaslayout list'"
-            raise LayoutError(f"unknown layout {name!r} ({tip})")
+            shown = name if len(name) <= 80 else name[:77] + "..."
+            raise LayoutError(f"unknown layout {shown!r} ({tip})")
         path = builtin_dir() / f"{name}.yaml"
     try:
         mtime = path.stat().st_mtime
     except OSError as exc:
-        raise LayoutError(f"cannot read: {exc.strerror or exc}", name) from None
+        raise LayoutError(f"cannot read: {exc.strerror or exc}", printable(name)) from None
+    except ValueError:  # os.stat refuses a NUL byte
+        raise LayoutError("cannot read: the name holds a NUL byte", printable(name)) from None
     return _spec(str(path), mtime)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vaslayout import expr
-from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value
+from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, printable
 from vaslayout.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
 from vaslayout.paging import MODES
 
@@ -21,6 +21,11 @@ _ATTRS = ("start", "end", "last", "size")
 
 def fmt(addr: int, bits: int = 64) -> str:
     return f"0x{addr:0{bits // 4}x}"
+
+
+def _signed(value: int, bits: int) -> str:
+    """fmt() that shows a negative value as -0x..., not as 0x-..."""
+    return fmt(value, bits) if value >= 0 else "-" + fmt(-value, bits)
 
 
 MAX_CHAIN = 100  # names evaluated inside one another
@@ -159,16 +164,32 @@ def _walk(regions: tuple[RegionSpec, ...]):
         yield from _walk(r.children)
 
 
+def _set_arg(name: object, raw: object) -> str:
+    """`--set NAME=VALUE` as one short line, whatever the value holds (newlines, a megabyte)."""
+    text = f"{name}={_override_text(raw) if isinstance(raw, int) else raw}"
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return "--set " + printable(text)
+
+
+def _override_text(raw: str | int) -> str:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw.bit_length() > expr.MAX_BITS:  # str() of a huge int is slow, or refused past 4300 digits
+            return f"{'-' if raw < 0 else ''}0x{abs(raw):x}"
+        return str(raw)
+    return str(raw)
+
+
 def _parse_overrides(overrides: Mapping[str, str | int], spec: LayoutSpec) -> dict[str, Value]:
     known = [p.name for p in spec.params]
     out: dict[str, Value] = {}
     for name, raw in overrides.items():
         if name not in known:
-            hint = difflib.get_close_matches(name, known, n=1)
+            hint = difflib.get_close_matches(str(name), known, n=1)
             tip = f"did you mean {hint[0]!r}?" if hint else (
                 "known: " + ", ".join(known) if known else "it has no params")
-            raise LayoutError(f"{spec.id} has no param {name!r} ({tip})", f"--set {name}={raw}")
-        out[name] = Value(str(raw), _ArgPos(f"--set {name}={raw}", 1, 1))
+            raise LayoutError(f"{spec.id} has no param {name!r} ({tip})", _set_arg(name, raw))
+        out[name] = Value(_override_text(raw), _ArgPos(_set_arg(name, raw), 1, 1))
     return out
 
 
@@ -197,7 +218,7 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
     for check in spec.checks:
         if not env.eval(check.require):
             culprits = [n for n in overrides if n in expr.names(expr.parse(check.require.text))]
-            where = f"--set {culprits[0]}={overrides[culprits[0]]}" if culprits else check.pos
+            where = _set_arg(culprits[0], overrides[culprits[0]]) if culprits else check.pos
             raise LayoutError(check.message, where)
     paging = spec.paging
     if spec.paging_param is not None:
@@ -221,14 +242,15 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         if r.kind == "hole" and start == end:
             return None
         if start >= end:
-            raise LayoutError(f"{r.name!r}: start {fmt(start, bits)} is not below end {fmt(end, bits)}", r.pos)
+            raise LayoutError(f"{r.name!r}: start {_signed(start, bits)} is not below end {_signed(end, bits)}",
+                              r.pos)
         if start < lo or end > hi:
             if parent:
                 raise LayoutError(
-                    f"{r.name!r} [{fmt(start, bits)}, {fmt(end, bits)}) lies outside its parent "
+                    f"{r.name!r} [{_signed(start, bits)}, {_signed(end, bits)}) lies outside its parent "
                     f"{parent!r} [{fmt(lo, bits)}, {fmt(hi, bits)})", r.pos)
             raise LayoutError(
-                f"{r.name!r} [{fmt(max(start, 0), bits)}, {fmt(end, bits)}) does not fit in "
+                f"{r.name!r} [{_signed(start, bits)}, {_signed(end, bits)}) does not fit in "
                 f"{bits}-bit addresses", r.pos)
         kids = _siblings([(c, build(c, start, end, r.name)) for c in r.children], start, end, bits)
         rule = None
@@ -285,7 +307,7 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
 
 def _override_pos(overrides: Mapping[str, str | int] | None, p: NamedSpec) -> Pos | str | None:
     if overrides and p.name in overrides:
-        return f"--set {p.name}={overrides[p.name]}"
+        return _set_arg(p.name, overrides[p.name])
     return p.pos
 
 

@@ -9,6 +9,8 @@ without recursion, and numbers stay as text for the expression evaluator.
 from __future__ import annotations
 
 import difflib
+import fcntl
+import gc
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -18,7 +20,11 @@ import yaml
 from vaslayout.paging import MODES
 
 MAX_FILE_BYTES = 1 << 20
-MAX_REGIONS = 200_000
+# Bounds on the work one file can cause: the built-in layouts hold about 40
+# regions and 500 YAML nodes; at these limits a file still loads in well
+# under a second (tests/robustness measures it).
+MAX_REGIONS = 5_000
+MAX_YAML_NODES = 50_000
 MAX_NESTING = 32
 MAX_YAML_DEPTH = 100  # lists and mappings inside each other; regions need 2 per level
 
@@ -475,6 +481,7 @@ def _compose(text: str, origin: str) -> yaml.Node | None:
                 stack[-1].value.append((pending[-1], node))
                 pending[-1] = None
 
+        nodes = 0
         while True:
             event = loader.get_event()
             if isinstance(event, yaml.DocumentEndEvent):
@@ -499,6 +506,10 @@ def _compose(text: str, origin: str) -> yaml.Node | None:
                 node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
             if tag not in _STD_TAGS:
                 raise LayoutError(f"tag {tag!r} is not allowed in layout files", where(event.start_mark))
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                raise LayoutError(f"more than {MAX_YAML_NODES:,} YAML values; a layout file needs far fewer",
+                                  where(event.start_mark))
             add(node)
             if isinstance(node, yaml.CollectionNode):
                 if len(stack) >= MAX_YAML_DEPTH:
@@ -524,9 +535,28 @@ def _reader_pos(text: str, origin: str, exc: yaml.reader.ReaderError) -> Pos | s
     return Pos(origin, line, index - (text.rfind("\n", 0, index) + 1) + 1)
 
 
+def printable(name: str) -> str:
+    """A file name as it may appear in a one-line message: control characters escaped, and not pages long."""
+    if not name.isprintable():
+        name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+    return name if len(name) <= 300 else name[:200] + "..." + name[-80:]
+
+
 def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
+    origin = printable(origin)
     if len(text) > MAX_FILE_BYTES:
         raise LayoutError(f"{len(text)} characters: larger than 1 MiB, the most a layout file may be", origin)
+    # Tens of thousands of new, acyclic nodes: the cyclic collector would only rescan them.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_text(text, origin)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load_text(text: str, origin: str) -> LayoutSpec:
     try:
         root = _compose(text, origin)
     except yaml.reader.ReaderError as exc:
@@ -539,6 +569,10 @@ def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
         problem = exc.problem or exc.context or "malformed YAML"
         if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
             problem += " (a tab: YAML indents with spaces only)"
+        ctx = exc.context_mark
+        if exc.problem and exc.context and ctx is not None and mark is not None and ctx.line != mark.line:
+            # an unclosed quote or bracket is noticed far below where it opened: say where
+            problem += f" ({exc.context} that starts at line {ctx.line + 1}, column {ctx.column + 1})"
         raise LayoutError(f"YAML: {problem}", where) from None
     except yaml.YAMLError as exc:
         raise LayoutError("YAML: " + " ".join(str(exc).split()), origin) from None
@@ -551,17 +585,35 @@ def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
         raise LayoutError("layout nested too deeply", origin) from None
 
 
+def _open(path: str | os.PathLike[str]):
+    """Open for reading without hanging on a FIFO that nobody writes to.
+
+    O_NONBLOCK makes the open itself return at once; blocking reads are
+    restored so a pipe with a writer (/dev/stdin) is read to its end, and
+    one without a writer reads as empty.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
-    origin = display or str(path)
+    origin = printable(display or os.fsdecode(path))
     too_big = "larger than 1 MiB, the most a layout file may be"
     try:
-        with open(path, "rb") as f:  # read at most the limit: st_size lies for /dev/zero and pipes
-            if os.fstat(f.fileno()).st_size > MAX_FILE_BYTES:
-                raise LayoutError(too_big, origin)
-            data = f.read(MAX_FILE_BYTES + 1)
+        with _open(path) as f:  # read at most the limit: st_size lies for /dev/zero and pipes
+            too_large = os.fstat(f.fileno()).st_size > MAX_FILE_BYTES
+            data = b"" if too_large else f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise LayoutError(f"cannot read: {exc.strerror or exc}", origin) from None
-    if len(data) > MAX_FILE_BYTES:
+    except ValueError:  # a NUL byte in the name
+        raise LayoutError("cannot read: the name holds a NUL byte", origin) from None
+    if too_large or len(data) > MAX_FILE_BYTES:
         raise LayoutError(too_big, origin)
     try:
         text = data.decode("utf-8")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "IomemEntry", "KernelInfo", "Mapping", "PageInfo", "ProcError",
     "comm", "detect", "iomem_hidden", "kernel_image", "parse_iomem", "parse_maps",
-    "read_iomem", "read_maps", "read_pagemap", "resolve_pid", "system_ram", "walk_iomem",
+    "read_iomem", "read_maps", "read_pagemap", "resolve_pid", "start_time", "system_ram", "walk_iomem",
 ]
 
 START_KERNEL_MAP = 0xFFFF_FFFF_8000_0000  # __START_KERNEL_map: the kernel text mapping starts here
@@ -239,19 +239,91 @@ def _read_proc(root: str, pid: int, name: str, what: str) -> bytes:
         raise ProcError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def read_maps(pid: int, root: str = "/proc") -> list[Mapping]:
+def _stat_fields(text: str) -> list[str]:
+    """The fields of /proc/PID/stat from field 3 (state) on.
+
+    The command name (field 2) is in parentheses and may itself hold ") ",
+    so the fields are taken after the last ")".
+    """
+    return text[text.rfind(")") + 1:].split()
+
+
+def _parse_start_time(text: str) -> int | None:
+    fields = _stat_fields(text)  # starttime is field 22: the 20th from field 3
+    if len(fields) < 20 or not fields[19].isdigit():
+        return None
+    return int(fields[19])
+
+
+def _stat_or_none(root: str, pid: int) -> str | None:
+    """/proc/PID/stat, or None when it cannot be read (the process is gone, or a fixture tree has none)."""
+    try:
+        with open(os.path.join(_pid_dir(root, pid), "stat"), "rb") as f:
+            return f.read(4096).decode("ascii", "replace")
+    except OSError:
+        return None
+
+
+def _exited(root: str, pid: int) -> bool:
+    """The task is a zombie (Z) or dead (X): it has exited, its parent has not collected it yet."""
+    fields = _stat_fields(_stat_or_none(root, pid) or "")
+    return bool(fields) and fields[0] in ("Z", "X")
+
+
+def start_time(pid: int, root: str = "/proc") -> int:
+    """When the process started, in clock ticks after boot (field 22 of /proc/PID/stat).
+
+    A pid alone does not name a process for long: once it exits, the kernel
+    hands the number to the next new one. The pid and its start time do.
+    """
+    data = _read_proc(root, pid, "stat", "details")
+    value = _parse_start_time(data.decode("ascii", "replace"))
+    if value is None:
+        raise ProcError(f"{os.path.join(_pid_dir(root, pid), 'stat')}: malformed")
+    return value
+
+
+def _start_time_or_none(root: str, pid: int) -> int | None:
+    text = _stat_or_none(root, pid)
+    return None if text is None else _parse_start_time(text)
+
+
+def _reused(pid: int, root: str) -> ProcError:
+    try:
+        now = f" (now {comm(pid, root)!r})"
+    except ProcError:
+        now = ""
+    return ProcError(f"process {pid} has exited and its pid was given to another process{now}")
+
+
+def _check_same(pid: int, root: str, started: int | None) -> int | None:
+    """The start time now; ProcError when it is not `started` (the pid was reused)."""
+    now = _start_time_or_none(root, pid)
+    if started is not None and now is not None and now != started:
+        raise _reused(pid, root)
+    return now
+
+
+def read_maps(pid: int, root: str = "/proc", *, started: int | None = None) -> list[Mapping]:
     """Read and parse /proc/PID/maps; re-read when the snapshot is torn (unsorted or overlapping).
 
     The kernel drops the mmap lock between read() calls, so a process that maps
     or unmaps while we read can hand us lines from two different moments.
+    `started` (from start_time()) makes sure the pid still names the process
+    first looked at; the start time is also compared before and after the read,
+    so maps of two different processes are never mixed.
     """
     origin = os.path.join(_pid_dir(root, pid), "maps")
+    before = _check_same(pid, root, started)
     for _ in range(MAPS_ATTEMPTS):
         text = _read_proc(root, pid, "maps", "maps").decode("utf-8", "backslashreplace")  # drops the bytes
         if not text and not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"process {pid} exited while its maps were read")
+        if not text and _exited(root, pid):  # empty like a kernel thread's, but the process is gone
+            raise ProcError(f"process {pid} has exited (its parent has not collected it yet)")
         maps, disorder = _parse(text, origin)
         if disorder is None:
+            _check_same(pid, root, before)
             return maps
     raise ProcError(f"process {pid}: its maps kept changing while being read ({MAPS_ATTEMPTS} tries); try again")
 
@@ -369,11 +441,12 @@ def page_info(vaddr: int, raw: int, page_size: int = 4096) -> PageInfo:
 
 
 def read_pagemap(pid: int, vaddrs: Sequence[int], root: str = "/proc",
-                 page_size: int | None = None) -> list[PageInfo]:
+                 page_size: int | None = None, *, started: int | None = None) -> list[PageInfo]:
     """Read the pagemap entry of each address: 8 bytes at (vaddr / page size) * 8.
 
     An address the kernel has no entry for (beyond the user range) reads as
-    absent, as the kernel reports it.
+    absent, as the kernel reports it. With `started`, entries are only
+    returned while the pid still names the process that started then.
     """
     ps = page_size or os.sysconf("SC_PAGE_SIZE")
     for v in vaddrs:
@@ -383,6 +456,7 @@ def read_pagemap(pid: int, vaddrs: Sequence[int], root: str = "/proc",
     path = os.path.join(piddir, "pagemap")
     if pid <= 0:
         raise ProcError(f"no process {pid}")
+    before = _check_same(pid, root, started)
     out: list[PageInfo] = []
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -412,6 +486,7 @@ def read_pagemap(pid: int, vaddrs: Sequence[int], root: str = "/proc",
             out.append(page_info(v, raw, ps))
     finally:
         os.close(fd)
+    _check_same(pid, root, before)
     return out
 
 

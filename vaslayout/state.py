@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 HISTORY_LIMIT = 200
+MAX_STATE_BYTES = 1 << 20  # far more than 200 lookups and a theme; a bigger file is not ours
 
 
 def state_dir() -> Path:
@@ -26,15 +28,33 @@ def state_dir() -> Path:
     return Path(user_state_dir("vaslayout"))
 
 
+def _load(path: Path) -> Any:
+    """The JSON in path; OSError or ValueError when it cannot be had."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO put in its place must not hang the app
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(MAX_STATE_BYTES + 1)  # at most the limit: gigabytes (or /dev/zero) are not read whole
+    if len(data) > MAX_STATE_BYTES:
+        raise ValueError("too big")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:  # [[[[... nested a hundred thousand deep
+        raise ValueError("nested too deeply") from None
+
+
 def _read(name: str, default: Any) -> tuple[Any, str | None]:
     path = state_dir() / name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _load(path)
     except FileNotFoundError:
         return default, None
     except (OSError, ValueError):
-        with contextlib.suppress(OSError):
-            path.replace(path.with_suffix(path.suffix + ".corrupt"))
+        aside = path.with_suffix(path.suffix + ".corrupt")
+        try:
+            path.replace(aside)
+        except OSError:
+            return default, f"{path.name} is unreadable and was ignored"
         return default, f"{path.name} was unreadable and has been set aside"
     if not isinstance(data, type(default)):
         return default, f"{path.name} held the wrong kind of data and was ignored"
@@ -42,7 +62,9 @@ def _read(name: str, default: Any) -> tuple[Any, str | None]:
 
 
 def _write(name: str, data: Any) -> str | None:
+    """Write to a temporary file beside the real one, then rename it over: all or nothing."""
     folder = state_dir()
+    tmp: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
@@ -51,8 +73,13 @@ def _write(name: str, data: Any) -> str | None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, folder / name)
-    except OSError as exc:
-        return f"could not save {name}: {exc.strerror or exc}"
+        tmp = None
+    except (OSError, TypeError, ValueError) as exc:
+        return f"could not save {name}: {getattr(exc, 'strerror', None) or exc}"
+    finally:
+        if tmp is not None:  # the write failed half way: the old file is untouched, leave no litter
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return None
 
 
