@@ -70,7 +70,7 @@ def load_target(args: argparse.Namespace):
         from vaslayout import live, procfs
 
         pid = procfs.resolve_pid(pid_spec)
-        maps = procfs.read_maps(pid)
+        maps = procfs.read_maps(pid, started=procfs.start_time(pid))
         info = procfs.detect(mappings=maps)
         return live.process_layout(pid, info, maps, procfs.comm(pid), overrides), pid
     if not args.layout:
@@ -229,6 +229,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _is_tour_file(path: str) -> bool:
     """A tour has `steps:` at the top level; a layout has `regions:`."""
+    if not os.path.isfile(path):  # a FIFO or a device: the layout loader reports it without blocking
+        return False
     try:
         with open(path, "rb") as f:
             head = f.read(65536)
@@ -572,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
+    collect = gc.isenabled()
     if args.command not in ("open", "compare", "screenshot", "serve", "quiz", "tour", "export"):
         gc.disable()  # a short run that builds many objects and no garbage cycles
     try:
@@ -583,6 +586,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if collect:
+            gc.enable()  # callers in the same process (tests) get their collector back
 
 
 if __name__ == "__main__":

@@ -389,12 +389,6 @@ def live_app_with_reuse(pid: int, fake: Path, monkeypatch: pytest.MonkeyPatch, s
 
 @needs_linux
 @needs_x86_64
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "vaslayout/tui/app.py (and cli.py): a re-read (`r`, `R`) goes by pid alone, so once the process exits and "
-    "the kernel gives its pid to a new process, the map silently shows the new process under the old title. "
-    "Proposed fix: record `self.started = procfs.start_time(pid)` in VasLayoutApp.__init__ when pid is given "
-    "(cli.load_target: right after resolve_pid) and pass `started=self.started` to procfs.read_maps and "
-    "procfs.read_pagemap; the ProcError then reaches _live_gone and the breadcrumb says what happened."))
 async def test_a_reused_pid_is_not_shown_as_the_same_process(child, tmp_path, monkeypatch) -> None:
     app = live_app_with_reuse(child.pid, tmp_path / "proc", monkeypatch, started=None)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -39,7 +39,6 @@ from textual.widgets import Input, OptionList
 import vaslayout.tui
 import vaslayout.tui.app as app_module
 from vaslayout import catalog, live, procfs
-from vaslayout.loader import LayoutError
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.units import fmt_addr
 
@@ -182,7 +181,7 @@ def _known_textual_option_list_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     """PageUp/PageDown in an OptionList with no room raises KeyError (test_physical_screen_page_keys_*).
 
     Until the physical screen guards against it, the abuse below would stop
-    there every time; the strict xfail tests keep the bug in view.
+    there every time; the tests below keep it in view.
     """
     def guarded(self: OptionList, direction) -> None:
         if self.scrollable_content_region:
@@ -281,10 +280,6 @@ def test_zz_abuse_figures(capsys: pytest.CaptureFixture[str]) -> None:
 # -- bugs found by the abuse, in files this suite does not own -----------------------
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "vaslayout/tui/physical.py: Textual 8.2.8's OptionList raises KeyError on PageUp/PageDown while it has "
-    "no room to lay out its lines (a terminal 10 rows high is enough). Proposed fix: use a subclass that "
-    "skips page moves while `not self.scrollable_content_region`, and give the list `min-height: 3`."))
 @pytest.mark.parametrize("key", ["pageup", "pagedown"])
 async def test_physical_screen_page_keys_in_a_short_terminal(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OptionList, "_move_page", _MOVE_PAGE)  # without the guard of the abuse tests
@@ -306,13 +301,6 @@ async def test_the_proposed_guard_fixes_the_short_physical_screen() -> None:
         assert len(app.screen_stack) == 1
 
 
-@pytest.mark.xfail(strict=True, raises=LayoutError, reason=(
-    "vaslayout/tui/app.py + screens.py: in the map of a live process (`vaslayout open --pid`), `p` opens the "
-    "param editor and the first key typed into it crashes the app: ParamEditor._changed() calls "
-    "app.spec_for_current() -> catalog.spec_for('pid-N') -> LayoutError('unknown layout'), outside its try. "
-    "Proposed fix: in VasLayoutApp.action_edit_params, when self.pid is not None, notify that a live process "
-    "takes its params from the running kernel and return (or re-overlay the last maps on the kernel layout); "
-    "and move the spec_for_current() call inside the try in ParamEditor._changed."))
 async def test_params_of_a_live_process(churning_child) -> None:
     pid = churning_child.pid
     app = VasLayoutApp(f"pid-{pid}", initial=live_layout(pid), pid=pid)

@@ -53,6 +53,15 @@ def present_caption(region: Region | None) -> Text:
     return text
 
 
+def _start_time(pid: int) -> int | None:
+    from vaslayout import procfs
+
+    try:
+        return procfs.start_time(pid)
+    except procfs.ProcError:
+        return None
+
+
 def tour_caption(tour, index: int, note: str = "") -> Group:
     """The step counter, the step's title and its Markdown caption."""
     step = tour.steps[index]
@@ -110,6 +119,8 @@ class VasLayoutApp(App[None]):
         self._theme_before_present: str | None = None
         self._compare_on_start = compare
         self.pid = pid  # a live process: its maps can be read again
+        # the process's start time: a pid the kernel gave to a new process is not ours
+        self.started = _start_time(pid) if pid is not None else None
         self.live_status = ""  # "", "auto", or why the process can no longer be read
         self._auto: Timer | None = None
         self.layout_name = layout_name
@@ -346,6 +357,9 @@ class VasLayoutApp(App[None]):
         self.push_screen(LayoutPicker(self.layout_choices(), self.layout_name), picked)
 
     def action_edit_params(self) -> None:
+        if self.pid is not None:
+            self.notify("A live process takes its params from the running kernel (see vaslayout detect).")
+            return
         if not self.layout.params:
             self.notify(f"{self.layout.id} has no params.")
             return
@@ -402,7 +416,7 @@ class VasLayoutApp(App[None]):
         pid = self.pid
         assert pid is not None
         try:
-            maps = procfs.read_maps(pid)
+            maps = procfs.read_maps(pid, started=self.started)
             info = procfs.detect(mappings=maps)
             layout = live.process_layout(pid, info, maps, procfs.comm(pid), self.overrides_now())
         except procfs.ProcError as exc:

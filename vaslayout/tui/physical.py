@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from vaslayout.kinds import kind
 from vaslayout.model import Layout
 from vaslayout.translate import AddressError, phys_lookup
+from vaslayout.tui.widgets import SafeOptionList
 from vaslayout.units import fmt_addr, fmt_size
 
 
@@ -81,7 +82,7 @@ class PhysicalScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Physical memory[/b]  (↑↓ show the virtual aliases, Enter jumps to the first, Esc closes)")
-            yield OptionList(*[Option(self._label(r), id=str(i)) for i, r in enumerate(self.rows)])
+            yield SafeOptionList(*[Option(self._label(r), id=str(i)) for i, r in enumerate(self.rows)])
             yield Static(id="aliases")
 
     def _label(self, r: PhysRow) -> Text:

@@ -12,6 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from vaslayout.quiz import Question, letter
+from vaslayout.tui.widgets import SafeOptionList
 
 
 class QuizScreen(ModalScreen[None]):
@@ -44,7 +45,7 @@ class QuizScreen(ModalScreen[None]):
         with Vertical():
             yield Static(id="quiz-head")
             yield Static(id="quiz-question")
-            yield OptionList(id="quiz-options")
+            yield SafeOptionList(id="quiz-options")
             yield Static(id="quiz-feedback")
 
     def on_mount(self) -> None:

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from vaslayout.engine import resolve
 from vaslayout.loader import LayoutError
 from vaslayout.model import Layout
+from vaslayout.tui.widgets import SafeOptionList
 
 HELP = (Path(__file__).parent / "help.md").read_text(encoding="utf-8")
 
@@ -56,7 +57,7 @@ class LayoutPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Switch layout[/b]  (Enter opens, Esc cancels)")
-            yield OptionList(*[Option(Text.assemble((name, "bold"), "  ", (title, "dim")), id=name)
+            yield SafeOptionList(*[Option(Text.assemble((name, "bold"), "  ", (title, "dim")), id=name)
                                for name, title in self.choices])
 
     def on_mount(self) -> None:
@@ -123,8 +124,8 @@ class ParamEditor(ModalScreen[None]):
         trial = dict(self.overrides)
         trial[name] = value
         status = self.query_one("#param-status", Static)
-        spec = self.app.spec_for_current()  # type: ignore[attr-defined]
         try:
+            spec = self.app.spec_for_current()  # type: ignore[attr-defined]
             layout = resolve(spec, {k: v for k, v in trial.items() if v.strip()})
         except LayoutError as exc:
             status.add_class("-error")
