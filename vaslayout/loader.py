@@ -602,9 +602,10 @@ def _open(path: str | os.PathLike[str]):
         raise
 
 
-def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
+def read_text_file(path: str | os.PathLike[str], display: str | None = None,
+                   what: str = "layout file") -> tuple[str, str]:
+    """(text, origin) of a YAML file of ours: bounded, non-blocking, UTF-8 with a position on bad bytes."""
     origin = printable(display or os.fsdecode(path))
-    too_big = "larger than 1 MiB, the most a layout file may be"
     try:
         with _open(path) as f:  # read at most the limit: st_size lies for /dev/zero and pipes
             too_large = os.fstat(f.fileno()).st_size > MAX_FILE_BYTES
@@ -614,12 +615,15 @@ def load_file(path: str | os.PathLike[str], display: str | None = None) -> Layou
     except ValueError:  # a NUL byte in the name
         raise LayoutError("cannot read: the name holds a NUL byte", origin) from None
     if too_large or len(data) > MAX_FILE_BYTES:
-        raise LayoutError(too_big, origin)
+        raise LayoutError(f"larger than 1 MiB, the most a {what} may be", origin)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), origin
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         raise LayoutError(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Pos(origin, line, col)) from None
-    return load_text(text, origin)
+
+
+def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
+    return load_text(*read_text_file(path, display))

@@ -27,11 +27,11 @@ from vaslayout.loader import (
     LayoutError,
     Pos,
     _compose,
-    _open,
     _pos,
     _Reader,
     _reader_pos,
     printable,
+    read_text_file,
 )
 from vaslayout.model import Layout, Region
 from vaslayout.units import fmt_addr
@@ -117,25 +117,7 @@ def load_tour(path_or_id: str | os.PathLike[str]) -> Tour:
 
 
 def load_tour_file(path: str | os.PathLike[str], display: str | None = None) -> Tour:
-    origin = printable(display or os.fsdecode(path))
-    too_big = "larger than 1 MiB, the most a tour file may be"
-    try:
-        with _open(path) as f:  # read at most the limit: st_size lies for /dev/zero and pipes
-            too_large = os.fstat(f.fileno()).st_size > MAX_FILE_BYTES
-            data = b"" if too_large else f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise LayoutError(f"cannot read: {exc.strerror or exc}", origin) from None
-    except ValueError:  # a NUL byte in the name
-        raise LayoutError("cannot read: the name holds a NUL byte", origin) from None
-    if too_large or len(data) > MAX_FILE_BYTES:
-        raise LayoutError(too_big, origin)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        raise LayoutError(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Pos(origin, line, col)) from None
+    text, origin = read_text_file(path, display, "tour file")
     return load_tour_text(text, origin, base=Path(os.fsdecode(path)).resolve().parent)
 
 
