@@ -579,16 +579,10 @@ class TestKasanShadow:
         kernel = f"{(-(1 << va_bits)) % TOP64:#018x}"
         assert f"[{kernel}-" in t.explanation
 
-    @pytest.mark.xfail(
-        strict=True, reason="engine: addr_in_shadow sized by x86's 47-bit kernel half (translate._in_shadow)"
-    )
     def test_report_in_shadow_is_probably_wild(self, layout_id, va_bits, start):
         assert "KASAN: probably wild-memory-access" in translate(load(layout_id), start).explanation
 
 
-@pytest.mark.xfail(
-    strict=True, reason="engine: TASK_SIZE for the KASAN hook uses x86's (1 << 47) - PAGE_SIZE (translate._task_size)"
-)
 def test_kasan_non_canonical_user_access():
     # The shadow of 1 << 47, a user address on arm64 (TASK_SIZE = 1 << 48).
     t = translate(load("arm64-4k-48bit"), 0xDFFF800000000000 + ((1 << 47) >> 3))

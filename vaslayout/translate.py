@@ -101,7 +101,14 @@ def _rule_owner(path: tuple[Region, ...]) -> Region | None:
 
 
 def _task_size(layout: Layout) -> int:
-    """TASK_SIZE as the kernel's KASAN hook sees it (a 64-bit task)."""
+    """TASK_SIZE as the kernel's KASAN hook sees it (a 64-bit task).
+
+    A layout that defines TASK_SIZE_MAX or TASK_SIZE (arm64, RISC-V) is
+    taken at its word; otherwise x86-64's formula.
+    """
+    for name in ("TASK_SIZE_MAX", "TASK_SIZE"):
+        if name in layout.derived:
+            return layout.derived[name].value
     mode = layout.paging
     if mode.sign_extended:  # x86-64: TASK_SIZE_MAX = (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE
         return (1 << (mode.va_bits - 1)) - (1 << mode.page_shift)
@@ -113,6 +120,9 @@ def _in_shadow(layout: Layout, addr: int) -> bool:
     """addr_in_shadow(): KASAN_SHADOW_START <= addr < KASAN_SHADOW_END."""
     k = layout.kasan
     assert k is not None
+    d = layout.derived
+    if "KASAN_SHADOW_START" in d and "KASAN_SHADOW_END" in d:  # the layout's own kasan.h values
+        return d["KASAN_SHADOW_START"].value <= addr < d["KASAN_SHADOW_END"].value
     mode = layout.paging
     if mode.sign_extended:  # the shadow of the kernel half, as arch/x86/include/asm/kasan.h defines it
         shift = mode.va_bits - 1  # __VIRTUAL_MASK_SHIFT
