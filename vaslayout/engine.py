@@ -261,11 +261,14 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
                 phys=env.eval(rs.phys) if rs.phys else 0,
                 limit=env.eval(rs.limit) if rs.limit else None,
                 struct_size=env.eval(rs.struct_size) if rs.struct_size else 64,
+                first_pfn=env.eval(rs.first_pfn) if rs.first_pfn else 0,
             )
             if rule.phys < 0:
                 raise LayoutError(f"{r.name!r}: maps_to phys is negative ({rule.phys})", rs.pos)
             if rule.limit is not None and rule.limit < 0:
                 raise LayoutError(f"{r.name!r}: maps_to limit is negative ({rule.limit})", rs.pos)
+            if rule.first_pfn < 0:
+                raise LayoutError(f"{r.name!r}: first_pfn is negative ({rule.first_pfn})", rs.pos)
             if rule.struct_size <= 0:
                 raise LayoutError(f"{r.name!r}: struct_size must be positive, got {rule.struct_size}", rs.pos)
         return Region(r.name, r.kind, start, end, r.id, r.description, r.source, rule, kids)

@@ -23,7 +23,7 @@ def region_json(region: Region) -> dict[str, Any]:
         if r.name == "linear":
             rule.update(phys=r.phys, limit=r.limit)
         elif r.name == "struct-page":
-            rule["struct_size"] = r.struct_size
+            rule.update(struct_size=r.struct_size, first_pfn=r.first_pfn)
         out["maps_to"] = rule
     if region.children:
         out["children"] = [region_json(c) for c in region.children]

@@ -87,6 +87,7 @@ class RuleSpec:
     phys: Value | None = None
     limit: Value | None = None
     struct_size: Value | None = None
+    first_pfn: Value | None = None
 
 
 @dataclass(frozen=True)
@@ -289,20 +290,22 @@ class _Reader:
         return tuple(out)
 
     def rule(self, node: yaml.Node) -> RuleSpec:
-        m = self.mapping(node, "maps_to", ("rule", "phys", "limit", "struct_size"), ("rule",))
+        m = self.mapping(node, "maps_to", ("rule", "phys", "limit", "struct_size", "first_pfn"), ("rule",))
         name = self.text(m["rule"], "rule")
         if name not in RULES:
             hint = difflib.get_close_matches(name, RULES, n=1)
             tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(RULES)
             raise self.err(m["rule"], f"unknown rule {name!r} ({tip})")
-        allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size"}, "kasan-shadow": set()}[name]
+        allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size", "first_pfn"},
+                   "kasan-shadow": set()}[name]
         for key, vnode in m.items():
             if key != "rule" and key not in allowed:
                 raise self.err(self.keys.get(id(vnode), vnode), f"rule {name!r} takes no {key!r}")
         if name == "linear" and "phys" not in m:
             raise self.err(node, "rule 'linear' needs 'phys'")
         opt = {k: self.value(v, f"maps_to {k}") for k, v in m.items() if k != "rule"}
-        return RuleSpec(name, _pos(node, self.origin), opt.get("phys"), opt.get("limit"), opt.get("struct_size"))
+        return RuleSpec(name, _pos(node, self.origin), opt.get("phys"), opt.get("limit"), opt.get("struct_size"),
+                        opt.get("first_pfn"))
 
     def region(self, node: yaml.Node, depth: int, physical: bool = False) -> RegionSpec:
         self.regions += 1

@@ -23,6 +23,7 @@ class Rule:
     phys: int = 0  # linear: physical address of the region's start
     limit: int | None = None  # linear: bytes backed from the start (None: all)
     struct_size: int = 64  # struct-page: sizeof(struct page)
+    first_pfn: int = 0  # struct-page: the pfn whose struct page sits at the region's start
 
 
 class MapInfo(Protocol):

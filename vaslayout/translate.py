@@ -180,7 +180,7 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
                         f"{fmt_size(rule.limit or 0)} are backed by RAM, so nothing is mapped here.")
             return f"{where}: a linear map, {base} = {fmt_addr(phys, bits)}."
         if rule.name == "struct-page":
-            pfn = (addr - owner.start) // rule.struct_size
+            pfn = rule.first_pfn + (addr - owner.start) // rule.struct_size
             byte = (addr - owner.start) % rule.struct_size
             return (f"{where}: byte {byte} of the struct page ({rule.struct_size} bytes each) that describes "
                     f"pfn {pfn:#x}, the physical page at {fmt_addr(pfn << mode.page_shift, bits)}.")
