@@ -115,6 +115,12 @@ class TestSplit:
         assert snap_compare(VasLayoutApp(), press=["v", "tab"], terminal_size=SIZE)
 
 
+class TestClassroom:
+    def test_presenter_mode(self, snap_compare):
+        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g")
+        assert snap_compare(app, press=["enter", "f5"], terminal_size=(100, 30))
+
+
 class TestSize:
     def test_narrow_80x24(self, snap_compare):
         assert snap_compare(VasLayoutApp(), terminal_size=(80, 24))
