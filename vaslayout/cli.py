@@ -330,9 +330,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     a, b = load(args.a), load(args.b)
     if a.address_bits != b.address_bits:
         raise UsageError(f"{a.id} is {a.address_bits}-bit and {b.id} is {b.address_bits}-bit: nothing to compare")
-    rows = diff_layouts(a, b)
-    if not args.all:
-        rows = [r for r in rows if r.status != "same"]
+    every = diff_layouts(a, b)
+    rows = every if args.all else [r for r in every if r.status != "same"]
     if args.json:
         _dump([{"status": r.status, "path": list(r.path), "kind": r.kind, "a": [r.a_start, r.a_end],
                 "b": [r.b_start, r.b_end], "size_change": r.size_change} for r in rows])
@@ -340,7 +339,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from vaslayout.render import diff_table
 
     console = _console()
-    console.print(f"[bold]{a.id} -> {b.id}[/]: {diff_summary(diff_layouts(a, b))}")
+    console.print(f"[bold]{a.id} -> {b.id}[/]: {diff_summary(every)}")
     console.print(diff_table(a, b, rows))
     return 0
 

@@ -289,22 +289,28 @@ def physical_model_view(layout: Layout, data: dict) -> RenderableType:
     return Group(*parts)
 
 
+DIFF_STYLES = {"same": "dim", "moved": "yellow", "only in A": "red", "only in B": "green"}
+
+
+def diff_cells(row, bits: int) -> tuple[Text, str, str, str, str]:
+    """One diff row as table cells, shared by `vaslayout diff` and the map's `d`."""
+
+    def span(lo: int | None, hi: int | None) -> str:
+        return "-" if lo is None or hi is None else f"{fmt_addr(lo, bits)}-{fmt_addr(hi - 1, bits)}"
+
+    change = row.size_change
+    return (Text(row.status, style=DIFF_STYLES.get(row.status, "")), " > ".join(row.path),
+            span(row.a_start, row.a_end), span(row.b_start, row.b_end),
+            "" if not change else ("+" if change > 0 else "-") + fmt_size(abs(change)))
+
+
 def diff_table(a: Layout, b: Layout, rows) -> Table:
-    styles = {"same": "dim", "moved": "yellow", "only in A": "red", "only in B": "green"}
-    bits = a.address_bits
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("status", no_wrap=True)
     table.add_column("region")
     table.add_column(a.id, no_wrap=True)
     table.add_column(b.id, no_wrap=True)
     table.add_column("size change", justify="right", no_wrap=True)
-
-    def span(lo: int | None, hi: int | None) -> str:
-        return "-" if lo is None or hi is None else f"{fmt_addr(lo, bits)}-{fmt_addr(hi - 1, bits)}"
-
     for r in rows:
-        change = r.size_change
-        table.add_row(Text(r.status, style=styles.get(r.status, "")), " > ".join(r.path),
-                      span(r.a_start, r.a_end), span(r.b_start, r.b_end),
-                      "" if not change else ("+" if change > 0 else "-") + fmt_size(abs(change)))
+        table.add_row(*diff_cells(r, a.address_bits))
     return table

@@ -9,11 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from vaslayout.diff import MOVED, ONLY_A, ONLY_B, SAME, diff_layouts, diff_summary
+from vaslayout.diff import diff_layouts, diff_summary
 from vaslayout.model import Layout
-from vaslayout.units import fmt_addr, fmt_size
-
-STATUS_STYLE = {SAME: "dim", MOVED: "bold yellow", ONLY_A: "bold red", ONLY_B: "bold green"}
+from vaslayout.render import diff_cells
 
 
 class DiffScreen(ModalScreen[None]):
@@ -35,13 +33,6 @@ class DiffScreen(ModalScreen[None]):
                                        ("   (Esc closes)", "dim")))
             table: DataTable = DataTable(zebra_stripes=True, cursor_type="row")
             table.add_columns("status", "region", self.a.id, self.b.id, "size change")
-            bits = self.a.address_bits
             for r in rows:
-                def span(lo: int | None, hi: int | None) -> str:
-                    return "-" if lo is None or hi is None else f"{fmt_addr(lo, bits)}-{fmt_addr(hi - 1, bits)}"
-
-                change = r.size_change
-                table.add_row(Text(r.status, style=STATUS_STYLE.get(r.status, "")), " > ".join(r.path),
-                              span(r.a_start, r.a_end), span(r.b_start, r.b_end),
-                              "" if not change else ("+" if change > 0 else "-") + fmt_size(abs(change)))
+                table.add_row(*diff_cells(r, self.a.address_bits))
             yield table
