@@ -73,6 +73,16 @@ def tour_caption(tour, index: int, note: str = "") -> Group:
     return Group(*parts)
 
 
+def focus_path(s: ViewState) -> tuple[list[str], bool]:
+    """Names from the top down to the zoomed-in region along the cursor's path, and whether it was on it."""
+    names = []
+    for r in s.layout.path_at(s.cursor):
+        names.append(r.name)
+        if r is s.focus:
+            return names, True
+    return names, False
+
+
 def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
     """The region of `layout` on the cursor's path whose names match `names`."""
     focus = layout.root
@@ -264,14 +274,7 @@ class VasLayoutApp(App[None]):
             self.map.set_state(scale="log")
 
     def _breadcrumb(self, s: ViewState) -> None:
-        names = [s.layout.id]
-        for r in s.layout.path_at(s.cursor):
-            if r is s.focus:
-                names.append(r.name)
-                break
-            if s.focus in (s.layout.root,):
-                break
-            names.append(r.name)
+        names = [s.layout.id, *(focus_path(s)[0] if s.focus is not s.layout.root else [])]
         text = Text()
         for i, name in enumerate(names):
             if i:
@@ -308,14 +311,10 @@ class VasLayoutApp(App[None]):
             self.overrides[self.layout_name] = {k: v for k, v in overrides.items() if v.strip()}
         self.layout = layout
         cursor = old.cursor if old and old.cursor < layout.size else self._default_cursor(layout)
-        names = []
+        names: list[str] = []
         if old is not None:
-            for r in old.layout.path_at(old.cursor):
-                names.append(r.name)
-                if r is old.focus:
-                    break
-            else:
-                names = []
+            path, found = focus_path(old)
+            names = path if found else []
         focus = refocus(layout, names, cursor) if old and old.focus is not old.layout.root else layout.root
         window = old.window if old and old.window and old.window[1] <= layout.size else None
         self.map.state = ViewState(layout, focus, cursor, old.scale if old else "log", window)
