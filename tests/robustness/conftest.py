@@ -13,6 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# A process that maps and unmaps memory without pause, so its maps change between any two reads.
+CHURN = """
+import mmap, random
+rng = random.Random(1)
+held = []
+print("ready", flush=True)
+while True:
+    held.append(mmap.mmap(-1, 4096 * rng.randint(1, 64)))
+    if len(held) > 50:
+        held.pop(rng.randrange(len(held))).close()
+"""
+
 
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

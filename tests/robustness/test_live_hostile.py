@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.conftest import cli, one_user_error
+from tests.robustness.conftest import CHURN, cli, one_user_error
 from vaslayout import cli as vcli
 from vaslayout import live, procfs
 from vaslayout.procfs import ProcError
@@ -30,16 +30,6 @@ from vaslayout.tui.app import VasLayoutApp
 needs_linux = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 needs_x86_64 = pytest.mark.skipif(platform.machine() != "x86_64", reason="live layouts are x86-64 only")
 
-CHURN = """
-import mmap, random
-rng = random.Random(1)
-held = []
-print("ready", flush=True)
-while True:
-    held.append(mmap.mmap(-1, 4096 * rng.randint(1, 64)))
-    if len(held) > 50:
-        held.pop(rng.randrange(len(held))).close()
-"""
 
 
 def spawn(code: str = "import sys; print('ready', flush=True); sys.stdin.read()") -> subprocess.Popen[str]:

@@ -38,6 +38,7 @@ from textual.widgets import Input, OptionList
 
 import vaslayout.tui
 import vaslayout.tui.app as app_module
+from tests.robustness.conftest import CHURN
 from vaslayout import catalog, live, procfs
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.units import fmt_addr
@@ -202,16 +203,6 @@ async def test_every_builtin_layout_survives_abuse(layout_id: str) -> None:
     TALLY.runs.append((layout_id, EVENTS_PER_RUN, time.perf_counter() - t0))
 
 
-CHURN = """
-import mmap, random, sys
-rng = random.Random(1)
-held = []
-print("ready", flush=True)
-while True:
-    held.append(mmap.mmap(-1, 4096 * rng.randint(1, 64)))
-    if len(held) > 50:
-        held.pop(rng.randrange(len(held))).close()
-"""
 
 
 @pytest.fixture
