@@ -130,7 +130,9 @@ class SplitView(ScrollView, can_focus=True):
         self.left = LevelBand(s.vfocus.children or (s.vfocus,), rows, "log")
         self.right = LevelBand(self.pieces(), rows, "log")
         self.rows = max(self.left.rows, self.right.rows)
+        self.links = correspondence(s.layout)  # every 1:1 mapping: (region, phys start, phys end)
         self.bands = self._bands()
+        self.hot = self.partners()
         self._gen += 1
         self._cache.clear()
         if self.is_mounted:
@@ -167,8 +169,7 @@ class SplitView(ScrollView, can_focus=True):
         pitems = self.right._regions
         pvis = (pitems[0].start, pitems[-1].end) if pitems else (0, 0)
         out = []
-        maps = [(r.start, r.start + (pe - ps), ps, pe, kind(r.kind).colour, False)
-                for r, ps, pe in correspondence(s.layout)]
+        maps = [(r.start, r.start + (pe - ps), ps, pe, kind(r.kind).colour, False) for r, ps, pe in self.links]
         if s.temp is not None:
             t = s.temp
             maps.append((t.virt, t.virt + PAGE, t.phys, t.phys + PAGE, TEMP_COLOUR, True))
@@ -189,7 +190,7 @@ class SplitView(ScrollView, can_focus=True):
         s = self.s
         left: set[int] = set()
         right: set[int] = set()
-        for r, ps, pe in correspondence(s.layout):
+        for r, ps, pe in self.links:
             vs, ve = r.start, r.start + (pe - ps)
             if s.side == "virt" and vs <= s.vcursor < ve:
                 right |= self._overlapping(self.right, ps, pe)
@@ -234,7 +235,7 @@ class SplitView(ScrollView, can_focus=True):
         pbits = max(vbits, s.layout.physical_bits or vbits)
         left_w = (width - BAND_W) // 2
         right_w = width - BAND_W - left_w
-        lpart, rpart = self.partners()
+        lpart, rpart = self.hot
         segs: list[Segment] = []
         segs += self._column(self.left, row, left_w, vbits, "virt", lpart, gutter_left=True)
         segs += self._band_cells(row)
@@ -299,6 +300,7 @@ class SplitView(ScrollView, can_focus=True):
     # -- actions -------------------------------------------------------------
 
     def _changed(self) -> None:
+        self.hot = self.partners()  # once per change, not once per drawn line
         self._cache.clear()
         self.refresh()
         self.post_message(self.Changed())
