@@ -137,24 +137,38 @@ def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool 
     return out
 
 
-def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
-    bits = layout.address_bits
-    grid = Table.grid(padding=(0, 2))
+Rows = list[tuple[str, Text]]
+
+
+def label_grid(rows: Rows, gap: int = 2) -> Table:
+    """Labels in bold on the left, values wrapping in their own column."""
+    grid = Table.grid(padding=(0, gap))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    title = Text(fmt_addr(t.address, bits), style="bold" if t.canonical else "bold red")
-    grid.add_row("address", title)
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> Rows:
+    bits = layout.address_bits
+    rows: Rows = [("address", Text(fmt_addr(t.address, bits), style="bold" if t.canonical else "bold red"))]
     if t.region is not None:
         where = Text(" > ".join(r.name for r in t.path), style=region_style(t.region))
         where.append(f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", "dim")
         where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
-        grid.add_row("region", where)
-    grid.add_row("canonical", Text("yes", "green") if t.canonical
-                 else Text(f"no: {layout.paging.fault_name}", "bold red"))
-    grid.add_row("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges))
-    grid.add_row("phys", fmt_addr(t.phys, bits) if t.phys is not None else Text("-", "dim"))
-    grid.add_row("", Text(t.explanation, style="red" if not t.canonical else "italic"))
-    return grid
+        rows.append(("region", where))
+    rows += [
+        ("canonical", Text("yes", "green") if t.canonical else Text(f"no: {layout.paging.fault_name}", "bold red")),
+        ("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges)),
+        ("phys", Text(fmt_addr(t.phys, bits)) if t.phys is not None else Text("-", "dim")),
+        ("", Text(t.explanation, style="red" if not t.canonical else "italic")),
+    ]
+    return rows
+
+
+def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
+    return label_grid(translation_rows(layout, t, ranges))
 
 
 def phys_view(layout: Layout, p: PhysLookup) -> RenderableType:

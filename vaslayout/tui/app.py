@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -53,6 +53,13 @@ def present_caption(region: Region | None) -> Text:
     return text
 
 
+def _resume_collector() -> None:
+    """Start-up objects (modules, classes, the layout) live as long as the app: freezing
+    them keeps every later collection from walking them again."""
+    gc.freeze()
+    gc.enable()
+
+
 def _start_time(pid: int) -> int | None:
     from vaslayout import procfs
 
@@ -64,6 +71,8 @@ def _start_time(pid: int) -> int | None:
 
 def tour_caption(tour, index: int, note: str = "") -> Group:
     """The step counter, the step's title and its Markdown caption."""
+    from rich.markdown import Markdown  # markdown-it and pygments: 40 ms of start-up only tours need
+
     step = tour.steps[index]
     head = Text.assemble((f"{tour.title}  ", "bold"), (f"{index + 1}/{len(tour.steps)}", "bold #ffd000"),
                          f"  {step.title}", ("   n: next  p: back", "dim"))
@@ -120,6 +129,7 @@ class VasLayoutApp(App[None]):
                  quiz: tuple[list, str] | None = None, tour=None, tour_live: Layout | None = None,
                  tour_step: int = 0) -> None:
         super().__init__()
+        self.collect_after_start = False  # the CLI pauses the collector for start-up; resume it after frame 1
         self._quiz_on_start = quiz
         self.tour = tour  # a tours.Tour being played
         self.tour_live = tour_live  # with --pid: the process its pid steps are played on
@@ -174,6 +184,10 @@ class VasLayoutApp(App[None]):
             cursor = self._default_cursor(self.layout)
         self.map.state = ViewState(self.layout, self.layout.root, cursor)
         self.query_one(Details).show_legend(self.layout)
+        # details and breadcrumb follow the map in the same frame (a message would lag one behind)
+        self.watch(self.map, "state", self._follow)
+        if self.collect_after_start:
+            self.call_after_refresh(_resume_collector)
         self.map.focus()
         for problem in (self._settings_problem, self.query_one(LookupBar).history_problem):
             if problem:
@@ -209,9 +223,9 @@ class VasLayoutApp(App[None]):
 
     # -- following the map ---------------------------------------------------
 
-    @on(MapView.Changed)
-    def _map_changed(self, event: MapView.Changed) -> None:
-        s = event.state
+    def _follow(self, s: ViewState | None) -> None:
+        if s is None:
+            return
         block = self.map.selected_block()
         region = block.region if block else None
         self.query_one(Details).show(s.layout, region, s.cursor)

@@ -2,44 +2,92 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Console
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from vaslayout.kinds import kind
 from vaslayout.model import Layout, Region
-from vaslayout.render import region_style, translation_view
+from vaslayout.render import Rows, region_style, translation_rows
 from vaslayout.translate import translate
 from vaslayout.units import fmt_addr, fmt_size
 
 
-def region_card(layout: Layout, region: Region) -> Table:
+def region_rows(layout: Layout, region: Region) -> Rows:
     bits = layout.address_bits
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    grid.add_row("region", Text(region.name, style=f"bold {kind(region.kind).colour}"))
-    grid.add_row("kind", Text(f"{region.kind}  ({kind(region.kind).label})", style=region_style(region)))
-    grid.add_row("start", fmt_addr(region.start, bits))
-    grid.add_row("end", Text.assemble(fmt_addr(region.last, bits), (" (inclusive)", "dim")))
-    grid.add_row("size", fmt_size(region.size))
+    k = kind(region.kind)
+    rows: Rows = [
+        ("region", Text(region.name, style=f"bold {k.colour}")),
+        ("kind", Text(f"{region.kind}  ({k.label})", style=region_style(region))),
+        ("start", Text(fmt_addr(region.start, bits))),
+        ("end", Text.assemble(fmt_addr(region.last, bits), (" (inclusive)", "dim"))),
+        ("size", Text(fmt_size(region.size))),
+    ]
     if region.rule is not None:
         r = region.rule
         rule = {"linear": f"linear: phys = address - start + {fmt_addr(r.phys, bits)}"
                 + (f", first {fmt_size(r.limit)} backed" if r.limit is not None else ""),
                 "struct-page": f"struct page ({r.struct_size} bytes) per pfn",
                 "kasan-shadow": "KASAN shadow: 1 byte per 8 bytes"}.get(r.name, r.name)
-        grid.add_row("maps to", rule)
+        rows.append(("maps to", Text(rule)))
     if region.children:
-        grid.add_row("inside", f"{len(region.children)} regions (Enter zooms in)")
+        rows.append(("inside", Text(f"{len(region.children)} regions (Enter zooms in)")))
     if region.description:
-        grid.add_row("", Text(region.description, style="italic"))
+        rows.append(("", Text(region.description, style="italic")))
     if region.source:
-        grid.add_row("source", Text(region.source, style="dim"))
-    return grid
+        rows.append(("source", Text(region.source, style="dim")))
+    return rows
+
+
+def rows_lines(rows: Rows, width: int, console: Console, gap: int = 1) -> list[Text]:
+    """label_grid's look as lines of at most `width` cells: values wrap under themselves.
+
+    Laid out once per update; a rich Table would be measured and laid out
+    again by every repaint, which cost more than drawing the whole map.
+    """
+    label_w = max((len(label) for label, _ in rows), default=0) + gap
+    value_w = max(width - label_w, 8)
+    out = []
+    for label, value in rows:
+        for i, line in enumerate(value.wrap(console, value_w, overflow="ellipsis")):
+            out.append(Text.assemble((f"{label if i == 0 else '':<{label_w}}", "bold"), line))
+    return out
+
+
+class Card(Widget):
+    """Lines laid out by the caller, drawn with the Line API."""
+
+    DEFAULT_CSS = "Card { height: 44; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[Text] = []
+        self._strips: list[Strip] = []  # drawn on first use, for the current width and theme
+
+    def set_lines(self, lines: list[Text]) -> None:
+        self._lines = lines
+        self._strips.clear()
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        if not self._strips and self._lines:
+            console, base, width = self.app.console, self.rich_style, self.size.width
+            self._strips = [Strip(line.render(console)).apply_style(base + console.get_style(line.style))
+                            .crop_extend(0, width, base) for line in self._lines]  # render() leaves out line.style
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()  # the theme changed: the base style with it
+        super().notify_style_update()
+
+    def on_resize(self) -> None:
+        self._strips.clear()
 
 
 def legend(layout: Layout) -> Text:
@@ -63,22 +111,29 @@ class Details(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     Details { padding: 0 1; }
     Details > .section { color: $text-muted; text-style: bold; margin-top: 1; }
-    Details > #info { height: 44; }
     """
 
+    _shown: tuple[Layout, Region | None, int] | None = None
+
     def compose(self):
-        yield Static(id="info")
+        yield Card(id="info")
         yield Static("Legend", classes="section")
         yield Static(id="legend")
 
     def show(self, layout: Layout, region: Region | None, cursor: int) -> None:
+        self._shown = (layout, region, cursor)
+        width = self.scrollable_content_region.width or 60  # before the first layout: a guess, redone on resize
+        console = self.app.console
         heading = Style(bold=True, color="grey62")
-        self.query_one("#info", Static).update(Group(
-            Text("\nSelected region", style=heading),
-            region_card(layout, region) if region else Text("none", style="dim"),
-            Text("\nCursor address", style=heading),
-            translation_view(layout, translate(layout, cursor), ranges=False),
-        ), layout=False)
+        lines = [Text(), Text("Selected region", style=heading)]
+        lines += rows_lines(region_rows(layout, region), width, console) if region else [Text("none", style="dim")]
+        lines += [Text(), Text("Cursor address", style=heading)]
+        lines += rows_lines(translation_rows(layout, translate(layout, cursor), ranges=False), width, console, gap=2)
+        self.query_one(Card).set_lines(lines)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show_legend(self, layout: Layout) -> None:
-        self.query_one("#legend", Static).update(Group(legend(layout)))
+        self.query_one("#legend", Static).update(legend(layout))

@@ -7,6 +7,7 @@ and zooms as fast as one with ten.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from rich.color import Color, blend_rgb
@@ -16,7 +17,6 @@ from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -28,6 +28,26 @@ from vaslayout.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
 from vaslayout.units import fmt_addr, fmt_size
 
 _BLACK = Color.parse("#101010")
+
+
+_GUTTER_CURSOR = Style(color="black", bgcolor="#f0c040", bold=True)
+_GUTTER_FIRST = Style(color="#c8c8c8")
+_GUTTER_LAST = Style(color="#707070")
+_PLAIN = Style()
+
+
+@functools.lru_cache(maxsize=256)
+def _band_styles(colour: str, dim: bool, selected: bool) -> tuple[Style, Style, Style, Style]:
+    """A block's edge, text, bold text and hatching styles: the same few for every line drawn."""
+    if dim:
+        bg = blend(colour, 0.45 if selected else 0.25)
+        fg = Color.parse("#b0b0b0")
+    else:
+        bg = blend(colour, 0.95 if selected else 0.55)
+        fg = Color.parse("#101010" if selected else "#f2f2f2")
+    plain = Style(bgcolor=bg, color=fg)
+    edge = Style(bgcolor=bg, color=Color.parse("#f0c040" if selected else colour))
+    return edge, plain, plain + Style(bold=True), Style(bgcolor=bg, color="#e05050")
 
 
 def blend(colour: str, amount: float) -> Color:
@@ -76,14 +96,6 @@ class MapView(ScrollView, can_focus=True):
     # repaint=False: the watcher repaints only what changed
     state: reactive[ViewState | None] = reactive(None, always_update=True, repaint=False)
 
-    class Changed(Message):
-        """The state changed (cursor, zoom, scale): details and breadcrumb follow."""
-
-        def __init__(self, map_view: MapView, state: ViewState) -> None:
-            super().__init__()
-            self.map_view = map_view
-            self.state = state
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.present = False  # presenter mode: names and sizes only, for the back of the room
@@ -114,7 +126,6 @@ class MapView(ScrollView, can_focus=True):
             self._refresh_blocks(old_block, self.selected_block())  # only what the cursor touched
         else:
             self.refresh()
-        self.post_message(self.Changed(self, new))
 
     def _refresh_blocks(self, *blocks: Block | None) -> None:
         width = self.scrollable_content_region.width
@@ -140,7 +151,7 @@ class MapView(ScrollView, can_focus=True):
         self._cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
 
-    def on_resize(self, event: events.Resize) -> None:
+    def on_resize(self, event: events.Resize | None) -> None:
         if self.state is not None:
             self._band_key = None
             self._rebuild(self.state)
@@ -182,6 +193,13 @@ class MapView(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.state is not None and self._band_key is not None and self._band_key[4] != self._rows():
+            # sized since the last build and the Resize event not handled yet: the
+            # band is built for this height now, so the first frame is already right
+            self.on_resize(None)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if self.state is None or self._band is None:
@@ -211,35 +229,27 @@ class MapView(ScrollView, can_focus=True):
         gutter_w = bits // 4 + 5
         # gutter: the top row shows the block's last address, the bottom row its first
         if cursor_here:
-            gutter_text, gstyle = "▶" + fmt_addr(s.cursor, bits), Style(color="black", bgcolor="#f0c040", bold=True)
+            gutter_text, gstyle = "▶" + fmt_addr(s.cursor, bits), _GUTTER_CURSOR
         elif self.present:
-            gutter_text, gstyle = "", Style()
+            gutter_text, gstyle = "", _PLAIN
         elif last_line:
-            gutter_text, gstyle = " " + fmt_addr(block.lo, bits), Style(color="#c8c8c8")
+            gutter_text, gstyle = " " + fmt_addr(block.lo, bits), _GUTTER_FIRST
         elif line == 0:
-            gutter_text, gstyle = " " + fmt_addr(block.hi - 1, bits), Style(color="#707070")
+            gutter_text, gstyle = " " + fmt_addr(block.hi - 1, bits), _GUTTER_LAST
         else:
-            gutter_text, gstyle = "", Style()
+            gutter_text, gstyle = "", _PLAIN
         segments = [Segment(gutter_text.ljust(gutter_w - 1)[: gutter_w - 1] + " ", gstyle)]
         band_w = max(width - gutter_w, 1)
-        if k.dim:
-            bg = blend(k.colour, 0.45 if selected else 0.25)
-            fg = Color.parse("#b0b0b0")
-        else:
-            bg = blend(k.colour, 0.95 if selected else 0.55)
-            fg = Color.parse("#101010" if selected else "#f2f2f2")
-        base = Style(bgcolor=bg, color=fg)
-        edge = Style(bgcolor=bg, color=Color.parse("#f0c040" if selected else k.colour))
+        edge, plain, bold, hatch = _band_styles(k.colour, k.dim, selected)
         text = self._label(block, line, band_w - 2, s)
         body: list[Segment] = [Segment("▌" if selected else "▏", edge)]
         if region.kind == "non-canonical" and not text.strip():
-            body.append(Segment(("╱" * band_w)[: band_w - 1], Style(bgcolor=bg, color="#e05050")))
+            body.append(Segment(("╱" * band_w)[: band_w - 1], hatch))
         else:
-            body.append(Segment(text.ljust(band_w - 1)[: band_w - 1], base + Style(bold=line == 0)))
+            body.append(Segment(text.ljust(band_w - 1)[: band_w - 1], bold if line == 0 or cursor_here else plain))
         if cursor_here:
-            body[-1] = Segment(body[-1].text[:-2] + "◀ ", base + Style(bold=True))
-        strip = Strip(segments + body)
-        return strip.apply_meta({"row": row})
+            body[-1] = Segment(body[-1].text[:-2] + "◀ ", bold)
+        return Strip(segments + body)
 
     def _label(self, block: Block, line: int, width: int, s: ViewState) -> str:
         region = block.region
@@ -364,8 +374,12 @@ class MapView(ScrollView, can_focus=True):
     # -- mouse ---------------------------------------------------------------
 
     def _row_from_event(self, event: events.MouseEvent) -> int | None:
-        row = event.style.meta.get("row")
-        return row if isinstance(row, int) else None
+        """The band row under the pointer (lines carry no meta: tagging each cost more than drawing it)."""
+        offset = event.get_content_offset(self)
+        if offset is None or self._band is None:
+            return None
+        row = offset.y + self.scroll_offset.y
+        return row if 0 <= row < self._band.rows else None
 
     def on_click(self, event: events.Click) -> None:
         row = self._row_from_event(event)
