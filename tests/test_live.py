@@ -12,6 +12,7 @@ import pytest
 
 from vaslayout import live, procfs
 from vaslayout.catalog import load
+from vaslayout.export import layout_json, process_json
 from vaslayout.translate import translate
 
 DATA = Path(__file__).parent / "data" / "proc"
@@ -83,6 +84,39 @@ def test_the_test_process_itself() -> None:
     assert layout.id == f"pid-{pid}"
 
 
+def layouts_json_text(maps, pid: int = 4242) -> str:
+    return json.dumps(layout_json(live.with_mappings(base(), maps, pid, "t")), separators=(",", ":"))
+
+
+@pytest.mark.parametrize("fixture", ["maps-python.txt", "maps-cat.txt", "maps-edge.txt"])
+def test_streamed_json_is_the_layouts_json(fixture: str) -> None:
+    maps = procfs.parse_maps((DATA / fixture).read_text(), fixture)
+    assert "".join(process_json(base(), maps, 4242, "t")) == layouts_json_text(maps)
+
+
+def test_streamed_json_escapes_names_as_json_does_and_fills_every_gap() -> None:
+    names = ['/tmp/a "quoted" name', "/tmp/back\\slash", "/tmp/caf\u00e9 \u6587\u4ef6", "/tmp/tab\there (deleted)",
+             "", "[heap]", "[stack]"]
+    lines = [f"{0x1000 * (3 * i + 1):x}-{0x1000 * (3 * i + 2):x} r-xp 00000000 08:01 {i} {n}"
+             for i, n in enumerate(names)]
+    maps = procfs.parse_maps("\n".join(lines) + "\n", "names")
+    text = "".join(process_json(base(), maps, 7, "t"))
+    assert text == layouts_json_text(maps, 7)
+    user_vm = next(r for r in json.loads(text)["regions"][0]["children"] if r["id"] == "user_vm")
+    assert [c["name"] for c in user_vm["children"] if "mapping" in c] == [n or "anonymous" for n in names]
+    assert user_vm["children"][0] == {"name": "unused", "id": None, "kind": "hole", "start": 0, "end": 0x1000,
+                                      "size": 0x1000, "description": "No region of the layout covers this range."}
+
+
+@pytest.mark.parametrize("count", [0, 1, 4095, 4096, 4097, 65_530])
+def test_streamed_json_at_chunk_edges_and_at_the_kernels_limit(count: int) -> None:
+    page = 0x1000
+    lines = [f"{0x7F00_0000_0000 + (2 - i % 2 + 2 * i) * page:x}-{0x7F00_0000_0000 + (3 + 2 * i) * page:x} "
+             f"rw-p 00000000 00:00 0" for i in range(count)]
+    maps = procfs.parse_maps("".join(line + "\n" for line in lines), "generated")
+    assert "".join(process_json(base(), maps, 9, "t")) == layouts_json_text(maps, 9)
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vaslayout", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)
@@ -92,6 +126,8 @@ def test_cli_lookup_pid_self_adds_mapping_and_page() -> None:
     # the heap of the child python process is a mapping it certainly has
     probe = run("show", "--pid", "self", "--json")
     assert probe.returncode == 0, probe.stderr
+    shown = json.loads(probe.stdout)
+    assert shown["id"].startswith("pid-") and '"mapping":{"name":' in probe.stdout
     p = run("lookup", "--pid", "self", "0x0", "--json")
     assert p.returncode == 0, p.stderr
     (answer,) = json.loads(p.stdout)

@@ -69,9 +69,7 @@ def load_target(args: argparse.Namespace):
             raise UsageError("give a LAYOUT or --pid, not both")
         from vaslayout import live, procfs
 
-        pid = procfs.resolve_pid(pid_spec)
-        maps = procfs.read_maps(pid, started=procfs.start_time(pid))
-        info = procfs.detect(mappings=maps)
+        pid, maps, info = _read_live(pid_spec)
         return live.process_layout(pid, info, maps, procfs.comm(pid), overrides), pid
     if not args.layout:
         raise UsageError("give a LAYOUT (see 'vaslayout list') or --pid PID")
@@ -80,9 +78,19 @@ def load_target(args: argparse.Namespace):
     return load(args.layout, overrides), None
 
 
+def _read_live(pid_spec: str):
+    from vaslayout import procfs
+
+    pid = procfs.resolve_pid(pid_spec)
+    maps = procfs.read_maps(pid, started=procfs.start_time(pid))
+    return pid, maps, procfs.detect(mappings=maps)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     if args.physical:
         return cmd_show_physical(args)
+    if args.json and args.pid is not None and not args.layout and not args.physical_model:
+        return _show_live_json(args)
     layout, _ = load_target(args)
     if args.physical_model:
         from vaslayout.export import physical_model_json
@@ -113,6 +121,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     if layout.sources:
         console.print()
         console.print("[bold]sources[/] " + ", ".join(f"{s.repo} {s.file}" for s in layout.sources), style="dim")
+    return 0
+
+
+def _show_live_json(args: argparse.Namespace) -> int:
+    """Compact, and streamed: each mapping straight to its JSON, no layout object in between."""
+    from vaslayout import live, procfs
+    from vaslayout.export import process_json
+
+    overrides = parse_sets(args.set)
+    pid, maps, info = _read_live(args.pid)
+    base = live.base_layout(info, overrides)
+    sys.stdout.writelines(process_json(base, maps, pid, live.title(base, pid, procfs.comm(pid))))
+    sys.stdout.write("\n")
     return 0
 
 

@@ -274,7 +274,7 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         return Region(r.name, r.kind, start, end, r.id, r.description, r.source, rule, kids)
 
     # the root always has children, so every address has a non-empty path (all holes may have closed)
-    children = _siblings([(r, build(r, 0, top, "")) for r in spec.regions], 0, top, bits) or (_gap(0, top),)
+    children = _siblings([(r, build(r, 0, top, "")) for r in spec.regions], 0, top, bits) or (gap(0, top),)
     root = Region(spec.id, "root", 0, top, None, spec.title, "", None, children)
 
     derived = {d.name: Derived(d.name, env.lookup(d.name), d.description, d.source) for d in spec.derived}
@@ -336,16 +336,16 @@ def _siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi:
                 f"{region.name!r} [{fmt(region.start, bits)}, {fmt(region.end, bits)}) overlaps "
                 f"{prev.name!r} [{fmt(prev.start, bits)}, {fmt(prev.end, bits)})", spec.pos if spec else None)
         if region.start > cursor:
-            out.append(_gap(cursor, region.start))
+            out.append(gap(cursor, region.start))
         out.append(region)
         cursor = region.end
         prev = region
     if cursor < hi:
-        out.append(_gap(cursor, hi))
+        out.append(gap(cursor, hi))
     return tuple(out)
 
 
-def _gap(start: int, end: int) -> Region:
+def gap(start: int, end: int) -> Region:
     return Region("unused", "hole", start, end, None,
                   "No region of the layout covers this range.", "", None, (), synthetic=True)
 

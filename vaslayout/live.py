@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from dataclasses import dataclass
 
 from vaslayout import catalog
 from vaslayout.engine import tile
@@ -62,28 +63,46 @@ def _replace(region: Region, target: Region, children: tuple[Region, ...]) -> Re
     return dataclasses.replace(region, children=tuple(_replace(c, target, children) for c in region.children))
 
 
-def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str) -> Layout:
-    bits = base.address_bits
+@dataclass(frozen=True)
+class Placement:
+    """Where each mapping of a process goes in the running kernel's layout."""
+
+    user: Region | None  # the user-space region the process's own mappings tile
+    inside: list[Mapping]  # its mappings, in address order
+    elsewhere: dict[int, list[Mapping]]  # leaf index -> the mappings inside that leaf ([vsyscall])
+
+
+def place(base: Layout, mappings: list[Mapping], pid: int) -> Placement:
     user: Region | None = None
-    inside: list[Region] = []
-    elsewhere: dict[int, list[Region]] = {}  # leaf index -> mappings inside that leaf
-    source = f"/proc/{pid}/maps"
+    inside: list[Mapping] = []
+    elsewhere: dict[int, list[Mapping]] = {}
+    size = base.size
     for m in mappings:
-        if m.end > base.size:
-            raise ProcError(f"/proc/{pid}/maps: {m.start:#x}-{m.end:#x} does not fit a {bits}-bit layout")
+        if m.end > size:
+            raise ProcError(f"/proc/{pid}/maps: {m.start:#x}-{m.end:#x} does not fit a {base.address_bits}-bit layout")
         container = user if user is not None and user.start <= m.start and m.end <= user.end else None
         container = container or _user_container(base, m)
         if container is not None and (user is None or container is user):
             user = container
-            inside.append(mapping_region(m, source))
+            inside.append(m)
         else:
-            elsewhere.setdefault(base.leaf_index(m.start), []).append(mapping_region(m, source))
+            elsewhere.setdefault(base.leaf_index(m.start), []).append(m)
+    return Placement(user, inside, elsewhere)
+
+
+def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
+                  placement: Placement | None = None) -> Layout:
+    bits = base.address_bits
+    p = placement or place(base, mappings, pid)
+    source = f"/proc/{pid}/maps"
     root = base.root
     try:
-        if user is not None:
-            root = _replace(root, user, tile(inside, user.start, user.end, bits))
-        for index, regions in elsewhere.items():
+        if p.user is not None:
+            root = _replace(root, p.user, tile([mapping_region(m, source) for m in p.inside],
+                                               p.user.start, p.user.end, bits))
+        for index, found in p.elsewhere.items():
             leaf = base.leaves[index]
+            regions = [mapping_region(m, source) for m in found]
             if len(regions) == 1 and (regions[0].start, regions[0].end) == (leaf.start, leaf.end):
                 # the mapping is the leaf ([vsyscall]): the maps name, the layout's story
                 replaced = dataclasses.replace(leaf, name=regions[0].name, mapping=regions[0].mapping)
@@ -104,16 +123,24 @@ def _swap(region: Region, old: Region, new: Region) -> Region:
     return dataclasses.replace(region, children=tuple(_swap(c, old, new) for c in region.children))
 
 
+def base_layout(info: KernelInfo, overrides: dict[str, str] | None = None) -> Layout:
+    name, found = kernel_layout(info)
+    return catalog.load(name, {**found, **(overrides or {})})
+
+
+def title(base: Layout, pid: int, comm: str) -> str:
+    return f"{comm} (pid {pid}) on {base.title}"
+
+
 def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str,
                    overrides: dict[str, str] | None = None) -> Layout:
-    name, found = kernel_layout(info)
-    base = catalog.load(name, {**found, **(overrides or {})})
+    base = base_layout(info, overrides)
     # Tens of thousands of new objects and no cycles among them: the cyclic
     # collector would rescan the growing heap again and again for nothing.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return with_mappings(base, mappings, pid, f"{comm} (pid {pid}) on {base.title}")
+        return with_mappings(base, mappings, pid, title(base, pid, comm))
     finally:
         if paused:
             gc.enable()
