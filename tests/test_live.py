@@ -12,7 +12,8 @@ import pytest
 
 from vaslayout import live, procfs
 from vaslayout.catalog import load
-from vaslayout.export import layout_json, process_json
+from vaslayout.export import layout_json
+from vaslayout.live_json import process_json
 from vaslayout.translate import translate
 
 DATA = Path(__file__).parent / "data" / "proc"

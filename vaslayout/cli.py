@@ -125,14 +125,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _show_live_json(args: argparse.Namespace) -> int:
-    """Compact, and streamed: each mapping straight to its JSON, no layout object in between."""
-    from vaslayout import live, procfs
-    from vaslayout.export import process_json
+    """Compact, and written straight from the mappings: no layout object in between."""
+    from vaslayout import live, live_json, procfs
 
-    overrides = parse_sets(args.set)
     pid, maps, info = _read_live(args.pid)
-    base = live.base_layout(info, overrides)
-    sys.stdout.writelines(process_json(base, maps, pid, live.title(base, pid, procfs.comm(pid))))
+    base = live.base_layout(info, parse_sets(args.set))
+    sys.stdout.writelines(live_json.process_json(base, maps, pid, live.title(base, pid, procfs.comm(pid))))
     sys.stdout.write("\n")
     return 0
 
