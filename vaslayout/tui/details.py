@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.geometry import Region as Area
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -59,31 +60,42 @@ def rows_lines(rows: Rows, width: int, console: Console, gap: int = 1) -> list[T
 
 
 class Card(Widget):
-    """Lines laid out by the caller, drawn with the Line API."""
+    """Lines laid out by the caller, drawn with the Line API; only lines that changed are redrawn."""
 
     DEFAULT_CSS = "Card { height: 44; }"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._lines: list[Text] = []
-        self._strips: list[Strip] = []  # drawn on first use, for the current width and theme
+        self._strips: dict[int, Strip] = {}  # drawn on first use, for the current width and theme
+        self._base: Style | None = None
 
     def set_lines(self, lines: list[Text]) -> None:
-        self._lines = lines
-        self._strips.clear()
-        self.refresh()
+        old, self._lines = self._lines, lines
+        width = self.size.width
+        for y in range(max(len(old), len(lines))):
+            if y >= len(old) or y >= len(lines) or old[y] != lines[y]:
+                self._strips.pop(y, None)
+                self.refresh(Area(0, y, width, 1))
 
     def render_line(self, y: int) -> Strip:
-        if not self._strips and self._lines:
-            console, base, width = self.app.console, self.rich_style, self.size.width
-            self._strips = [Strip(line.render(console)).apply_style(base + console.get_style(line.style))
-                            .crop_extend(0, width, base) for line in self._lines]  # render() leaves out line.style
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(self.size.width, self.rich_style)
+        strip = self._strips.get(y)
+        if strip is None:
+            if self._base is None:
+                self._base = self.rich_style  # walks every ancestor's styles: once, not per line
+            console, base, width = self.app.console, self._base, self.size.width
+            if y < len(self._lines):
+                line = self._lines[y]  # render() leaves out the line's own style: applied here
+                strip = Strip(line.render(console)).apply_style(base + console.get_style(line.style))
+                strip = strip.crop_extend(0, width, base)
+            else:
+                strip = Strip.blank(width, base)
+            self._strips[y] = strip
+        return strip
 
     def notify_style_update(self) -> None:
         self._strips.clear()  # the theme changed: the base style with it
+        self._base = None
         super().notify_style_update()
 
     def on_resize(self) -> None:

@@ -74,6 +74,7 @@ class MapView(ScrollView, can_focus=True):
     MapView {
         background: $surface;
         scrollbar-size-vertical: 1;
+        overflow-y: scroll;  /* always: zooming never changes the width, so never lays out the screen */
     }
     """
 
@@ -95,6 +96,9 @@ class MapView(ScrollView, can_focus=True):
 
     # repaint=False: the watcher repaints only what changed
     state: reactive[ViewState | None] = reactive(None, always_update=True, repaint=False)
+    # A new band changes the virtual size on every zoom; Widget's reactive would lay
+    # out the whole screen each time, where only the map and its scrollbar change.
+    virtual_size: reactive[Size] = reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -150,6 +154,7 @@ class MapView(ScrollView, can_focus=True):
         self._generation += 1
         self._cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
+        self._scroll_update(self.virtual_size)  # the scrollbar follows; the screen relayouts only if it shows or hides
 
     def on_resize(self, event: events.Resize | None) -> None:
         if self.state is not None:
@@ -216,7 +221,8 @@ class MapView(ScrollView, can_focus=True):
         if strip is None:
             strip = self._draw(block, row, width, selected, cursor_here)
             self._cache[key] = strip
-        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+        x = self.scroll_offset.x
+        return strip if x == 0 else strip.crop(x, x + width)
 
     def _draw(self, block: Block, row: int, width: int, selected: bool, cursor_here: bool) -> Strip:
         assert self.state is not None
