@@ -9,6 +9,7 @@ import pytest
 
 from vaslayout import live, procfs
 from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.details import Card
 from vaslayout.tui.physical import PhysicalScreen
 
 SIZE = (120, 40)
@@ -38,6 +39,8 @@ async def test_reread_keeps_the_cursor_and_exit_is_reported(child) -> None:
         heap = next(m for m in procfs.read_maps(child.pid) if m.path)
         app.jump_to(heap.start)
         await pilot.pause()
+        words = " ".join(app.query_one(Card).plain.split())  # the panel may wrap the line
+        assert f"mapping {heap.perms} offset {heap.offset:#x} dev {heap.dev} inode {heap.inode}" in words
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -35,6 +35,9 @@ def region_rows(layout: Layout, region: Region) -> Rows:
                 "struct-page": f"struct page ({r.struct_size} bytes) per pfn",
                 "kasan-shadow": "KASAN shadow: 1 byte per 8 bytes"}.get(r.name, r.name)
         rows.append(("maps to", Text(rule)))
+    if region.mapping is not None:
+        m = region.mapping
+        rows.append(("mapping", Text(f"{m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}")))
     if region.children:
         rows.append(("inside", Text(f"{len(region.children)} regions (Enter zooms in)")))
     if region.description:
@@ -77,6 +80,10 @@ class Card(Widget):
             if y >= len(old) or y >= len(lines) or old[y] != lines[y]:
                 self._strips.pop(y, None)
                 self.refresh(Area(0, y, width, 1))
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(line.plain for line in self._lines)
 
     def render_line(self, y: int) -> Strip:
         strip = self._strips.get(y)
