@@ -83,8 +83,8 @@ def best(fn: Callable[[], object], repeat: int) -> float:
 
 
 def wall(argv: list[str], repeat: int) -> float:
-    return best(lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True),
-                repeat)
+    return best(lambda: subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       check=True), repeat)
 
 
 def max_map_count() -> int:
@@ -145,6 +145,10 @@ def main() -> int:
             cli_time = wall(cli, args.repeat)
             ratio = f"   CLI / pmap = {cli_time / pmap_time:.2f}" if pmap_time else ""
             print(f"vaslayout show --pid --json     {ms(cli_time)}{ratio}")
+            start = wall([sys.executable, "-c", "pass"], args.repeat)
+            imports = wall([sys.executable, "-c", "import vaslayout.cli, vaslayout.live_json"], args.repeat)
+            print(f"  of which: python -c pass {ms(start).strip()}, importing vaslayout "
+                  f"{ms(imports - start).strip()}")
         else:
             why = (probe.stderr.strip().splitlines() or ["no message"])[-1]
             print(f"vaslayout show --pid --json: not available (exit {probe.returncode}: {why})")
