@@ -211,9 +211,11 @@ BROKEN = {
     "empty-file": ("", "1:1: empty tour file"),
     "only-a-comment": ("# nothing here\n", "1:1: empty tour file"),
     "not-a-mapping": ("- a\n", "1:1: the tour must be a mapping"),
-    "unclosed-quote": ("id: broken\ntitle: 'T\n", "3:1: YAML: found unexpected end of stream"),
+    "unclosed-quote": ("id: broken\ntitle: 'T\n", "3:1: YAML: found unexpected end of stream"
+                       " (while scanning a quoted scalar that starts at line 2, column 8)"),
     "tab": ("id: broken\n\ttitle: T\n",
-            "2:1: YAML: found a tab character that violates indentation (a tab: YAML indents with spaces only)"),
+            "2:1: YAML: found a tab character that violates indentation (a tab: YAML indents with spaces only)"
+            " (while scanning a plain scalar that starts at line 1, column 5)"),
     "second-step-bad": (step("layout: x86_64-4level", "caption: c") + "  - title: two\n    layout: x86_64-4level\n"
                         "    zoom: kernal\n    caption: c\n",
                         "9:11: no region with the id or name 'kernal' in x86_64-4level (did you mean 'kernel'?)"),

@@ -560,8 +560,19 @@ def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
 
 
 def _load_text(text: str, origin: str) -> LayoutSpec:
+    root = compose_document(text, origin)
+    try:
+        return _Reader(origin).layout(root)
+    except RecursionError:
+        raise LayoutError("layout nested too deeply", origin) from None
+
+
+def compose_document(text: str, origin: str, what: str = "layout file") -> yaml.Node:
+    """The one YAML document of a layout (or tour) file, every YAML error as one LayoutError."""
     try:
         root = _compose(text, origin)
+    except LayoutError as exc:
+        raise LayoutError(exc.message.replace("layout file", what), exc.pos) from None
     except yaml.reader.ReaderError as exc:
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
         raise LayoutError(f"YAML: character {char} is not allowed ({exc.reason})",
@@ -581,11 +592,8 @@ def _load_text(text: str, origin: str) -> LayoutSpec:
         raise LayoutError("YAML: " + " ".join(str(exc).split()), origin) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"
                         and not root.value):
-        raise LayoutError("empty layout file", Pos(origin, 1, 1))
-    try:
-        return _Reader(origin).layout(root)
-    except RecursionError:
-        raise LayoutError("layout nested too deeply", origin) from None
+        raise LayoutError(f"empty {what}", Pos(origin, 1, 1))
+    return root
 
 
 def _open(path: str | os.PathLike[str]):

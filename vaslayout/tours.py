@@ -26,10 +26,9 @@ from vaslayout.loader import (
     MAX_FILE_BYTES,
     LayoutError,
     Pos,
-    _compose,
     _pos,
     _Reader,
-    _reader_pos,
+    compose_document,
     printable,
     read_text_file,
 )
@@ -126,26 +125,7 @@ def load_tour_text(text: str, origin: str = "<tour>", base: Path | None = None) 
     origin = printable(origin)
     if len(text) > MAX_FILE_BYTES:
         raise LayoutError(f"{len(text)} characters: larger than 1 MiB, the most a tour file may be", origin)
-    try:
-        root = _compose(text, origin)
-    except LayoutError as exc:
-        raise LayoutError(exc.message.replace("layout file", "tour file"), exc.pos) from None
-    except yaml.reader.ReaderError as exc:
-        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise LayoutError(f"YAML: character {char} is not allowed ({exc.reason})",
-                          _reader_pos(text, origin, exc)) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Pos(origin, mark.line + 1, mark.column + 1) if mark else origin
-        problem = exc.problem or exc.context or "malformed YAML"
-        if mark and 0 <= mark.index < len(text) and text[mark.index] == "\t":
-            problem += " (a tab: YAML indents with spaces only)"
-        raise LayoutError(f"YAML: {problem}", where) from None
-    except yaml.YAMLError as exc:
-        raise LayoutError("YAML: " + " ".join(str(exc).split()), origin) from None
-    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"
-                        and not root.value):
-        raise LayoutError("empty tour file", Pos(origin, 1, 1))
+    root = compose_document(text, origin, "tour file")
     return _TourReader(origin, base).tour(root)
 
 
