@@ -41,19 +41,11 @@ class MapInfo(Protocol):
     def path(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Region:
-    name: str
-    kind: str
+class Span:
+    """A half-open range [start, end) with the kernel docs' inclusive end at hand."""
+
     start: int
     end: int
-    id: str | None = None
-    description: str = ""
-    source: str = ""
-    rule: Rule | None = None
-    children: tuple[Region, ...] = ()
-    synthetic: bool = False  # a gap the engine filled, not a row of the file
-    mapping: MapInfo | None = None  # a live process's mapping
 
     @property
     def last(self) -> int:
@@ -65,6 +57,21 @@ class Region:
 
     def contains(self, addr: int) -> bool:
         return self.start <= addr < self.end
+
+
+@dataclass(frozen=True)
+class Region(Span):
+    name: str
+    kind: str
+    start: int
+    end: int
+    id: str | None = None
+    description: str = ""
+    source: str = ""
+    rule: Rule | None = None
+    children: tuple[Region, ...] = ()
+    synthetic: bool = False  # a gap the engine filled, not a row of the file
+    mapping: MapInfo | None = None  # a live process's mapping
 
 
 @dataclass(frozen=True)
@@ -98,21 +105,13 @@ class Source:
 
 
 @dataclass(frozen=True)
-class PhysRange:
+class PhysRange(Span):
     name: str
     kind: str
     start: int
     end: int
     description: str = ""
     source: str = ""
-
-    @property
-    def last(self) -> int:
-        return self.end - 1
-
-    @property
-    def size(self) -> int:
-        return self.end - self.start
 
 
 @dataclass(frozen=True)
