@@ -15,10 +15,9 @@ None at the top of the address space).
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.layout_checks import assert_partition, check_canonical, check_row_ends, row_region, slug
 from vaslayout.catalog import load
 from vaslayout.loader import LayoutError
 from vaslayout.translate import phys_lookup, translate
@@ -171,32 +170,13 @@ def _key_id(key) -> str:
     return f"{_short(key[0])}-{'doc' if key[1] == 0 else 'v6.9'}"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def _row_cases():
     for layout_id, rows in ARM_TABLES.items():
         for row in rows:
-            yield pytest.param(layout_id, *row, id=f"{_key_id(layout_id)}-{_slug(row[2])}-{row[0]:x}")
+            yield pytest.param(layout_id, *row, id=f"{_key_id(layout_id)}-{slug(row[2])}-{row[0]:x}")
     for key, rows in ARM64_TABLES.items():
         for row in rows:
-            yield pytest.param(key, *row, id=f"{_key_id(key)}-{_slug(row[2])}-{row[0]:x}")
-
-
-def _row_region(t, name):
-    """The region of the lookup's path that carries the row's name (exactly one)."""
-    hits = [r for r in t.path if r.name == name]
-    assert len(hits) == 1, f"{t.address:#x}: path {[r.name for r in t.path]} has no single {name!r}"
-    return hits[0]
-
-
-def _assert_partition(layout, top):
-    leaves = layout.leaves
-    assert leaves[0].start == 0
-    assert leaves[-1].end == top
-    for a, b in zip(leaves, leaves[1:], strict=False):
-        assert a.end == b.start, f"{a.name} ends {a.end:#x}, {b.name} starts {b.start:#x}"
+            yield pytest.param(key, *row, id=f"{_key_id(key)}-{slug(row[2])}-{row[0]:x}")
 
 
 # --------------------------------------------------------------------------
@@ -207,9 +187,7 @@ def _assert_partition(layout, top):
 @pytest.mark.parametrize(("key", "start", "last", "name", "kind", "after"), list(_row_cases()))
 def test_row(layouts, key, start, last, name, kind, after):
     layout = layouts[key]
-    for addr in (start, last):
-        region = _row_region(translate(layout, addr), name)
-        assert (region.start, region.last, region.kind) == (start, last, kind)
+    check_row_ends(layout, start, last, name, kind)
     if after is None:
         assert last == layout.size - 1
     else:
@@ -218,13 +196,13 @@ def test_row(layouts, key, start, last, name, kind, after):
         if after == UNDOCUMENTED:
             assert t.region.name == UNDOCUMENTED and t.region.synthetic
         else:
-            assert _row_region(t, after).start == last + 1
+            assert row_region(t, after).start == last + 1
 
 
 @pytest.mark.parametrize("key", [*ARM_TABLES, *ARM64_TABLES], ids=_key_id)
 def test_defaults_partition(layouts, key):
     layout = layouts[key]
-    _assert_partition(layout, TOP32 if layout.address_bits == 32 else TOP64)
+    assert_partition(layout, TOP32 if layout.address_bits == 32 else TOP64, nonempty=False)
 
 
 @pytest.mark.parametrize("layout_id", [*ARM_TABLES, *ARM64_IDS])
@@ -429,9 +407,7 @@ def test_pci_io_inside_vmalloc(layouts):
 def test_canonical(layout_id, addr, canonical):
     layout = load(layout_id)
     assert layout.paging.canonical(addr) is canonical
-    t = translate(layout, addr)
-    assert t.canonical is canonical
-    assert (t.region.kind == "non-canonical") is not canonical
+    check_canonical(layout, addr, canonical)
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,17 @@ The layouts give them explicit `unused hole` rows; they are listed in GAPS.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.layout_checks import (
+    assert_partition,
+    check_canonical,
+    check_contiguous,
+    check_next_row,
+    check_row_ends,
+    row_cases,
+    slug,
+)
 from vaslayout.catalog import load
 from vaslayout.loader import LayoutError
 from vaslayout.translate import phys_lookup, translate
@@ -94,52 +101,29 @@ def _all_rows(layout_id):
     return sorted(TABLES[layout_id] + GAPS[layout_id])
 
 
-def _row_cases():
-    for layout_id in IDS:
-        rows = _all_rows(layout_id)
-        short = layout_id.split("-")[1]
-        for i, (start, last, name, kind) in enumerate(rows):
-            nxt = rows[i + 1] if i + 1 < len(rows) else None
-            slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-            yield pytest.param(layout_id, start, last, name, kind, nxt, id=f"{short}-{start:016x}-{slug}")
-
-
 @pytest.fixture(scope="module")
 def layouts():
     return {layout_id: load(layout_id) for layout_id in IDS}
 
 
-def _row_region(t, name):
-    """The region of the lookup's path that carries the row's name (exactly one)."""
-    hits = [r for r in t.path if r.name == name]
-    assert len(hits) == 1, f"{t.address:#x}: path {[r.name for r in t.path]} has no single {name!r}"
-    return hits[0]
-
-
 @pytest.mark.parametrize("layout_id", IDS)
 def test_rows_tile_the_address_space(layout_id):
-    rows = _all_rows(layout_id)
-    assert rows[0][0] == 0
-    assert rows[-1][1] == TOP - 1
-    for (_, last, _, _), (start, _, _, _) in zip(rows, rows[1:], strict=False):
-        assert start == last + 1
+    check_contiguous(_all_rows(layout_id), TOP)
 
 
-@pytest.mark.parametrize(("layout_id", "start", "last", "name", "kind", "nxt"), list(_row_cases()))
+@pytest.mark.parametrize(
+    ("layout_id", "start", "last", "name", "kind", "nxt"),
+    row_cases({layout_id: _all_rows(layout_id) for layout_id in IDS}, label=slug),
+)
 def test_row(layouts, layout_id, start, last, name, kind, nxt):
     layout = layouts[layout_id]
-    for addr in (start, last):
-        t = translate(layout, addr)
-        region = _row_region(t, name)
-        assert (region.start, region.last, region.kind) == (start, last, kind)
+    for _, region in check_row_ends(layout, start, last, name, kind):
         assert not region.synthetic
         assert region.description and region.source
     if nxt is None:
         assert last == TOP - 1
         return
-    after = translate(layout, last + 1)
-    region = _row_region(after, nxt[2])
-    assert (region.start, region.last, region.kind) == (nxt[0], nxt[1], nxt[3])
+    assert check_next_row(layout, last, nxt).kind == nxt[3]
 
 
 @pytest.mark.parametrize("layout_id", IDS)
@@ -179,9 +163,7 @@ def test_top_level_structure(layouts, layout_id):
     ],
 )
 def test_canonical(layouts, layout_id, addr, canonical):
-    t = translate(layouts[layout_id], addr)
-    assert t.canonical is canonical
-    assert (t.region.kind == "non-canonical") is not canonical
+    check_canonical(layouts[layout_id], addr, canonical)
 
 
 @pytest.mark.parametrize(
@@ -469,12 +451,7 @@ def test_sv57_user_space_above_the_mmap_window(layouts):
 
 @pytest.mark.parametrize("layout_id", IDS)
 def test_leaves_partition(layouts, layout_id):
-    leaves = layouts[layout_id].leaves
-    assert leaves[0].start == 0
-    assert leaves[-1].end == TOP
-    for a, b in zip(leaves, leaves[1:], strict=False):
-        assert a.end == b.start, f"{a.name} ends {a.end:#x}, {b.name} starts {b.start:#x}"
-        assert a.start < a.end
+    assert_partition(layouts[layout_id], TOP)
 
 
 @pytest.mark.parametrize("layout_id", IDS)

@@ -21,6 +21,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.layout_checks import (
+    check_leaf_edges,
+    check_lowmem_end,
+    check_mem_init_orderings,
+    check_user_process,
+    derived_values,
+    kernel_leaf_spans,
+    leaf_edge_cases,
+)
 from vaslayout.catalog import load
 from vaslayout.translate import translate
 
@@ -133,22 +142,9 @@ RAM_CASES = {
 @pytest.mark.parametrize(("split", "ram"), [pytest.param(s, r, id=f"{s}-ram{r}") for s, r in RAM_CASES])
 def test_ram_moves_lowmem_end(split, ram):
     size, highmem = RAM_CASES[split, ram]
-    po = PAGE_OFFSET[split]
     lay = layout(split, ram=ram)
-    lowmem = lay.find("lowmem")
-    assert (lowmem.start, lowmem.end) == (po, po + size)
-    last = translate(lay, po + size - 1)
-    assert last.region.id == "lowmem"
-    assert last.phys == size - 1
-    after = translate(lay, po + size)
-    assert after.region.name == "VMALLOC_OFFSET gap"
-    assert after.region.kind == "guard"
-    assert after.phys is None
-    assert lay.derived["high_memory"].value == po + size
-    assert lay.derived["VMALLOC_START"].value == po + size + 8 * M
+    check_lowmem_end(lay, PAGE_OFFSET[split], size)
     assert lay.find("vmalloc").start == lay.derived["high_memory"].value + 8 * M
-    assert translate(lay, po + size + 8 * M).region.id == "vmalloc"
-    assert translate(lay, po + size + 8 * M - 1).region.name == "VMALLOC_OFFSET gap"
 
 
 @pytest.mark.parametrize(("split", "ram"), [pytest.param(s, r, id=f"{s}-ram{r}") for s, r in RAM_CASES])
@@ -215,17 +211,12 @@ def test_modern_model_gives_less_lowmem(split):
 
 @pytest.mark.parametrize(("split", "model"), list(cases()))
 def test_mem_init_bug_on_orderings(split, model):
-    lay = layout(split, maxmem_model=MODELS[model])
-    d = {name: v.value for name, v in lay.derived.items()}
-    assert d["PKMAP_BASE"] + d["LAST_PKMAP"] * d["PAGE_SIZE"] <= d["FIXADDR_START"]
-    assert d["VMALLOC_END"] <= d["PKMAP_BASE"]
-    assert d["VMALLOC_START"] < d["VMALLOC_END"]
-    assert d["high_memory"] <= d["VMALLOC_START"]
+    check_mem_init_orderings(derived_values(layout(split, maxmem_model=MODELS[model])))
 
 
 @pytest.mark.parametrize("split", SPLITS)
 def test_kernel_constants(split):
-    d = {name: v.value for name, v in layout(split).derived.items()}
+    d = derived_values(layout(split))
     assert d["FIXADDR_TOP"] == 0xFFFF_F000
     assert d["FIXADDR_START"] == 0xFFF3_A000
     assert d["FIX_BTMAP_END"] == 197
@@ -246,7 +237,7 @@ def test_kernel_constants(split):
 
 def test_one_cpu_moves_everything_up():
     lay = layout("3g", nr_cpus=1, maxmem_model=1)
-    d = {name: v.value for name, v in lay.derived.items()}
+    d = derived_values(lay)
     assert lay.params["fixmap_permanent_pages"].value == 85
     assert d["FIXADDR_START"] == 0xFFFA_A000
     assert d["FIXADDR_TOT_START"] == 0xFFDA_9000
@@ -259,7 +250,7 @@ def test_one_cpu_moves_everything_up():
 
 def test_btmap_rounds_up_to_a_page_table():
     # 600 + 511 crosses a 1024-slot page table, so FIX_BTMAP_END moves up to 1024.
-    d = {name: v.value for name, v in layout("3g", fixmap_permanent_pages=600).derived.items()}
+    d = derived_values(layout("3g", fixmap_permanent_pages=600))
     assert d["FIX_BTMAP_END"] == 1024
     assert d["FIX_BTMAP_BEGIN"] == 1535
     assert d["FIXADDR_TOT_START"] == 0xFFFF_F000 - 1537 * 0x1000
@@ -269,30 +260,18 @@ def test_btmap_rounds_up_to_a_page_table():
 
 @pytest.mark.parametrize(("split", "model"), list(cases()))
 def test_kernel_leaves_exact(split, model):
-    lay = layout(split, maxmem_model=MODELS[model])
-    kernel = lay.find("kernel")
-    got = [(r.name, r.start, r.end) for r in lay.leaves if r.start >= kernel.start]
-    assert got == kernel_leaves(split, model)
+    assert kernel_leaf_spans(layout(split, maxmem_model=MODELS[model])) == kernel_leaves(split, model)
 
 
 def edge_cases():
     for split in SPLITS:
         for model in MODELS:
-            rows = kernel_leaves(split, model)
-            for i, (name, start, end) in enumerate(rows):
-                nxt = rows[i + 1][0] if i + 1 < len(rows) else None
-                yield pytest.param(split, model, name, start, end, nxt, id=f"{split}-{model}-{name}")
+            yield from leaf_edge_cases(split, model, kernel_leaves(split, model), tag=split)
 
 
 @pytest.mark.parametrize(("split", "model", "name", "start", "end", "nxt"), list(edge_cases()))
 def test_kernel_region_edges(split, model, name, start, end, nxt):
-    lay = layout(split, maxmem_model=MODELS[model])
-    assert leaf(lay, start).name == name
-    assert leaf(lay, end - 1).name == name
-    if nxt is not None:
-        assert leaf(lay, end).name == nxt
-    else:
-        assert end == 1 << 32
+    check_leaf_edges(layout(split, maxmem_model=MODELS[model]), name, start, end, nxt, top=1 << 32)
 
 
 @pytest.mark.parametrize("split", SPLITS)
@@ -334,13 +313,7 @@ def test_top_page(split):
 
 @pytest.mark.parametrize("split", SPLITS)
 def test_user_space_process(split):
-    po = PAGE_OFFSET[split]
     lay = layout(split)
     assert leaf(lay, 0).kind == "hole"
-    assert leaf(lay, 0x0804_7FFF).kind == "hole"
-    assert leaf(lay, 0x0804_8000).id == "program_text"
-    assert lay.derived["mmap_base"].value == po - 128 * M
-    assert leaf(lay, po - 128 * M - 1).id == "ld_so"
-    assert leaf(lay, po - 128 * M).name == "stack gap"
-    assert (lay.find("stack").start, lay.find("stack").end) == (po - 132 * 1024, po)
+    check_user_process(lay, PAGE_OFFSET[split])
     assert translate(lay, 0x0804_8000).phys is None

@@ -35,6 +35,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.layout_checks import (
+    check_leaf_edges,
+    check_lowmem_end,
+    check_mem_init_orderings,
+    check_user_process,
+    derived_values,
+    kernel_leaf_spans,
+    leaf_edge_cases,
+)
 from vaslayout.catalog import load
 from vaslayout.loader import LayoutError
 from vaslayout.translate import phys_lookup, translate
@@ -102,14 +111,6 @@ def pae_layout(split: str, **overrides):
     return layout(split, pae=1, **overrides)
 
 
-def leaf(lay, addr: int):
-    return translate(lay, addr).region
-
-
-def derived(lay) -> dict[str, int]:
-    return {name: v.value for name, v in lay.derived.items()}
-
-
 def kernel_leaves(split: str, model: str, pae: bool) -> list[tuple[str, int, int]]:
     """Every leaf of the kernel part, in address order, with RAM = 2 GiB."""
     po = PAGE_OFFSET[split]
@@ -138,20 +139,8 @@ def pae_cases():
 def edge_cases(splits, pae: bool):
     for split in splits:
         for model in MODELS:
-            rows = kernel_leaves(split, model, pae)
-            for i, (name, start, end) in enumerate(rows):
-                nxt = rows[i + 1][0] if i + 1 < len(rows) else None
-                tag = f"{split}-pae" if pae else split
-                yield pytest.param(split, model, name, start, end, nxt, id=f"{tag}-{model}-{name}")
-
-
-def check_edges(lay, name: str, start: int, end: int, nxt: str | None) -> None:
-    assert leaf(lay, start).name == name
-    assert leaf(lay, end - 1).name == name
-    if nxt is not None:
-        assert leaf(lay, end).name == nxt
-    else:
-        assert end == TOP
+            tag = f"{split}-pae" if pae else split
+            yield from leaf_edge_cases(split, model, kernel_leaves(split, model, pae), tag=tag)
 
 
 # === the _OPT splits (no PAE) ==================================================
@@ -199,21 +188,7 @@ OPT_RAM_IDS = [pytest.param(s, r, id=f"{s}-ram{r}") for s, r in OPT_RAM_CASES]
 @pytest.mark.parametrize(("split", "ram"), OPT_RAM_IDS)
 def test_opt_ram_moves_lowmem_end(split, ram):
     size, _ = OPT_RAM_CASES[split, ram]
-    po = OPT_PAGE_OFFSET[split]
-    lay = layout(split, ram=ram)
-    lowmem = lay.find("lowmem")
-    assert (lowmem.start, lowmem.end) == (po, po + size)
-    last = translate(lay, po + size - 1)
-    assert last.region.id == "lowmem"
-    assert last.phys == size - 1
-    after = translate(lay, po + size)
-    assert after.region.name == "VMALLOC_OFFSET gap"
-    assert after.region.kind == "guard"
-    assert after.phys is None
-    assert lay.derived["high_memory"].value == po + size
-    assert lay.derived["VMALLOC_START"].value == po + size + 8 * M
-    assert translate(lay, po + size + 8 * M - 1).region.name == "VMALLOC_OFFSET gap"
-    assert translate(lay, po + size + 8 * M).region.id == "vmalloc"
+    check_lowmem_end(layout(split, ram=ram), OPT_PAGE_OFFSET[split], size)
 
 
 @pytest.mark.parametrize(("split", "ram"), OPT_RAM_IDS)
@@ -267,7 +242,7 @@ def test_2g_opt_modern_model_leaves_highmem_at_2g():
 
 @pytest.mark.parametrize("split", OPT_SPLITS)
 def test_opt_kernel_constants(split):
-    d = derived(layout(split))
+    d = derived_values(layout(split))
     assert d["PMD_SIZE"] == 4 * M
     assert d["PMD_MASK"] == 0xFFC0_0000
     assert d["PTRS_PER_PTE"] == 1024
@@ -283,36 +258,22 @@ def test_opt_kernel_constants(split):
 
 @pytest.mark.parametrize(("split", "model"), list(opt_cases()))
 def test_opt_kernel_leaves_exact(split, model):
-    lay = layout(split, maxmem_model=MODELS[model])
-    kernel = lay.find("kernel")
-    got = [(r.name, r.start, r.end) for r in lay.leaves if r.start >= kernel.start]
-    assert got == kernel_leaves(split, model, pae=False)
+    assert kernel_leaf_spans(layout(split, maxmem_model=MODELS[model])) == kernel_leaves(split, model, pae=False)
 
 
 @pytest.mark.parametrize(("split", "model", "name", "start", "end", "nxt"), list(edge_cases(OPT_SPLITS, pae=False)))
 def test_opt_kernel_region_edges(split, model, name, start, end, nxt):
-    check_edges(layout(split, maxmem_model=MODELS[model]), name, start, end, nxt)
+    check_leaf_edges(layout(split, maxmem_model=MODELS[model]), name, start, end, nxt, top=TOP)
 
 
 @pytest.mark.parametrize(("split", "model"), list(opt_cases()))
 def test_opt_mem_init_bug_on_orderings(split, model):
-    d = derived(layout(split, maxmem_model=MODELS[model]))
-    assert d["PKMAP_BASE"] + d["LAST_PKMAP"] * d["PAGE_SIZE"] <= d["FIXADDR_START"]
-    assert d["VMALLOC_END"] <= d["PKMAP_BASE"]
-    assert d["VMALLOC_START"] < d["VMALLOC_END"]
-    assert d["high_memory"] <= d["VMALLOC_START"]
+    check_mem_init_orderings(derived_values(layout(split, maxmem_model=MODELS[model])))
 
 
 @pytest.mark.parametrize("split", OPT_SPLITS)
 def test_opt_user_space_process(split):
-    po = OPT_PAGE_OFFSET[split]
-    lay = layout(split)
-    assert leaf(lay, 0x0804_7FFF).kind == "hole"
-    assert leaf(lay, 0x0804_8000).id == "program_text"
-    assert lay.derived["mmap_base"].value == po - 128 * M
-    assert leaf(lay, po - 128 * M - 1).id == "ld_so"
-    assert leaf(lay, po - 128 * M).name == "stack gap"
-    assert (lay.find("stack").start, lay.find("stack").end) == (po - 132 * K, po)
+    check_user_process(layout(split), OPT_PAGE_OFFSET[split])
 
 
 @pytest.mark.parametrize("split", OPT_SPLITS)
@@ -422,7 +383,7 @@ def test_pae_pkmap_is_512_pages(split):
 
 @pytest.mark.parametrize("split", PAE_SPLITS)
 def test_pae_kernel_constants(split):
-    d = derived(pae_layout(split))
+    d = derived_values(pae_layout(split))
     assert d["PMD_SIZE"] == 2 * M
     assert d["PMD_MASK"] == 0xFFE0_0000
     assert d["PTRS_PER_PTE"] == 512
@@ -445,7 +406,7 @@ def test_pae_kernel_constants(split):
 
 def test_pae_with_32_cpus():
     # 69 + 16 * 32 = 581 permanent slots; 581 ^ 1092 crosses a table, so FIX_BTMAP_END = 1024
-    d = derived(pae_layout("3g", nr_cpus=32, maxmem_model=1))
+    d = derived_values(pae_layout("3g", nr_cpus=32, maxmem_model=1))
     assert d["FIX_BTMAP_END"] == 1024
     assert d["FIXADDR_TOT_START"] == 0xFF9F_E000
     assert d["CPU_ENTRY_AREA_BASE"] == 0xFF40_0000
@@ -463,24 +424,17 @@ def test_pae_maxmem_value(split, model):
 
 @pytest.mark.parametrize(("split", "model"), list(pae_cases()))
 def test_pae_kernel_leaves_exact(split, model):
-    lay = pae_layout(split, maxmem_model=MODELS[model])
-    kernel = lay.find("kernel")
-    got = [(r.name, r.start, r.end) for r in lay.leaves if r.start >= kernel.start]
-    assert got == kernel_leaves(split, model, pae=True)
+    assert kernel_leaf_spans(pae_layout(split, maxmem_model=MODELS[model])) == kernel_leaves(split, model, pae=True)
 
 
 @pytest.mark.parametrize(("split", "model", "name", "start", "end", "nxt"), list(edge_cases(PAE_SPLITS, pae=True)))
 def test_pae_kernel_region_edges(split, model, name, start, end, nxt):
-    check_edges(pae_layout(split, maxmem_model=MODELS[model]), name, start, end, nxt)
+    check_leaf_edges(pae_layout(split, maxmem_model=MODELS[model]), name, start, end, nxt, top=TOP)
 
 
 @pytest.mark.parametrize(("split", "model"), list(pae_cases()))
 def test_pae_mem_init_bug_on_orderings(split, model):
-    d = derived(pae_layout(split, maxmem_model=MODELS[model]))
-    assert d["PKMAP_BASE"] + d["LAST_PKMAP"] * d["PAGE_SIZE"] <= d["FIXADDR_START"]
-    assert d["VMALLOC_END"] <= d["PKMAP_BASE"]
-    assert d["VMALLOC_START"] < d["VMALLOC_END"]
-    assert d["high_memory"] <= d["VMALLOC_START"]
+    check_mem_init_orderings(derived_values(pae_layout(split, maxmem_model=MODELS[model])))
 
 
 # --- physical memory with PAE --------------------------------------------------------

@@ -10,6 +10,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.layout_checks import (
+    assert_partition,
+    check_canonical,
+    check_contiguous,
+    check_next_row,
+    check_row_ends,
+    row_cases,
+)
 from vaslayout.catalog import load
 from vaslayout.translate import translate
 
@@ -74,50 +82,26 @@ ROWS_5LEVEL = [
 TABLES = {"x86_64-4level": ROWS_4LEVEL, "x86_64-5level": ROWS_5LEVEL}
 
 
-def _row_cases():
-    for layout_id, rows in TABLES.items():
-        short = layout_id.split("-")[1]
-        for i, (start, last, name, kind) in enumerate(rows):
-            nxt = rows[i + 1] if i + 1 < len(rows) else None
-            yield pytest.param(layout_id, start, last, name, kind, nxt, id=f"{short}-{start:016x}-{name}")
-
-
 @pytest.fixture(scope="module")
 def layouts():
     return {layout_id: load(layout_id) for layout_id in TABLES}
 
 
-def _row_region(t, name):
-    """The region of the lookup's path that carries the row's name (exactly one)."""
-    hits = [r for r in t.path if r.name == name]
-    assert len(hits) == 1, f"{t.address:#x}: path {[r.name for r in t.path]} has no single {name!r}"
-    return hits[0]
-
-
 @pytest.mark.parametrize("layout_id", list(TABLES))
 def test_tables_are_contiguous(layout_id):
-    rows = TABLES[layout_id]
-    assert rows[0][0] == 0
-    assert rows[-1][1] == TOP - 1
-    for (_, last, _, _), (start, _, _, _) in zip(rows, rows[1:], strict=False):
-        assert start == last + 1
+    check_contiguous(TABLES[layout_id], TOP)
 
 
-@pytest.mark.parametrize(("layout_id", "start", "last", "name", "kind", "nxt"), list(_row_cases()))
+@pytest.mark.parametrize(("layout_id", "start", "last", "name", "kind", "nxt"), row_cases(TABLES))
 def test_row(layouts, layout_id, start, last, name, kind, nxt):
     layout = layouts[layout_id]
-    for addr in (start, last):
-        t = translate(layout, addr)
-        region = _row_region(t, name)
-        assert (region.start, region.last, region.kind) == (start, last, kind)
+    for t, region in check_row_ends(layout, start, last, name, kind):
         if not region.children:
-            assert t.region is region
+            assert t.region is region  # a leaf row is the lookup's own region
         if name == UNDOCUMENTED:
             assert region.synthetic
     if nxt is not None:
-        t = translate(layout, last + 1)
-        region = _row_region(t, nxt[2])
-        assert (region.start, region.last) == (nxt[0], nxt[1])
+        check_next_row(layout, last, nxt)
 
 
 @pytest.mark.parametrize(
@@ -157,9 +141,7 @@ def test_leaf_inside_parent_rows(layouts, layout_id, addr, leaf):
     ],
 )
 def test_canonical(layouts, layout_id, addr, canonical):
-    t = translate(layouts[layout_id], addr)
-    assert t.canonical is canonical
-    assert (t.region.kind == "non-canonical") is not canonical
+    check_canonical(layouts[layout_id], addr, canonical)
 
 
 @pytest.mark.parametrize(
@@ -249,19 +231,9 @@ def test_vmemmap_rule(layouts, layout_id, vmemmap):
     assert layouts[layout_id].find("vmalloc").rule is None
 
 
-def _assert_partition(layout):
-    """Every 64-bit address lies in exactly one leaf: leaves tile [0, 2^64)."""
-    leaves = layout.leaves
-    assert leaves[0].start == 0
-    assert leaves[-1].end == TOP
-    for a, b in zip(leaves, leaves[1:], strict=False):
-        assert a.end == b.start, f"{a.name} ends {a.end:#x}, {b.name} starts {b.start:#x}"
-        assert a.start < a.end
-
-
 @pytest.mark.parametrize("layout_id", list(TABLES))
 def test_defaults_partition(layouts, layout_id):
-    _assert_partition(layouts[layout_id])
+    assert_partition(layouts[layout_id], TOP)
 
 
 @pytest.mark.parametrize(
@@ -275,7 +247,7 @@ def test_defaults_partition(layouts, layout_id):
 )
 def test_moving_vmalloc_base(layout_id, vmalloc_base, hole_before, hole_after):
     layout = load(layout_id, overrides={"vmalloc_base": hex(vmalloc_base)})
-    _assert_partition(layout)
+    assert_partition(layout, TOP)
     vmalloc = layout.find("vmalloc")
     assert vmalloc.start == vmalloc_base
     assert vmalloc.size == layout.find("vmalloc").size == load(layout_id).find("vmalloc").size
@@ -317,7 +289,7 @@ def test_moving_vmalloc_base(layout_id, vmalloc_base, hole_before, hole_after):
 )
 def test_randomized_bases_keep_layout_consistent(layout_id, overrides):
     layout = load(layout_id, overrides=overrides)
-    _assert_partition(layout)
+    assert_partition(layout, TOP)
     direct_map, vmalloc, vmemmap = (layout.find(i) for i in ("direct_map", "vmalloc", "vmemmap"))
     assert direct_map.start == int(overrides["page_offset_base"], 16)
     assert direct_map.size == 11 << 40
