@@ -22,6 +22,20 @@ Leaf = tuple[str, int, int]
 
 VMALLOC_OFFSET = 8 << 20  # x86 32-bit: the gap between high_memory and VMALLOC_START
 
+# x86 32-bit without PAE: the kernel part above vmalloc does not depend on the
+# split, the RAM or the MAXMEM model (pgtable_32_areas.h, fixmap.h).
+X86_32_KERNEL_TOP: list[Leaf] = [
+    ("vmalloc guard pages", 0xFEFF_E000, 0xFF00_0000),
+    ("persistent kmap (pkmap)", 0xFF00_0000, 0xFF40_0000),
+    ("LDT remap", 0xFF40_0000, 0xFF80_0000),
+    ("read-only IDT", 0xFF80_0000, 0xFF80_1000),
+    ("per-CPU entry areas", 0xFF80_1000, 0xFF95_9000),
+    ("unused (PMD rounding below the fixmap)", 0xFF95_9000, 0xFFD3_9000),
+    ("boot-time fixmap (early_ioremap)", 0xFFD3_9000, 0xFFF3_A000),
+    ("permanent fixmap", 0xFFF3_A000, 0xFFFF_F000),
+    ("FIX_HOLE page (above FIXADDR_TOP)", 0xFFFF_F000, 0x1_0000_0000),
+]
+
 
 def slug(text: str) -> str:
     """A region name as a test-id part: lower case, runs of other characters as one dash."""

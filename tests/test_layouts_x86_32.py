@@ -22,6 +22,7 @@ from __future__ import annotations
 import pytest
 
 from tests.layout_checks import (
+    X86_32_KERNEL_TOP,
     check_leaf_edges,
     check_lowmem_end,
     check_mem_init_orderings,
@@ -49,21 +50,6 @@ MAXMEM = {
     ("1g", "modern"): 0xB6FF_E000,
 }
 
-# The kernel part above vmalloc does not depend on the split, the RAM or the
-# MAXMEM model: (region name, start, exclusive end).
-KERNEL_TOP = [
-    ("vmalloc guard pages", 0xFEFF_E000, 0xFF00_0000),
-    ("persistent kmap (pkmap)", 0xFF00_0000, 0xFF40_0000),
-    ("LDT remap", 0xFF40_0000, 0xFF80_0000),
-    ("read-only IDT", 0xFF80_0000, 0xFF80_1000),
-    ("per-CPU entry areas", 0xFF80_1000, 0xFF95_9000),
-    ("unused (PMD rounding below the fixmap)", 0xFF95_9000, 0xFFD3_9000),
-    ("boot-time fixmap (early_ioremap)", 0xFFD3_9000, 0xFFF3_A000),
-    ("permanent fixmap", 0xFFF3_A000, 0xFFFF_F000),
-    ("FIX_HOLE page (above FIXADDR_TOP)", 0xFFFF_F000, 0x1_0000_0000),
-]
-
-
 def kernel_leaves(split: str, model: str) -> list[tuple[str, int, int]]:
     """Every leaf of the kernel part, in address order, with RAM = 2 GiB."""
     po = PAGE_OFFSET[split]
@@ -72,7 +58,7 @@ def kernel_leaves(split: str, model: str) -> list[tuple[str, int, int]]:
         ("lowmem (direct mapping of RAM)", po, high_memory),
         ("VMALLOC_OFFSET gap", high_memory, high_memory + 8 * M),
         ("vmalloc/ioremap space", high_memory + 8 * M, 0xFEFF_E000),
-        *KERNEL_TOP,
+        *X86_32_KERNEL_TOP,
     ]
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from tests.layout_checks import (
+    X86_32_KERNEL_TOP,
     check_leaf_edges,
     check_lowmem_end,
     check_mem_init_orderings,
@@ -77,18 +78,7 @@ MAXMEM = {
     ("1g", "modern"): 0xB75F_E000,
 }
 
-# Above vmalloc the kernel part depends only on PAE: (region name, start, exclusive end).
-TOP_NO_PAE = [
-    ("vmalloc guard pages", 0xFEFF_E000, 0xFF00_0000),
-    ("persistent kmap (pkmap)", 0xFF00_0000, 0xFF40_0000),
-    ("LDT remap", 0xFF40_0000, 0xFF80_0000),
-    ("read-only IDT", 0xFF80_0000, 0xFF80_1000),
-    ("per-CPU entry areas", 0xFF80_1000, 0xFF95_9000),
-    ("unused (PMD rounding below the fixmap)", 0xFF95_9000, 0xFFD3_9000),
-    ("boot-time fixmap (early_ioremap)", 0xFFD3_9000, 0xFFF3_A000),
-    ("permanent fixmap", 0xFFF3_A000, 0xFFFF_F000),
-    ("FIX_HOLE page (above FIXADDR_TOP)", 0xFFFF_F000, TOP),
-]
+# Above vmalloc the kernel part depends only on PAE (without it: X86_32_KERNEL_TOP).
 TOP_PAE = [
     ("vmalloc guard pages", 0xFF5F_E000, 0xFF60_0000),
     ("persistent kmap (pkmap)", 0xFF60_0000, 0xFF80_0000),
@@ -120,7 +110,7 @@ def kernel_leaves(split: str, model: str, pae: bool) -> list[tuple[str, int, int
         ("lowmem (direct mapping of RAM)", po, high_memory),
         ("VMALLOC_OFFSET gap", high_memory, high_memory + 8 * M),
         ("vmalloc/ioremap space", high_memory + 8 * M, vmalloc_end),
-        *(TOP_PAE if pae else TOP_NO_PAE),
+        *(TOP_PAE if pae else X86_32_KERNEL_TOP),
     ]
 
 
