@@ -156,7 +156,11 @@ class MapView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
         self._scroll_update(self.virtual_size)  # the scrollbar follows; the screen relayouts only if it shows or hides
 
-    def on_resize(self, event: events.Resize | None) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        """The band, the scroll position and the lines again, for the size the map has now."""
         if self.state is not None:
             self._band_key = None
             self._rebuild(self.state)
@@ -202,7 +206,7 @@ class MapView(ScrollView, can_focus=True):
         if self.state is not None and self._band_key is not None and self._band_key[4] != self._rows():
             # sized since the last build and the Resize event not handled yet: the
             # band is built for this height now, so the first frame is already right
-            self.on_resize(None)
+            self._refit()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
