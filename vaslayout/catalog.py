@@ -2,37 +2,32 @@
 
 from __future__ import annotations
 
-import difflib
+import os
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 
 from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError, LayoutSpec, load_file, printable
+from vaslayout.loader import LayoutError, LayoutSpec, close_matches, load_file, printable
 from vaslayout.model import Layout
 
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))  # os.path, not pathlib: `show --pid` imports this
 
 
-def builtin_dir() -> Path:
+def builtin_dir() -> str:
     """Inside an installed wheel layouts/ sits in the package; in a checkout, beside it."""
-    for candidate in (_HERE / "layouts", _HERE.parent / "layouts"):
-        if candidate.is_dir():
+    for candidate in (os.path.join(_HERE, "layouts"), os.path.join(os.path.dirname(_HERE), "layouts")):
+        if os.path.isdir(candidate):
             return candidate
     raise LayoutError("the built-in layouts folder is missing from this installation")
 
 
 def builtin_ids() -> list[str]:
-    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+    return sorted(n.removesuffix(".yaml") for n in os.listdir(builtin_dir()) if n.endswith(".yaml") and n[0] != ".")
 
 
 def is_path(name: str) -> bool:
-    if name.endswith((".yaml", ".yml")) or "/" in name:
-        return True
-    try:
-        return Path(name).is_file()
-    except (OSError, ValueError):  # a name too long for the file system, or holding a NUL
-        return False
+    # isfile is False for a name too long for the file system, or holding a NUL
+    return name.endswith((".yaml", ".yml")) or "/" in name or os.path.isfile(name)
 
 
 @lru_cache(maxsize=64)
@@ -43,22 +38,22 @@ def _spec(path: str, mtime: float) -> LayoutSpec:
 def spec_for(name: str) -> LayoutSpec:
     """A built-in id or a file path -> its spec (cached while the file is unchanged)."""
     if is_path(name):
-        path = Path(name)
+        path = name
     else:
         ids = builtin_ids()
         if name not in ids:
-            hint = difflib.get_close_matches(name, ids, n=1)
+            hint = close_matches(name, ids)
             tip = f"did you mean {hint[0]!r}?" if hint else "see 'vaslayout list'"
             shown = name if len(name) <= 80 else name[:77] + "..."
             raise LayoutError(f"unknown layout {shown!r} ({tip})")
-        path = builtin_dir() / f"{name}.yaml"
+        path = os.path.join(builtin_dir(), f"{name}.yaml")
     try:
-        mtime = path.stat().st_mtime
+        mtime = os.stat(path).st_mtime
     except OSError as exc:
         raise LayoutError(f"cannot read: {exc.strerror or exc}", printable(name)) from None
     except ValueError:  # os.stat refuses a NUL byte
         raise LayoutError("cannot read: the name holds a NUL byte", printable(name)) from None
-    return _spec(str(path), mtime)
+    return _spec(path, mtime)
 
 
 def load(name: str, overrides: Mapping[str, str | int] | None = None) -> Layout:

@@ -7,12 +7,11 @@ evaluated is a cycle, reported with the whole chain.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vaslayout import expr
-from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, printable
+from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, close_matches, printable
 from vaslayout.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
 from vaslayout.paging import MODES
 
@@ -82,7 +81,7 @@ class _Env:
                 try:
                     return self.lookup(name)
                 except KeyError:
-                    hint = difflib.get_close_matches(name, self.names(), n=1)
+                    hint = close_matches(name, self.names())
                     tip = f" (did you mean {hint[0]!r}?)" if hint else ""
                     raise expr.ExprError(f"unknown name {name!r}{tip}", col) from None
                 except expr.ExprError as exc:  # a cycle found by this very name
@@ -185,7 +184,7 @@ def _parse_overrides(overrides: Mapping[str, str | int], spec: LayoutSpec) -> di
     out: dict[str, Value] = {}
     for name, raw in overrides.items():
         if name not in known:
-            hint = difflib.get_close_matches(str(name), known, n=1)
+            hint = close_matches(str(name), known)
             tip = f"did you mean {hint[0]!r}?" if hint else (
                 "known: " + ", ".join(known) if known else "it has no params")
             raise LayoutError(f"{spec.id} has no param {name!r} ({tip})", _set_arg(name, raw))

@@ -8,15 +8,16 @@ without recursion, and numbers stay as text for the expression evaluator.
 
 from __future__ import annotations
 
-import difflib
 import fcntl
 import gc
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import yaml
 
+from vaslayout.errors import UserError
 from vaslayout.paging import MODES
 
 MAX_FILE_BYTES = 1 << 20
@@ -48,7 +49,7 @@ class Pos:
         return replace(self, column=self.column + column_offset)
 
 
-class LayoutError(ValueError):
+class LayoutError(UserError, ValueError):
     """A user error in a layout file or in params; str() is the one line to print."""
 
     def __init__(self, message: str, pos: Pos | str | None = None) -> None:
@@ -213,7 +214,7 @@ class _Reader:
             if key in out:
                 raise self.err(knode, f"duplicate key {key!r} in {what}")
             if allowed and key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
+                hint = close_matches(key, allowed)
                 tip = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(allowed)})"
                 raise self.err(knode, f"unknown key {key!r} in {what}{tip}")
             out[key] = vnode
@@ -293,7 +294,7 @@ class _Reader:
         m = self.mapping(node, "maps_to", ("rule", "phys", "limit", "struct_size", "first_pfn"), ("rule",))
         name = self.text(m["rule"], "rule")
         if name not in RULES:
-            hint = difflib.get_close_matches(name, RULES, n=1)
+            hint = close_matches(name, RULES)
             tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(RULES)
             raise self.err(m["rule"], f"unknown rule {name!r} ({tip})")
         allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size", "first_pfn"},
@@ -365,7 +366,7 @@ class _Reader:
     def mode(self, node: yaml.Node, bits: int) -> str:
         paging = self.text(node, "paging")
         if paging not in MODES:
-            hint = difflib.get_close_matches(paging, list(MODES), n=1)
+            hint = close_matches(paging, MODES)
             tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(MODES)
             raise self.err(node, f"unknown paging mode {paging!r} ({tip})")
         if MODES[paging].address_bits != bits:
@@ -536,6 +537,13 @@ def _reader_pos(text: str, origin: str, exc: yaml.reader.ReaderError) -> Pos | s
         index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
     line = text.count("\n", 0, index) + 1
     return Pos(origin, line, index - (text.rfind("\n", 0, index) + 1) + 1)
+
+
+def close_matches(word: str, choices: Iterable[str]) -> list[str]:
+    """The one closest choice, if any is close: for "did you mean" (difflib loads only when a name is wrong)."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(choices), n=1)
 
 
 def printable(name: str) -> str:

@@ -12,7 +12,6 @@ step and gets the resolved layout, the region to show and the cursor.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from vaslayout.loader import (
     Pos,
     _pos,
     _Reader,
+    close_matches,
     compose_document,
     printable,
     read_text_file,
@@ -107,7 +107,7 @@ def load_tour(path_or_id: str | os.PathLike[str]) -> Tour:
         return load_tour_file(path)
     ids = builtin_tours()
     if path_or_id not in ids:
-        hint = difflib.get_close_matches(path_or_id, ids, n=1)
+        hint = close_matches(path_or_id, ids)
         tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(ids)
         shown = path_or_id if len(path_or_id) <= 80 else path_or_id[:77] + "..."
         raise LayoutError(f"unknown tour {printable(shown)!r} ({tip})")
@@ -253,13 +253,13 @@ def _path_to(layout: Layout, region: Region) -> tuple[Region, ...]:
 
 def _suggest(word: str, names: list[str]) -> str | None:
     """The name closest to word, whole or by its first len(word) characters ('direct mop')."""
-    hint = difflib.get_close_matches(word, names, n=1)
+    hint = close_matches(word, names)
     if hint:
         return hint[0]
     heads: dict[str, str] = {}
     for name in names:
         heads.setdefault(_norm(name)[: len(_norm(word))], name)
-    hint = difflib.get_close_matches(_norm(word), list(heads), n=1)
+    hint = close_matches(_norm(word), heads)
     return heads[hint[0]] if hint else None
 
 

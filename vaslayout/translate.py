@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from vaslayout import expr
+from vaslayout.errors import UserError
 from vaslayout.model import Layout, PhysRange, Region
 from vaslayout.units import fmt_addr, fmt_size
 
 
-class AddressError(ValueError):
+class AddressError(UserError, ValueError):
     """A bad address; str() is the one line to print."""
 
 

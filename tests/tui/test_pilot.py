@@ -39,7 +39,7 @@ PAGE_OFFSET_4 = 0xFFFF888000000000  # where the app starts: the direct map
 PAGE_OFFSET_5 = 0xFF11000000000000
 LOOKUP = "ffff888000001000"
 
-HAS_X86_32 = (catalog.builtin_dir() / "x86_32-vmsplit-3g.yaml").exists()
+HAS_X86_32 = "x86_32-vmsplit-3g" in catalog.builtin_ids()
 needs_x86_32 = pytest.mark.skipif(not HAS_X86_32, reason="the x86_32 vmsplit layouts are not in layouts/ yet")
 
 
