@@ -20,9 +20,11 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaslayout import procfs
-from vaslayout.procfs import IomemEntry, Mapping, PageInfo, ProcError
+from vaslayout.procfs import IomemEntry, Mapping, MapsTable, PageInfo, ProcError
 
 DATA = Path(__file__).resolve().parent / "data" / "proc"
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -233,6 +235,9 @@ def test_malformed_lines(line: str, why: str) -> None:
         procfs.parse_maps(good + line + "\n" + good, "m")
     assert str(exc.value) == f"m:2: malformed line: {line!r} ({why})"
     assert "\n" not in str(exc.value)
+    with pytest.raises(ProcError) as by_column:
+        procfs.parse_maps_table(good + line + "\n" + good, "m")
+    assert str(by_column.value) == str(exc.value)
 
 
 def test_generated_65530_line_file(tree: Tree) -> None:
@@ -245,6 +250,96 @@ def test_generated_65530_line_file(tree: Tree) -> None:
     assert maps[-1] == Mapping(0x7F00_0FFF_9000, 0x7F00_0FFF_A000, "rw-p", 0, "00:00", 0, "")
     assert {m.kind for m in maps} == {"mmap"}
     assert elapsed < 2.0, f"65,530 lines took {elapsed:.2f} s"  # catches quadratic work, not a benchmark
+
+
+# --------------------------------------------------------------------------- parse_maps_table
+
+
+@pytest.mark.parametrize("fixture", ["maps-cat.txt", "maps-python.txt", "maps-edge.txt"])
+def test_table_holds_what_parse_maps_does(fixture: str) -> None:
+    table = procfs.parse_maps_table(fixture_text(fixture), fixture)
+    maps = procfs.parse_maps(fixture_text(fixture), fixture)
+    assert list(table) == maps
+    assert (table.starts, table.ends) == ([m.start for m in maps], [m.end for m in maps])
+    assert len({id(r) for r in table.rests}) == len({(m.perms, m.offset, m.dev, m.inode, m.path) for m in maps})
+
+
+def test_table_shares_one_rest_among_lines_that_say_the_same() -> None:
+    table = procfs.parse_maps_table(generated_maps(), "big")
+    assert len(table) == 65_530
+    assert table[0] == Mapping(0x7F00_0000_0000, 0x7F00_0000_1000, "r--p", 0, "00:00", 0, "")
+    assert table[-1] == Mapping(0x7F00_0FFF_9000, 0x7F00_0FFF_A000, "rw-p", 0, "00:00", 0, "")
+    assert len({id(r) for r in table.rests}) == 2
+
+
+def test_table_slices_and_bisects() -> None:
+    table = procfs.parse_maps_table(fixture_text("maps-cat.txt"), "maps-cat.txt")
+    part = table[3:6]
+    assert isinstance(part, MapsTable) and list(part) == list(table)[3:6]
+    assert table.ending_above(1 << 47) == [table[-1]]  # [vsyscall]
+    assert table.ending_above(table.ends[-2]) == [table[-1]]  # the last byte of a line is not above it
+    assert table.ending_above(table.ends[-2] - 1) == list(table)[-2:]
+    assert table.ending_above(0) == list(table)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1000-2000 r-xp 00000000 08:01 5 /bin/my prog  \n3000-4000 rw-p 00000000 00:00 0",  # no last newline
+        "1000-2000 r--p 00000000 00:00 0\n3000-4000 rw-p 00000000 00:00 0\n",  # no padding
+        "00001000-000020A0 r--p 0000000F 0A:0B 0\n",  # upper case: int() takes it, the kernel never writes it
+        kernel_line(0x1000, 0x2000, "rw-p", 0, "08:01", 9, "/tmp/a\rb\x0bc\x1cd\x85e\u2028f") + "\n",
+        "",
+    ],
+)
+def test_table_takes_odd_lines_as_parse_maps_does(text: str) -> None:
+    assert list(procfs.parse_maps_table(text, "x")) == procfs.parse_maps(text, "x")
+
+
+def test_table_refuses_lines_out_of_order_naming_the_line() -> None:
+    text = "1000-3000 r--p 00000000 00:00 0\n4000-5000 r--p 00000000 00:00 0\n4fff-6000 r--p 00000000 00:00 0\n"
+    with pytest.raises(ProcError) as exc:
+        procfs.parse_maps_table(text, "m")
+    assert str(exc.value) == "m:3: 4fff-6000 is out of order or overlaps the line before"
+    assert len(procfs.parse_maps(text, "m")) == 3
+
+
+_FIELD = st.sampled_from(["", " ", "  ", "-", ":", "0", "00", "1", "a", "f", "A", "g", "x", "z", "0x1",
+                          "r-xp", "rw-p", "rwxs", "rw-z", "00:00", "08:01", "103:02", "1:x", "[heap]", "/bin/a b",
+                          "\t", "\r", "\x0b", "\u2028", "\u00e9", " (deleted)"])
+
+
+@st.composite
+def maps_lines(draw: st.DrawFn) -> str:
+    """Mostly well-formed lines, some broken in any field: every path of both parsers."""
+    if draw(st.integers(0, 4)) == 0:
+        return "".join(draw(st.lists(_FIELD, max_size=8)))
+    start = draw(st.integers(0, 1 << 20)) * 0x1000
+    end = start + draw(st.integers(-1, 4)) * 0x1000
+    perms = draw(st.sampled_from(["r--p", "rw-p", "r-xp", "---p", "rwxs", "rw-z"]))
+    fields = [f"{start:x}-{end:x}", perms, f"{draw(st.integers(0, 1 << 33)):08x}",
+              draw(st.sampled_from(["00:00", "fe:00", "103:02", "0:x"])), str(draw(st.integers(0, 1 << 40)))]
+    for _ in range(draw(st.integers(0, 2))):
+        fields[draw(st.integers(0, 4))] = draw(_FIELD)
+    return " ".join(fields) + draw(st.sampled_from(["", " ", " " * 30 + "/lib/x.so", " [stack]", " a\rb"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(maps_lines(), max_size=12), st.booleans())
+def test_table_agrees_with_parse_maps_on_any_text(lines: list[str], last_newline: bool) -> None:
+    text = "\n".join(lines) + ("\n" if last_newline and lines else "")
+    try:
+        expected = procfs.parse_maps(text, "h")
+    except ProcError as exc:
+        with pytest.raises(ProcError) as by_column:
+            procfs.parse_maps_table(text, "h")
+        assert str(by_column.value) == str(exc)
+        return
+    if all(a.end <= b.start for a, b in pairwise(expected)):
+        assert list(procfs.parse_maps_table(text, "h")) == expected
+    else:
+        with pytest.raises(ProcError, match="out of order or overlaps"):
+            procfs.parse_maps_table(text, "h")
 
 
 # --------------------------------------------------------------------------- read_maps
@@ -260,7 +355,12 @@ def test_read_maps_of_this_process() -> None:
     assert "[stack]" in {m.name for m in maps}
 
 
-def test_read_maps_retries_a_torn_read(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+READERS = pytest.mark.parametrize("read", [procfs.read_maps, procfs.read_maps_table], ids=["list", "table"])
+
+
+@READERS
+def test_read_maps_retries_a_torn_read(read: Callable[..., list[Mapping]], tree: Tree,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     tree.pid(4242)
     torn = "1000-2000 r--p 00000000 00:00 0\n3000-4000 r--p 00000000 00:00 0\n1800-2800 r--p 00000000 00:00 0\n"
     overlapping = "1000-3000 r--p 00000000 00:00 0\n2000-4000 r--p 00000000 00:00 0\n"
@@ -273,12 +373,14 @@ def test_read_maps_retries_a_torn_read(tree: Tree, monkeypatch: pytest.MonkeyPat
         return next(reads)
 
     monkeypatch.setattr(procfs, "_read_file", fake)
-    maps = procfs.read_maps(4242, root=str(tree.root))
+    maps = read(4242, root=str(tree.root))
     assert [(m.start, m.end) for m in maps] == [(0x1000, 0x2000), (0x3000, 0x4000)]
     assert calls == [str(tree.root / "4242" / "maps")] * 3
 
 
-def test_read_maps_gives_up_when_maps_keep_changing(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+@READERS
+def test_read_maps_gives_up_when_maps_keep_changing(read: Callable[..., list[Mapping]], tree: Tree,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     tree.pid(4242)
     calls = []
 
@@ -288,15 +390,74 @@ def test_read_maps_gives_up_when_maps_keep_changing(tree: Tree, monkeypatch: pyt
 
     monkeypatch.setattr(procfs, "_read_file", fake)
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(4242, root=str(tree.root))
+        read(4242, root=str(tree.root))
     assert str(exc.value) == "process 4242: its maps kept changing while being read (4 tries); try again"
     assert len(calls) == 4
 
 
-def test_read_maps_reports_the_file_and_line(tree: Tree) -> None:
+def test_read_maps_table_takes_a_first_read_and_rereads_when_it_is_torn(
+        tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree.pid(4242)
+    torn = b"1000-2000 r--p 00000000 00:00 0\n1800-2800 r--p 00000000 00:00 0\n"
+    good = b"1000-2000 r--p 00000000 00:00 0\n3000-4000 r--p 00000000 00:00 0\n"
+    calls: list[str] = []
+
+    def fake(path: str) -> bytes:
+        calls.append(path)
+        return good
+
+    monkeypatch.setattr(procfs, "_read_file", fake)
+    assert list(procfs.read_maps_table(4242, root=str(tree.root), first=good)) == procfs.parse_maps(good.decode(), "")
+    assert calls == []
+    assert list(procfs.read_maps_table(4242, root=str(tree.root), first=torn)) == procfs.parse_maps(good.decode(), "")
+    assert calls == [str(tree.root / "4242" / "maps")]
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@needs_linux
+def test_child_read_copies_a_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    f = tmp_path / "big"
+    f.write_bytes(bytes(range(256)) * 5000)
+    fds = open_fds()
+    with procfs.ChildRead(str(f)) as early:
+        assert early.data is None  # set on leaving the block
+    assert early.data == f.read_bytes()
+    assert open_fds() == fds
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # the child was collected
+
+
+@needs_linux
+def test_child_read_of_what_cannot_be_read_leaves_the_read_to_the_caller(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fds = open_fds()
+    with procfs.ChildRead(str(tmp_path / "missing")) as early:
+        pass
+    assert early.data is None and open_fds() == fds
+    monkeypatch.setattr(procfs, "_CATS", (str(tmp_path / "no-cat"),))
+    with procfs.ChildRead(__file__) as early:
+        pass
+    assert early.data is None and open_fds() == fds
+
+
+@needs_linux
+def test_child_read_of_this_process_maps_is_what_read_maps_sees() -> None:
+    with procfs.ChildRead(f"/proc/{os.getpid()}/maps") as early:
+        pass
+    assert early.data is not None
+    table = procfs.read_maps_table(os.getpid(), first=early.data)
+    assert list(table) == procfs.parse_maps(early.data.decode("utf-8", "backslashreplace"), "self")
+    assert "[stack]" in {m.name for m in table}
+
+
+@READERS
+def test_read_maps_reports_the_file_and_line(read: Callable[..., list[Mapping]], tree: Tree) -> None:
     tree.pid(55, maps=fixture_text("maps-malformed.txt"))
     with pytest.raises(ProcError, match=r"^.*/55/maps:4: malformed line: "):
-        procfs.read_maps(55, root=str(tree.root))
+        read(55, root=str(tree.root))
 
 
 def pid_beyond_max() -> int:
@@ -691,6 +852,16 @@ def test_detect_4level_captured(kernel_tree: Callable[..., Tree]) -> None:
     assert info.defaults == ("page_offset_base", "vmalloc_base", "vmemmap_base")
     assert "la57 not in the CPU flags of " + str(t.root / "cpuinfo") in info.notes
     assert "4-level paging: the CPU has no la57" in info.notes
+
+
+def test_config_keeps_only_the_layout_lines_as_written() -> None:
+    text = ("  CONFIG_HIGHMEM4G=y  \n# CONFIG_X86_5LEVEL is not set\r\nCONFIG_PAGE_OFFSET=\"0xC0000000\"\n"
+            "CONFIG_X86_64_SMP=y\n# CONFIG_X86_64=y\n#CONFIG_KASAN is not set\nCONFIG_VMSPLIT_3G=y\n"
+            "CONFIG_PGTABLE_LEVELS=4\nCONFIG_PGTABLE_LEVELS=5\nCONFIG_X86_PAE\n")
+    assert procfs._parse_config(text) == {
+        "CONFIG_HIGHMEM4G": "y", "CONFIG_X86_5LEVEL": "n", "CONFIG_PAGE_OFFSET": "0xC0000000",
+        "CONFIG_VMSPLIT_3G": "y", "CONFIG_PGTABLE_LEVELS": "5",  # the last word wins, as in Kconfig
+    }
 
 
 def test_detect_5level_from_boot_config(kernel_tree: Callable[..., Tree]) -> None:

@@ -11,15 +11,23 @@ import errno
 import gc
 import gzip
 import os
+import re
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice, repeat
+from operator import le, lt
+from typing import TypeVar
+
+from vaslayout.errors import UserError
 
 __all__ = [
-    "IomemEntry", "KernelInfo", "Mapping", "PageInfo", "ProcError",
-    "comm", "detect", "iomem_hidden", "kernel_image", "parse_iomem", "parse_maps",
-    "read_iomem", "read_maps", "read_pagemap", "resolve_pid", "start_time", "system_ram", "walk_iomem",
+    "IomemEntry", "KernelInfo", "Mapping", "MapsTable", "PageInfo", "ProcError",
+    "comm", "detect", "iomem_hidden", "kernel_image", "parse_iomem", "parse_maps", "parse_maps_table",
+    "read_iomem", "read_maps", "read_maps_table", "read_pagemap", "resolve_pid", "start_time", "system_ram",
+    "walk_iomem",
 ]
 
 START_KERNEL_MAP = 0xFFFF_FFFF_8000_0000  # __START_KERNEL_map: the kernel text mapping starts here
@@ -31,7 +39,7 @@ MAPS_ATTEMPTS = 4  # one read and up to 3 re-reads when the maps change undernea
 COMM_LEN = 15  # TASK_COMM_LEN - 1: the kernel truncates comm to this
 
 
-class ProcError(Exception):
+class ProcError(UserError):
     """A user error reading /proc or /boot; str() is one line that names the input."""
 
 
@@ -208,10 +216,139 @@ def parse_maps(text: str, origin: str) -> list[Mapping]:
     return _parse(text, origin)[0]
 
 
+@dataclass(frozen=True)
+class MapsTable(Sequence[Mapping]):
+    """A maps file by column, in order and disjoint: for output that needs no Mapping per line.
+
+    Most lines say the same after their range ("rw-p 00000000 00:00 0"), so
+    `rests[i]` is a Mapping shared by every line with line i's perms, offset,
+    device, inode and path (its own start and end mean nothing). Indexing
+    builds the line's Mapping.
+    """
+
+    starts: list[int]
+    ends: list[int]
+    rests: list[Mapping]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return MapsTable(self.starts[i], self.ends[i], self.rests[i])
+        r = self.rests[i]
+        return Mapping(self.starts[i], self.ends[i], r.perms, r.offset, r.dev, r.inode, r.path)
+
+    def ending_above(self, address: int) -> list[Mapping]:
+        """The mappings that end above `address`, found by bisection."""
+        return [self[i] for i in range(bisect_right(self.ends, address), len(self))]
+
+
+# A line as the kernel writes it: lowercase hex range, one space, the rest of the line.
+_MAPS_LINE = re.compile(r"([0-9a-f]+)-([0-9a-f]+)( .*)\n")
+
+
+def _parse_table(text: str, origin: str) -> tuple[MapsTable, int | None]:
+    """_parse by column; anything unusual goes to _parse, so errors and odd lines come out as parse_maps has them."""
+    table = _columns(text, origin)
+    if table is not None:
+        return table, None
+    maps, disorder = _parse(text, origin)
+    shared_by: dict[tuple[str, int, str, int, str], Mapping] = {}
+    rests = [shared_by.setdefault((m.perms, m.offset, m.dev, m.inode, m.path), m) for m in maps]
+    return MapsTable([m.start for m in maps], [m.end for m in maps], rests), disorder
+
+
+def _columns(text: str, origin: str) -> MapsTable | None:
+    """One regex split and C loops a slice of text at a time, instead of a Python loop over the lines.
+
+    None when a line is not as the kernel writes it (the pattern does not
+    match it whole, or _parse refuses its rest), a range is empty or
+    backward, or the lines are out of order.
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    rests: list[Mapping] = []
+    rest_of: dict[str, Mapping] = {}
+    pos, size = 0, len(text)
+    while pos < size:
+        cut = text.find("\n", pos + _CHUNK)
+        cut = size if cut < 0 else cut + 1
+        parts = _MAPS_LINE.split(text[pos:cut])  # "", start, end, rest, "", start, end, rest, ..., ""
+        if any(parts[::4]):  # text between or after the matches: a line did not match whole
+            return None
+        starts += map(int, parts[1::4], repeat(16))
+        ends += map(int, parts[2::4], repeat(16))
+        new = list(set(parts[3::4]).difference(rest_of))
+        if new:
+            try:
+                rest_of.update(zip(new, _parse("".join(f"0-1{rest}\n" for rest in new), origin)[0], strict=True))
+            except ProcError:
+                return None
+        rests += map(rest_of.__getitem__, parts[3::4])
+        pos = cut
+    if all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None))):
+        return MapsTable(starts, ends, rests)
+    return None
+
+
+def parse_maps_table(text: str, origin: str) -> MapsTable:
+    """parse_maps as a MapsTable; lines out of order or overlapping raise ProcError too."""
+    table, disorder = _parse_table(text, origin)
+    if disorder is not None:
+        m = table[disorder]
+        raise ProcError(f"{origin}:{disorder + 1}: {m.start:x}-{m.end:x} is out of order or overlaps the line before")
+    return table
+
+
 def _read_file(path: str) -> bytes:
     """One open, then read until EOF (seq_file hands back about a page per read)."""
     with open(path, "rb", buffering=0) as f:
         return f.readall()
+
+
+class ChildRead:
+    """A file copied by `cat` into an anonymous memory file while this process goes on.
+
+    The kernel spends ~20 ms writing out a 65,530-line maps file, a page per
+    read() call. A thread would wait for the GIL after each call, and a forked
+    Python would make every page this process then writes a copy-on-write
+    fault; cat, started with posix_spawn (vfork: nothing copied), reads on
+    another CPU while this process imports. `data` is set on leaving the
+    `with` block, or stays None when the copy failed or could not start: the
+    caller then reads as usual, and reports what went wrong.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.data: bytes | None = None
+        self._fd = self._child = -1
+        cat = next((c for c in _CATS if os.access(c, os.X_OK)), None)
+        if cat is None or not hasattr(os, "memfd_create"):
+            return
+        try:
+            self._fd = os.memfd_create("vaslayout-read", os.MFD_CLOEXEC)
+            self._child = os.posix_spawn(cat, ["cat", "--", path], {}, file_actions=[
+                (os.POSIX_SPAWN_DUP2, self._fd, 1), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+        except OSError:
+            self._close()
+
+    def __enter__(self) -> ChildRead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._child > 0:
+            _, status = os.waitpid(self._child, 0)
+            if os.waitstatus_to_exitcode(status) == 0:
+                self.data = os.pread(self._fd, os.fstat(self._fd).st_size, 0)
+        self._close()
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+_CATS = ("/bin/cat", "/usr/bin/cat")
 
 
 def _pid_dir(root: str, pid: int) -> str:
@@ -304,6 +441,9 @@ def _check_same(pid: int, root: str, started: int | None) -> int | None:
     return now
 
 
+_Parsed = TypeVar("_Parsed", list[Mapping], MapsTable)
+
+
 def read_maps(pid: int, root: str = "/proc", *, started: int | None = None) -> list[Mapping]:
     """Read and parse /proc/PID/maps; re-read when the snapshot is torn (unsorted or overlapping).
 
@@ -313,15 +453,27 @@ def read_maps(pid: int, root: str = "/proc", *, started: int | None = None) -> l
     first looked at; the start time is also compared before and after the read,
     so maps of two different processes are never mixed.
     """
+    return _read_maps(pid, root, started, _parse)
+
+
+def read_maps_table(pid: int, root: str = "/proc", *, started: int | None = None,
+                    first: bytes | None = None) -> MapsTable:
+    """read_maps as a MapsTable; `first`, the maps already read (ChildRead) after `started` was."""
+    return _read_maps(pid, root, started, _parse_table, first)
+
+
+def _read_maps(pid: int, root: str, started: int | None,
+               parse: Callable[[str, str], tuple[_Parsed, int | None]], first: bytes | None = None) -> _Parsed:
     origin = os.path.join(_pid_dir(root, pid), "maps")
     before = _check_same(pid, root, started)
     for _ in range(MAPS_ATTEMPTS):
-        text = _read_proc(root, pid, "maps", "maps").decode("utf-8", "backslashreplace")  # drops the bytes
+        data, first = first if first is not None else _read_proc(root, pid, "maps", "maps"), None
+        text = data.decode("utf-8", "backslashreplace")  # drops the bytes
         if not text and not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"process {pid} exited while its maps were read")
         if not text and _exited(root, pid):  # empty like a kernel thread's, but the process is gone
             raise ProcError(f"process {pid} has exited (its parent has not collected it yet)")
-        maps, disorder = _parse(text, origin)
+        maps, disorder = parse(text, origin)
         if disorder is None:
             _check_same(pid, root, before)
             return maps
@@ -638,21 +790,15 @@ def _read_text(path: str) -> str | None:
         return None
 
 
-def _parse_config(lines: Iterator[str]) -> dict[str, str]:
+# A layout-relevant line: "CONFIG_X=value" or "# CONFIG_X is not set" (one regex scan, not 10,000 lines of Python).
+_CONFIG_LINE = re.compile(r"^[^\S\n]*(?:({keys})=([^\n]*?)|# ({keys}) is not set)[^\S\n]*$".format(
+    keys="|".join([*map(re.escape, sorted(_CONFIG_KEYS)), *(re.escape(p) + r"\w*" for p in _CONFIG_PREFIXES)])),
+    re.M)
+
+
+def _parse_config(text: str) -> dict[str, str]:
     """Keep the layout-relevant CONFIG_ lines; "# CONFIG_X is not set" becomes "n"."""
-    out: dict[str, str] = {}
-    for raw in lines:
-        line = raw.strip()
-        if line.startswith("# CONFIG_") and line.endswith(" is not set"):
-            key, value = line[2:-len(" is not set")], "n"
-        elif line.startswith("CONFIG_") and "=" in line:
-            key, _, value = line.partition("=")
-            value = value.strip('"')
-        else:
-            continue
-        if key in _CONFIG_KEYS or key.startswith(_CONFIG_PREFIXES):
-            out[key] = value
-    return out
+    return {key or unset: "n" if unset else value.strip('"') for key, value, unset in _CONFIG_LINE.findall(text)}
 
 
 def _read_config(root: str, boot: str, release: str) -> tuple[str | None, dict[str, str], str]:
@@ -660,13 +806,13 @@ def _read_config(root: str, boot: str, release: str) -> tuple[str | None, dict[s
     gz = os.path.join(root, "config.gz")
     try:
         with gzip.open(gz, "rt", encoding="utf-8", errors="replace") as f:
-            return gz, _parse_config(f), f"config from {gz}"
+            return gz, _parse_config(f.read()), f"config from {gz}"
     except (OSError, EOFError, zlib.error):
         pass  # absent, unreadable or corrupt: try /boot
     plain = os.path.join(boot, f"config-{release}")
     try:
         with open(plain, encoding="utf-8", errors="replace") as f:
-            return plain, _parse_config(f), f"config from {plain}"
+            return plain, _parse_config(f.read()), f"config from {plain}"
     except OSError:
         pass
     return None, {}, f"no kernel config: neither {gz} nor {plain} is readable"
