@@ -91,7 +91,7 @@ def layouts_json_text(maps, pid: int = 4242) -> str:
 
 @pytest.mark.parametrize("fixture", ["maps-python.txt", "maps-cat.txt", "maps-edge.txt"])
 def test_streamed_json_is_the_layouts_json(fixture: str) -> None:
-    maps = procfs.parse_maps((DATA / fixture).read_text(), fixture)
+    maps = procfs.parse_maps_table((DATA / fixture).read_text(), fixture)
     assert "".join(process_json(base(), maps, 4242, "t")) == layouts_json_text(maps)
 
 
@@ -100,7 +100,7 @@ def test_streamed_json_escapes_names_as_json_does_and_fills_every_gap() -> None:
              "", "[heap]", "[stack]"]
     lines = [f"{0x1000 * (3 * i + 1):x}-{0x1000 * (3 * i + 2):x} r-xp 00000000 08:01 {i} {n}"
              for i, n in enumerate(names)]
-    maps = procfs.parse_maps("\n".join(lines) + "\n", "names")
+    maps = procfs.parse_maps_table("\n".join(lines) + "\n", "names")
     text = "".join(process_json(base(), maps, 7, "t"))
     assert text == layouts_json_text(maps, 7)
     user_vm = next(r for r in json.loads(text)["regions"][0]["children"] if r["id"] == "user_vm")
@@ -114,7 +114,7 @@ def test_streamed_json_at_chunk_edges_and_at_the_kernels_limit(count: int) -> No
     page = 0x1000
     lines = [f"{0x7F00_0000_0000 + (2 - i % 2 + 2 * i) * page:x}-{0x7F00_0000_0000 + (3 + 2 * i) * page:x} "
              f"rw-p 00000000 00:00 0" for i in range(count)]
-    maps = procfs.parse_maps("".join(line + "\n" for line in lines), "generated")
+    maps = procfs.parse_maps_table("".join(line + "\n" for line in lines), "generated")
     assert "".join(process_json(base(), maps, 9, "t")) == layouts_json_text(maps, 9)
 
 
@@ -135,6 +135,21 @@ def test_cli_lookup_pid_self_adds_mapping_and_page() -> None:
     assert set(answer) == {"address", "canonical", "region", "path", "offset", "indices", "phys", "explanation",
                            "mapping", "page"}
     assert answer["mapping"] is None and answer["page"] is None  # nothing is mapped at 0
+
+
+def test_cli_show_pid_json_is_the_process_layouts_json() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; print(flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()  # type: ignore[union-attr]  # started: its maps stay as they are now
+        p = run("show", "--pid", str(child.pid), "--json")
+        assert p.returncode == 0, p.stderr
+        maps = procfs.read_maps(child.pid)
+        layout = live.process_layout(child.pid, procfs.detect(mappings=maps), maps, procfs.comm(child.pid))
+        assert p.stdout == json.dumps(layout_json(layout), separators=(",", ":")) + "\n"
+    finally:
+        child.stdin.close()  # type: ignore[union-attr]
+        child.wait()
 
 
 def test_cli_lookup_in_a_mapping_reports_the_page() -> None:

@@ -10,14 +10,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from vaslayout.loader import LayoutError
-from vaslayout.procfs import ProcError
-from vaslayout.translate import AddressError
+from vaslayout.errors import UserError
 
 EXIT_USER_ERROR = 2
 
 
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     """A bad command-line value; str() is the one line to print."""
 
 
@@ -125,12 +123,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _show_live_json(args: argparse.Namespace) -> int:
-    """Compact, and written straight from the mappings: no layout object in between."""
-    from vaslayout import live, live_json, procfs
+    """Compact, and written straight from the maps by column: no Mapping or Region per line."""
+    from vaslayout import procfs
 
-    pid, maps, info = _read_live(args.pid)
+    pid = procfs.resolve_pid(args.pid)
+    started = procfs.start_time(pid)
+    with procfs.ChildRead(f"/proc/{pid}/maps") as early:  # the kernel writes them out on another CPU
+        from vaslayout import live, live_json
+    table = procfs.read_maps_table(pid, started=started, first=early.data)
+    info = procfs.detect(mappings=table.ending_above(procfs.USER_4LEVEL_LIMIT))
     base = live.base_layout(info, parse_sets(args.set))
-    sys.stdout.writelines(live_json.process_json(base, maps, pid, live.title(base, pid, procfs.comm(pid))))
+    sys.stdout.writelines(live_json.process_json(base, table, pid, live.title(base, pid, procfs.comm(pid))))
     sys.stdout.write("\n")
     return 0
 
@@ -230,6 +233,7 @@ def _pages(pid: int, results: list[Any]) -> dict[int, Any]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from vaslayout.catalog import load
+    from vaslayout.loader import LayoutError
 
     failed = 0
     for path in args.files:
@@ -260,6 +264,7 @@ def _is_tour_file(path: str) -> bool:
 
 def _validate_tour(path: str) -> int:
     from vaslayout import tours
+    from vaslayout.loader import LayoutError
 
     try:
         tour = tours.load_tour(path)
@@ -605,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.disable()
     try:
         return args.func(args)
-    except (LayoutError, AddressError, UsageError, ProcError) as exc:
+    except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vaslayout import catalog
 from vaslayout.engine import tile
 from vaslayout.loader import LayoutError
 from vaslayout.model import Layout, Region
-from vaslayout.procfs import KernelInfo, Mapping, ProcError
+from vaslayout.procfs import KernelInfo, Mapping, MapsTable, ProcError
 
 LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}
 
@@ -68,12 +70,11 @@ class Placement:
     """Where each mapping of a process goes in the running kernel's layout."""
 
     user: Region | None  # the user-space region the process's own mappings tile
-    inside: list[Mapping]  # its mappings, in address order
+    inside: Sequence[Mapping]  # its mappings, in address order
     elsewhere: dict[int, list[Mapping]]  # leaf index -> the mappings inside that leaf ([vsyscall])
 
 
-def place(base: Layout, mappings: list[Mapping], pid: int) -> Placement:
-    user: Region | None = None
+def place(base: Layout, mappings: Sequence[Mapping], pid: int, user: Region | None = None) -> Placement:
     inside: list[Mapping] = []
     elsewhere: dict[int, list[Mapping]] = {}
     size = base.size
@@ -88,6 +89,21 @@ def place(base: Layout, mappings: list[Mapping], pid: int) -> Placement:
         else:
             elsewhere.setdefault(base.leaf_index(m.start), []).append(m)
     return Placement(user, inside, elsewhere)
+
+
+def place_table(base: Layout, table: MapsTable, pid: int) -> Placement:
+    """place() without a Mapping per line: the lines in user space are one run, found by bisection."""
+    first = 0
+    user = None
+    while first < len(table) and user is None:  # lines below user space (none on x86-64) go elsewhere
+        user = _user_container(base, table[first])
+        if user is None:
+            first += 1
+    if user is None:
+        return place(base, table, pid)
+    end = bisect_right(table.ends, user.end, first)
+    rest = place(base, [table[i] for i in (*range(first), *range(end, len(table)))], pid, user)
+    return Placement(user, table[first:end], rest.elsewhere)
 
 
 def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,

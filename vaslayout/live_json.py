@@ -4,28 +4,32 @@ A process may have 65,530 mappings. Building each as a region, then as a
 dict, then encoding it costs several times what formatting its JSON
 directly does, so the layout around the mappings goes the usual way
 (export.layout_json) and the mappings, with the holes between them, are
-formatted in place. Tests hold the text equal to json.dumps(layout_json(...)).
+formatted in place, column by column (procfs.MapsTable), in C loops: the
+JSON of what a line says after its range is made once per distinct rest.
+Tests hold the text equal to json.dumps(layout_json(...)).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from itertools import compress, islice
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from operator import gt, sub
 from typing import Any
 
 from vaslayout.engine import gap
 from vaslayout.export import layout_json, region_json
-from vaslayout.live import Placement, place, with_mappings
+from vaslayout.live import Placement, place_table, with_mappings
 from vaslayout.model import Layout, Region
-from vaslayout.procfs import Mapping
+from vaslayout.procfs import MapsTable
 
 CHUNK = 4096  # mappings formatted, joined and handed on at a time: the memory stays small
 
 
-def process_json(base: Layout, mappings: list[Mapping], pid: int, title: str) -> Iterator[str]:
-    """The compact JSON of layout_json(with_mappings(base, mappings, pid, title)), in pieces."""
-    p = place(base, mappings, pid)
+def process_json(base: Layout, table: MapsTable, pid: int, title: str) -> Iterator[str]:
+    """The compact JSON of layout_json(with_mappings(base, list(table), pid, title)), in pieces."""
+    p = place_table(base, table, pid)
     skeleton = with_mappings(base, [], pid, title, Placement(p.user, [], p.elsewhere))
     data = layout_json(skeleton)
     if p.user is None:
@@ -34,6 +38,7 @@ def process_json(base: Layout, mappings: list[Mapping], pid: int, title: str) ->
     _find(data["regions"], p.user)["children"] = _MARK
     head, _, tail = json.dumps(data, separators=(",", ":")).partition(_MARK_JSON)
     yield head + "["
+    assert isinstance(p.inside, MapsTable)
     yield from _tiled(p.user, p.inside, f"/proc/{pid}/maps")
     yield "]" + tail
 
@@ -61,32 +66,29 @@ def _hole_template() -> str:
     return text
 
 
-def _tiled(user: Region, mappings: list[Mapping], source: str) -> Iterator[str]:
+def _tiled(user: Region, table: MapsTable, source: str) -> Iterator[str]:
     """tile()'s children of `user` as JSON: the mappings in order, holes between, comma-separated."""
     hole = _hole_template()
     src = json.dumps(source)
-    names: dict[str, str] = {}
-    encode = encode_basestring_ascii  # what json.dumps uses for str
-    cursor = user.start
-    out: list[str] = []
-    append = out.append
-    comma = ""  # before every piece but the first
-    for m in mappings:
-        s, e = m.start, m.end
-        if s > cursor:
-            append(hole % (cursor, s, s - cursor))
-        name = names.get(m.path)
-        if name is None:
-            name = names[m.path] = encode(m.name)
-        append(f'{{"name":{name},"id":null,"kind":"{m.kind}","start":{s},"end":{e},"size":{e - s},"source":{src},'
-               f'"mapping":{{"name":{name},"perms":"{m.perms}","offset":{m.offset},"dev":"{m.dev}",'
-               f'"inode":{m.inode}}}}}')
-        cursor = e
-        if len(out) >= CHUNK:
-            yield comma + ",".join(out)
-            out.clear()
-            comma = ","
-    if cursor < user.end:
-        append(hole % (cursor, user.end, user.end - cursor))
-    if out:
-        yield comma + ",".join(out)
+    before: dict[int, str] = {}  # id of a shared rest -> its line's JSON up to the start
+    after: dict[int, str] = {}  # ... and after the size
+    ids = list(map(id, table.rests))
+    for key, r in dict(zip(ids, table.rests, strict=True)).items():
+        name = encode_basestring_ascii(r.name)  # what json.dumps uses for str
+        before[key] = f'{{"name":{name},"id":null,"kind":"{r.kind}","start":'
+        after[key] = (f',"source":{src},"mapping":{{"name":{name},"perms":"{r.perms}","offset":{r.offset},'
+                      f'"dev":"{r.dev}","inode":{r.inode}}}}}')
+    starts, ends = table.starts, table.ends
+    heads = list(map(before.__getitem__, ids))
+    previous = [user.start, *ends]  # where the line before each one ends
+    for i in compress(range(len(starts)), map(gt, starts, previous)):
+        heads[i] = hole % (previous[i], starts[i], starts[i] - previous[i]) + "," + heads[i]
+    line = '%s%d,"end":%d,"size":%d%s'.__mod__
+    sizes = map(sub, ends, starts)
+    pieces = map(line, zip(heads, starts, ends, sizes, map(after.__getitem__, ids), strict=True))
+    comma = ""  # before every chunk but the first
+    while chunk := ",".join(islice(pieces, CHUNK)):
+        yield comma + chunk
+        comma = ","
+    if previous[-1] < user.end:
+        yield comma + hole % (previous[-1], user.end, user.end - previous[-1])
