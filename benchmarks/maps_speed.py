@@ -7,9 +7,10 @@ by default), counting the mappings it already has. The script then prints:
 
 - the kernel's own cost: reading /proc/PID/maps to EOF (no parsing);
 - parse_maps on that text, and read_maps(PID) (read + parse + order check);
+- parse_maps_table on it: the by-column parse `show --pid --json` uses;
 - `pmap PID` (procps, C) wall time, when pmap is installed;
 - `vaslayout show --pid PID --json` wall time, when the CLI accepts --pid;
-- peak memory (VmHWM) of a fresh process doing read_maps, and of pmap (GNU time).
+- peak memory (VmHWM) of a fresh process doing read_maps, and of the CLI and pmap (GNU time).
 
 Every time is the best of --repeat runs. Figures only; nothing is asserted.
 
@@ -125,11 +126,13 @@ def main() -> int:
 
         kernel = best(lambda: procfs._read_file(path), args.repeat)
         parse = best(lambda: procfs.parse_maps(text, path), args.repeat)
+        by_column = best(lambda: procfs.parse_maps_table(text, path), args.repeat)
         full = best(lambda: procfs.read_maps(pid), args.repeat)
         n = len(procfs.read_maps(pid))
         print(f"kernel: read {path} to EOF   {ms(kernel)}")
         print(f"parse_maps ({lines} lines)       {ms(parse)}   {parse / lines * 1e9:6.0f} ns/line")
         print(f"read_maps({pid})             {ms(full)}   -> {n} Mapping values")
+        print(f"parse_maps_table (by column)    {ms(by_column)}   {by_column / lines * 1e9:6.0f} ns/line")
 
         pmap = shutil.which("pmap")
         pmap_time = None
@@ -163,12 +166,14 @@ def main() -> int:
               f"(after import {imported / 1024:.1f} MiB: parsing {count} mappings adds "
               f"{(hwm - imported) / 1024:.1f} MiB)")
         gnu_time = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
-        if pmap and gnu_time:
-            out = subprocess.run([gnu_time, "-f", "%M", pmap, str(pid)], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True, check=True).stderr.split()
-            print(f"peak RSS, pmap: {int(out[-1]) / 1024:.1f} MiB")
-        elif pmap:
-            print("peak RSS, pmap: n/a (needs GNU time, /usr/bin/time)")
+        for name, argv in (("vaslayout show --pid --json", cli if probe.returncode == 0 else None),
+                           ("pmap", [pmap, str(pid)] if pmap else None)):
+            if argv and gnu_time:
+                out = subprocess.run([gnu_time, "-f", "%M", *argv], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True, check=True).stderr.split()
+                print(f"peak RSS, {name}: {int(out[-1]) / 1024:.1f} MiB")
+            elif argv:
+                print(f"peak RSS, {name}: n/a (needs GNU time, /usr/bin/time)")
     finally:
         if child.stdin:
             child.stdin.close()
