@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -359,7 +359,7 @@ READERS = pytest.mark.parametrize("read", [procfs.read_maps, procfs.read_maps_ta
 
 
 @READERS
-def test_read_maps_retries_a_torn_read(read: Callable[..., list[Mapping]], tree: Tree,
+def test_read_maps_retries_a_torn_read(read: Callable[..., Sequence[Mapping]], tree: Tree,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     tree.pid(4242)
     torn = "1000-2000 r--p 00000000 00:00 0\n3000-4000 r--p 00000000 00:00 0\n1800-2800 r--p 00000000 00:00 0\n"
@@ -379,7 +379,7 @@ def test_read_maps_retries_a_torn_read(read: Callable[..., list[Mapping]], tree:
 
 
 @READERS
-def test_read_maps_gives_up_when_maps_keep_changing(read: Callable[..., list[Mapping]], tree: Tree,
+def test_read_maps_gives_up_when_maps_keep_changing(read: Callable[..., Sequence[Mapping]], tree: Tree,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     tree.pid(4242)
     calls = []
@@ -427,7 +427,9 @@ def test_child_read_copies_a_file_and_leaves_nothing_behind(tmp_path: Path) -> N
     assert early.data == f.read_bytes()
     assert open_fds() == fds
     with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # the child was collected
+        os.waitpid(early._child, os.WNOHANG)  # the child was collected
+    procfs.ChildRead(str(f))  # made but never entered: nothing started
+    assert open_fds() == fds
 
 
 @needs_linux
@@ -437,6 +439,10 @@ def test_child_read_of_what_cannot_be_read_leaves_the_read_to_the_caller(tmp_pat
     with procfs.ChildRead(str(tmp_path / "missing")) as early:
         pass
     assert early.data is None and open_fds() == fds
+    (tmp_path / "empty").write_bytes(b"")
+    with procfs.ChildRead(str(tmp_path / "empty")) as early:
+        pass
+    assert early.data is None  # read again by the caller: /proc files say they are empty
     monkeypatch.setattr(procfs, "_CATS", (str(tmp_path / "no-cat"),))
     with procfs.ChildRead(__file__) as early:
         pass
@@ -454,7 +460,7 @@ def test_child_read_of_this_process_maps_is_what_read_maps_sees() -> None:
 
 
 @READERS
-def test_read_maps_reports_the_file_and_line(read: Callable[..., list[Mapping]], tree: Tree) -> None:
+def test_read_maps_reports_the_file_and_line(read: Callable[..., Sequence[Mapping]], tree: Tree) -> None:
     tree.pid(55, maps=fixture_text("maps-malformed.txt"))
     with pytest.raises(ProcError, match=r"^.*/55/maps:4: malformed line: "):
         read(55, root=str(tree.root))

@@ -22,7 +22,7 @@ def builtin_dir() -> str:
 
 
 def builtin_ids() -> list[str]:
-    return sorted(n.removesuffix(".yaml") for n in os.listdir(builtin_dir()) if n.endswith(".yaml") and n[0] != ".")
+    return sorted(n.removesuffix(".yaml") for n in os.listdir(builtin_dir()) if n.endswith(".yaml"))
 
 
 def is_path(name: str) -> bool:
@@ -38,7 +38,9 @@ def _spec(path: str, mtime: float) -> LayoutSpec:
 def spec_for(name: str) -> LayoutSpec:
     """A built-in id or a file path -> its spec (cached while the file is unchanged)."""
     if is_path(name):
-        path = name
+        from pathlib import Path  # only for a file the user names: its path as pathlib writes it
+
+        path = str(Path(name))
     else:
         ids = builtin_ids()
         if name not in ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -128,7 +129,10 @@ def _show_live_json(args: argparse.Namespace) -> int:
 
     pid = procfs.resolve_pid(args.pid)
     started = procfs.start_time(pid)
-    with procfs.ChildRead(f"/proc/{pid}/maps") as early:  # the kernel writes them out on another CPU
+    early = procfs.ChildRead(f"/proc/{pid}/maps")
+    # Another process's maps are written out on another CPU while this one imports; our own
+    # are read after the imports, which map more.
+    with early if pid != os.getpid() else contextlib.nullcontext():
         from vaslayout import live, live_json
     table = procfs.read_maps_table(pid, started=started, first=early.data)
     info = procfs.detect(mappings=table.ending_above(procfs.USER_4LEVEL_LIMIT))

@@ -24,7 +24,7 @@ from vaslayout.live import Placement, place_table, with_mappings
 from vaslayout.model import Layout, Region
 from vaslayout.procfs import MapsTable
 
-CHUNK = 4096  # mappings formatted, joined and handed on at a time: the memory stays small
+CHUNK = 4096  # mappings formatted, joined and handed on at a time: the text is never whole in memory
 
 
 def process_json(base: Layout, table: MapsTable, pid: int, title: str) -> Iterator[str]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import le, lt
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from vaslayout.errors import UserError
 
@@ -216,14 +216,16 @@ def parse_maps(text: str, origin: str) -> list[Mapping]:
     return _parse(text, origin)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MapsTable(Sequence[Mapping]):
-    """A maps file by column, in order and disjoint: for output that needs no Mapping per line.
+    """A maps file by column, for output that needs no Mapping per line.
 
     Most lines say the same after their range ("rw-p 00000000 00:00 0"), so
     `rests[i]` is a Mapping shared by every line with line i's perms, offset,
     device, inode and path (its own start and end mean nothing). Indexing
-    builds the line's Mapping.
+    builds the line's Mapping. parse_maps_table and read_maps_table give the
+    lines in order and disjoint. Compared by identity, as the lists inside
+    cannot be hashed; compare list(table) for values.
     """
 
     starts: list[int]
@@ -233,7 +235,13 @@ class MapsTable(Sequence[Mapping]):
     def __len__(self) -> int:
         return len(self.starts)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> Mapping: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> MapsTable: ...
+
+    def __getitem__(self, i: int | slice) -> Mapping | MapsTable:
         if isinstance(i, slice):
             return MapsTable(self.starts[i], self.ends[i], self.rests[i])
         r = self.rests[i]
@@ -244,8 +252,9 @@ class MapsTable(Sequence[Mapping]):
         return [self[i] for i in range(bisect_right(self.ends, address), len(self))]
 
 
-# A line as the kernel writes it: lowercase hex range, one space, the rest of the line.
-_MAPS_LINE = re.compile(r"([0-9a-f]+)-([0-9a-f]+)( .*)\n")
+# A line as the kernel writes it: lowercase hex range, one space, the rest of the line. Anchored at
+# line starts, so a search through text that does not match costs one try per line, not per character.
+_MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)( .*)\n", re.M)
 
 
 def _parse_table(text: str, origin: str) -> tuple[MapsTable, int | None]:
@@ -315,32 +324,36 @@ class ChildRead:
     Python would make every page this process then writes a copy-on-write
     fault; cat, started with posix_spawn (vfork: nothing copied), reads on
     another CPU while this process imports. `data` is set on leaving the
-    `with` block, or stays None when the copy failed or could not start: the
-    caller then reads as usual, and reports what went wrong.
+    `with` block, or stays None when the copy failed, could not start or is
+    empty: the caller then reads as usual, and reports what went wrong.
     """
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.data: bytes | None = None
         self._fd = self._child = -1
+
+    def __enter__(self) -> ChildRead:
         cat = next((c for c in _CATS if os.access(c, os.X_OK)), None)
         if cat is None or not hasattr(os, "memfd_create"):
-            return
+            return self
         try:
             self._fd = os.memfd_create("vaslayout-read", os.MFD_CLOEXEC)
-            self._child = os.posix_spawn(cat, ["cat", "--", path], {}, file_actions=[
+            self._child = os.posix_spawn(cat, ["cat", "--", self.path], {}, file_actions=[
                 (os.POSIX_SPAWN_DUP2, self._fd, 1), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
         except OSError:
             self._close()
-
-    def __enter__(self) -> ChildRead:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._child > 0:
-            _, status = os.waitpid(self._child, 0)
-            if os.waitstatus_to_exitcode(status) == 0:
-                self.data = os.pread(self._fd, os.fstat(self._fd).st_size, 0)
-        self._close()
+        try:
+            if self._child > 0:
+                _, status = os.waitpid(self._child, 0)
+                if os.waitstatus_to_exitcode(status) == 0:
+                    # b"" is read again: a cat that takes /proc's size of 0 for the truth copies nothing
+                    self.data = os.pread(self._fd, os.fstat(self._fd).st_size, 0) or None
+        finally:
+            self._close()
 
     def _close(self) -> None:
         if self._fd >= 0:
@@ -467,7 +480,8 @@ def _read_maps(pid: int, root: str, started: int | None,
     origin = os.path.join(_pid_dir(root, pid), "maps")
     before = _check_same(pid, root, started)
     for _ in range(MAPS_ATTEMPTS):
-        data, first = first if first is not None else _read_proc(root, pid, "maps", "maps"), None
+        data = first if first is not None else _read_proc(root, pid, "maps", "maps")
+        first = None  # a re-read reads
         text = data.decode("utf-8", "backslashreplace")  # drops the bytes
         if not text and not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"process {pid} exited while its maps were read")
@@ -790,15 +804,26 @@ def _read_text(path: str) -> str | None:
         return None
 
 
-# A layout-relevant line: "CONFIG_X=value" or "# CONFIG_X is not set" (one regex scan, not 10,000 lines of Python).
-_CONFIG_LINE = re.compile(r"^[^\S\n]*(?:({keys})=([^\n]*?)|# ({keys}) is not set)[^\S\n]*$".format(
-    keys="|".join([*map(re.escape, sorted(_CONFIG_KEYS)), *(re.escape(p) + r"\w*" for p in _CONFIG_PREFIXES)])),
-    re.M)
+# The lines that may be layout-relevant, found by one regex scan instead of a Python loop over 10,000.
+_CONFIG_CANDIDATE = re.compile(r"^[^\S\n]*(?:# )?(?:{})[^\n]*".format(
+    "|".join(map(re.escape, sorted({*_CONFIG_KEYS, *_CONFIG_PREFIXES})))), re.M)
 
 
 def _parse_config(text: str) -> dict[str, str]:
     """Keep the layout-relevant CONFIG_ lines; "# CONFIG_X is not set" becomes "n"."""
-    return {key or unset: "n" if unset else value.strip('"') for key, value, unset in _CONFIG_LINE.findall(text)}
+    out: dict[str, str] = {}
+    for raw in _CONFIG_CANDIDATE.findall(text):
+        line = raw.strip()
+        if line.startswith("# CONFIG_") and line.endswith(" is not set"):
+            key, value = line[2:-len(" is not set")], "n"
+        elif line.startswith("CONFIG_") and "=" in line:
+            key, _, value = line.partition("=")
+            value = value.strip('"')
+        else:
+            continue
+        if key in _CONFIG_KEYS or key.startswith(_CONFIG_PREFIXES):
+            out[key] = value
+    return out
 
 
 def _read_config(root: str, boot: str, release: str) -> tuple[str | None, dict[str, str], str]:
