@@ -55,6 +55,7 @@ def test_core_works_end_to_end_without_ui() -> None:
         (["show", "tests/data/tiny.yaml", "--json"], True),
         (["validate", "tests/data/tiny.yaml"], True),
         (["list", "--json"], True),
+        (["show", "--pid", "self", "--json"], True),
         (["list"], False),
     ],
 )
