@@ -54,9 +54,11 @@ def cmd_tour(args: argparse.Namespace) -> int:
     from vaslayout.teach import tours
 
     if args.list:
-        for tid in tours.builtin_tours():
+        ids = tours.builtin_tours()
+        width = max(map(len, ids), default=0) + 2
+        for tid in ids:
             t = tours.load_tour(tid)
-            print(f"{tid:<20} {len(t.steps):>2} steps  {t.title}")
+            print(f"{tid:<{width}}{len(t.steps):>2} steps  {t.title}")
         return 0
     if not args.tour:
         raise UsageError("give a tour (see 'vaslayout tour --list') or a tour file")

@@ -37,6 +37,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.backing or args.buddy:
+        from vaslayout.cli import memory
+
+        if args.backing and args.pid is None:
+            raise UsageError("--backing reads a process's smaps: give --pid PID")
+        if args.buddy and not args.physical:
+            raise UsageError("--buddy goes with --physical (the page allocator's free lists)")
+        return memory.show_backing(args) if args.backing else memory.show_buddy(args)
     if args.physical:
         return cmd_show_physical(args)
     if args.json and args.pid is not None and not args.layout and not args.physical_model:
@@ -244,6 +252,11 @@ def add_parsers(sub: Any) -> None:
                    help="the running machine's /proc/iomem, with each RAM range's direct-map alias")
     p.add_argument("--physical-model", action="store_true",
                    help="the layout's zones and which virtual range maps which physical one")
+    p.add_argument("--backing", action="store_true",
+                   help="with --pid: what backs each mapping (smaps: anonymous, page cache, swap), as pmap -X")
+    p.add_argument("--buddy", action="store_true",
+                   help="with --physical: the page allocator's free blocks per zone and order (buddyinfo)")
+    p.add_argument("--proc-root", default="/proc", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("lookup", help="what is at these addresses?")
