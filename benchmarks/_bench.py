@@ -98,7 +98,7 @@ class ManyMappings:
 def run(argv: Sequence[str], stdin: bytes | None = None) -> float:
     """Wall seconds of one run, output to a pipe that is read and dropped (not a terminal)."""
     t0 = time.perf_counter()
-    subprocess.run(argv, cwd=ROOT, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    subprocess.run(argv, cwd=ROOT, input=stdin, capture_output=True, check=True)
     return time.perf_counter() - t0
 
 

@@ -76,7 +76,8 @@ def main() -> int:
     print(f"python -c pass                         {ms(fig['pass'])}")
     print(f"lookup {LAYOUT} ADDR             {ms(fig['lookup1'])}   {ratio(fig['lookup1'], fig['pass'], 6)} "
           "python -c pass")
-    print(f"list                                   {ms(fig['list'])}   {ratio(fig['list'], fig['pass'])} python -c pass")
+    print(f"list                                   {ms(fig['list'])}   {ratio(fig['list'], fig['pass'])} "
+          "python -c pass")
     n = f"{args.addresses:,}"
     print(f"bisect over the leaf starts, {n:>6}   {ms(fig['bisect'])}   (python, the layout loaded, no words)")
     print(f"lookup, {n} addresses from stdin     {ms(fig['human'])}   target <= 500 ms; "

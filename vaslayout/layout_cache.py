@@ -49,11 +49,18 @@ def _stamp(path: str) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def key(layout_id: str, overrides: Mapping[str, str | int] | None, folder: str) -> str:
-    """Everything the resolved layout depends on, as one text (stored in the entry and compared on load)."""
+def key(layout_id: str, overrides: Mapping[str, str | int] | None, folder: str) -> str | None:
+    """Everything the resolved layout depends on, as one text (stored in the entry and compared on load).
+
+    None when an override has no text form (an int too long to print): such a load is not cached.
+    """
     from vaslayout import __version__
 
-    parts = [__version__, layout_id, repr(sorted((str(k), str(v)) for k, v in (overrides or {}).items()))]
+    try:
+        given = repr(sorted((str(k), str(v)) for k, v in (overrides or {}).items()))
+    except (ValueError, TypeError):
+        return None
+    parts = [__version__, layout_id, given]
     parts += sorted(_stamp(os.path.join(folder, n)) for n in os.listdir(folder) if n.endswith(".yaml"))
     parts += [_stamp(os.path.join(_HERE, p)) for p in _CODE]
     return "\n".join(parts)

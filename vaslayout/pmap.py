@@ -81,12 +81,16 @@ def header_lines(pm: ProcessMaps, width: int | None = None) -> list[str]:
     lines = [pm.title]
     for label, top, what in rows:
         lead = f"{label:<{label_width}}  {fmt_addr(top.start, bits)}-{fmt_addr(top.last, bits)}  {fmt_size(top.size)}  "
-        if width is None or len(lead) + len(what) <= width or width - len(lead) < 20:
+        if width is None or len(lead) + len(what) <= width:
             lines.append((lead + what).rstrip())
             continue
-        wrapped = textwrap.wrap(what, width - len(lead))
-        lines.append(lead + wrapped[0])
-        lines += [" " * len(lead) + w for w in wrapped[1:]]
+        indent = len(lead) if width - len(lead) >= 20 else 2  # under itself, or on lines of its own
+        wrapped = textwrap.wrap(what, max(width - indent, 10))
+        if indent == 2:
+            lines.append(lead.rstrip())
+            wrapped = ["  " + wrapped[0], *wrapped[1:]]
+        lines.append(lead + wrapped[0] if indent != 2 else wrapped[0])
+        lines += [" " * indent + w for w in wrapped[1:]]
     return lines
 
 
