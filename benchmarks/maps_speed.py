@@ -32,35 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _bench import ManyMappings  # noqa: E402
+
 from vaslayout import proc  # noqa: E402
 from vaslayout.proc import reader  # noqa: E402
-
-DEFAULT_TARGET = 65_530
-SLACK = 32  # mappings the child may still create after it counted (allocator arenas, ctypes)
-
-CHILD = r"""
-import ctypes, sys
-target = int(sys.argv[1])
-page = 4096
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-PROT_READ, PROT_WRITE = 1, 2
-MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE = 0x02, 0x20, 0x4000
-def count():
-    with open("/proc/self/maps", "rb") as f:
-        return f.read().count(b"\n")
-n = max(0, target - count())
-base = libc.mmap(None, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-if base in (None, ctypes.c_void_p(-1).value):
-    sys.exit("mmap failed: errno %d" % ctypes.get_errno())
-for i in range(0, n, 2):
-    if libc.mprotect(base + i * page, page, PROT_READ) != 0:
-        sys.exit("mprotect failed at page %d: errno %d" % (i, ctypes.get_errno()))
-print(count(), flush=True)
-sys.stdin.read()
-"""
 
 PEAK = r"""
 import sys
@@ -89,35 +66,21 @@ def wall(argv: list[str], repeat: int) -> float:
                                        check=True), repeat)
 
 
-def max_map_count() -> int:
-    try:
-        return int(Path("/proc/sys/vm/max_map_count").read_text())
-    except (OSError, ValueError):
-        return DEFAULT_TARGET
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mappings", type=int, default=DEFAULT_TARGET, help="mappings wanted in the child")
+    ap.add_argument("--mappings", type=int, default=65_530, help="mappings wanted in the child")
     ap.add_argument("--repeat", type=int, default=5, help="runs per figure; the best is printed")
+    ap.add_argument("--tiny", action="store_true", help="300 mappings, one run each (checks that it runs)")
     args = ap.parse_args()
+    if args.tiny:
+        args.mappings, args.repeat = 300, 1
     compileall.compile_dir(str(ROOT / "vaslayout"), quiet=1)  # bytecode, as an installed package has it
 
-    limit = max_map_count()
-    target = min(args.mappings, limit - SLACK)
-    print(f"vm.max_map_count = {limit}; asking the child for {target} mappings")
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(target)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdin is not None
-        ready = child.stdout.readline().strip()
-        if not ready:
-            print("the child failed to set up its mappings", file=sys.stderr)
-            return 1
+    with ManyMappings(args.mappings) as child:
         pid = child.pid
         path = f"/proc/{pid}/maps"
         text = reader._read_file(path).decode()
@@ -175,14 +138,6 @@ def main() -> int:
                 print(f"peak RSS, {name}: {int(out[-1]) / 1024:.1f} MiB")
             elif argv:
                 print(f"peak RSS, {name}: n/a (needs GNU time, /usr/bin/time)")
-    finally:
-        if child.stdin:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
     return 0
 
 

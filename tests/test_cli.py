@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TINY = "tests/data/tiny.yaml"
 LAYOUTS = ROOT / "layouts"
-JSON_KEYS = {"address", "canonical", "region", "path", "offset", "indices", "phys", "explanation"}
+JSON_KEYS = {"address", "address_hex", "canonical", "region", "path", "offset", "offset_hex", "indices", "phys",
+             "phys_hex", "explanation"}
 
 
 def run(*args: str, cwd: Path = ROOT, exe: list[str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -125,7 +126,7 @@ def test_lookup_phys() -> None:
     p = run("lookup", TINY, "--set", "ram=2G", "--phys", "0x1000", "0x40000000", "--json")
     assert p.returncode == 0, p.stderr
     low, high = json.loads(p.stdout)
-    assert set(low) == {"phys", "range", "zone", "aliases", "explanation"}
+    assert set(low) == {"phys", "phys_hex", "range", "zone", "aliases", "explanation"}
     assert low["phys"] == 0x1000 and low["range"]["name"] == "lowmem"
     assert [a["address"] for a in low["aliases"]] == [0xC000_1000]
     assert high["range"]["name"] == "highmem" and high["aliases"] == []

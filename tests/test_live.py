@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vaslayout import proc
+from vaslayout import jsonout, proc
 from vaslayout.catalog import load
 from vaslayout.core.translate import translate
 from vaslayout.proc import live
@@ -87,7 +87,7 @@ def test_the_test_process_itself() -> None:
 
 
 def layouts_json_text(maps, pid: int = 4242) -> str:
-    return json.dumps(layout_json(live.with_mappings(base(), maps, pid, "t")), separators=(",", ":"))
+    return jsonout.encode(jsonout.with_hex(layout_json(live.with_mappings(base(), maps, pid, "t"))))
 
 
 @pytest.mark.parametrize("fixture", ["maps-python.txt", "maps-cat.txt", "maps-edge.txt"])
@@ -106,8 +106,9 @@ def test_streamed_json_escapes_names_as_json_does_and_fills_every_gap() -> None:
     assert text == layouts_json_text(maps, 7)
     user_vm = next(r for r in json.loads(text)["regions"][0]["children"] if r["id"] == "user_vm")
     assert [c["name"] for c in user_vm["children"] if "mapping" in c] == [n or "anonymous" for n in names]
-    assert user_vm["children"][0] == {"name": "unused", "id": None, "kind": "hole", "start": 0, "end": 0x1000,
-                                      "size": 0x1000, "description": "No region of the layout covers this range."}
+    assert user_vm["children"][0] == {"name": "unused", "id": None, "kind": "hole", "start": 0, "start_hex": "0x0",
+                                      "end": 0x1000, "end_hex": "0x1000", "size": 0x1000, "size_hex": "0x1000",
+                                      "description": "No region of the layout covers this range."}
 
 
 @pytest.mark.parametrize("count", [0, 1, 4095, 4096, 4097, 65_530])
@@ -133,8 +134,8 @@ def test_cli_lookup_pid_self_adds_mapping_and_page() -> None:
     p = run("lookup", "--pid", "self", "0x0", "--json")
     assert p.returncode == 0, p.stderr
     (answer,) = json.loads(p.stdout)
-    assert set(answer) == {"address", "canonical", "region", "path", "offset", "indices", "phys", "explanation",
-                           "mapping", "page"}
+    assert set(answer) == {"address", "address_hex", "canonical", "region", "path", "offset", "offset_hex", "indices",
+                           "phys", "phys_hex", "explanation", "mapping", "page"}
     assert answer["mapping"] is None and answer["page"] is None  # nothing is mapped at 0
 
 
@@ -147,7 +148,7 @@ def test_cli_show_pid_json_is_the_process_layouts_json() -> None:
         assert p.returncode == 0, p.stderr
         maps = proc.read_maps(child.pid)
         layout = live.process_layout(child.pid, proc.detect(mappings=maps), maps, proc.comm(child.pid))
-        assert p.stdout == json.dumps(layout_json(layout), separators=(",", ":")) + "\n"
+        assert p.stdout == jsonout.encode(jsonout.with_hex(layout_json(layout))) + "\n"
     finally:
         child.stdin.close()  # type: ignore[union-attr]
         child.wait()
@@ -162,7 +163,7 @@ def test_cli_lookup_in_a_mapping_reports_the_page() -> None:
         assert p.returncode == 0, p.stderr
         (answer,) = json.loads(p.stdout)
         assert answer["mapping"] == {"name": heapish.name, "perms": heapish.perms, "offset": heapish.offset,
-                                     "dev": heapish.dev, "inode": heapish.inode}
+                                     "offset_hex": hex(heapish.offset), "dev": heapish.dev, "inode": heapish.inode}
         assert set(answer["page"]) >= {"present", "swapped", "pfn", "pfn_hidden", "phys"}
         assert answer["phys"] is None  # the core key keeps its meaning: user memory has no fixed phys
     finally:

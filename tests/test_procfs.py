@@ -246,14 +246,11 @@ def test_malformed_lines(line: str, why: str) -> None:
 
 def test_generated_65530_line_file(tree: Tree) -> None:
     tree.pid(777, maps=generated_maps())
-    t0 = time.perf_counter()
-    maps = proc.read_maps(777, root=str(tree.root))
-    elapsed = time.perf_counter() - t0
+    maps = proc.read_maps(777, root=str(tree.root))  # how fast: benchmarks/limits.py and maps_speed.py
     assert len(maps) == 65_530
     assert maps[0] == Mapping(0x7F00_0000_0000, 0x7F00_0000_1000, "r--p", 0, "00:00", 0, "")
     assert maps[-1] == Mapping(0x7F00_0FFF_9000, 0x7F00_0FFF_A000, "rw-p", 0, "00:00", 0, "")
     assert {m.kind for m in maps} == {"mmap"}
-    assert elapsed < 2.0, f"65,530 lines took {elapsed:.2f} s"  # catches quadratic work, not a benchmark
 
 
 # --------------------------------------------------------------------------- parse_maps_table

@@ -1,14 +1,23 @@
-"""Where layouts come from: the built-in folder or a path the user gives."""
+"""Where layouts come from: the built-in folder or a path the user gives.
+
+`vaslayout list` reads layouts/index.json (id, title, arch and the size of
+each built-in file) instead of parsing every layout; a file the index does
+not know, or whose size changed, is parsed as before. scripts/layout_index.py
+writes the index and a test holds it equal to the files.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from vaslayout.core.engine import resolve
-from vaslayout.core.loader import LayoutError, LayoutSpec, close_matches, load_file, printable
-from vaslayout.core.model import Layout
+if TYPE_CHECKING:  # the loader (and PyYAML) is imported only when a layout is loaded
+    from vaslayout.core.loader import LayoutSpec
+    from vaslayout.core.model import Layout
+
+INDEX = "index.json"
 
 _HERE = os.path.dirname(os.path.realpath(__file__))  # os.path, not pathlib: `show --pid` imports this
 
@@ -18,6 +27,8 @@ def builtin_dir() -> str:
     for candidate in (os.path.join(_HERE, "layouts"), os.path.join(os.path.dirname(_HERE), "layouts")):
         if os.path.isdir(candidate):
             return candidate
+    from vaslayout.core.loader import LayoutError
+
     raise LayoutError("the built-in layouts folder is missing from this installation")
 
 
@@ -32,11 +43,15 @@ def is_path(name: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _spec(path: str, mtime: float) -> LayoutSpec:
+    from vaslayout.core.loader import load_file
+
     return load_file(path, display=path)
 
 
 def spec_for(name: str) -> LayoutSpec:
     """A built-in id or a file path -> its spec (cached while the file is unchanged)."""
+    from vaslayout.core.loader import LayoutError, close_matches, printable
+
     if is_path(name):
         from pathlib import Path  # only for a file the user names: its path as pathlib writes it
 
@@ -59,4 +74,61 @@ def spec_for(name: str) -> LayoutSpec:
 
 
 def load(name: str, overrides: Mapping[str, str | int] | None = None) -> Layout:
-    return resolve(spec_for(name), overrides)
+    """A built-in id or a file, resolved with `overrides`; built-ins come from layout_cache when they can."""
+    from vaslayout import layout_cache
+
+    builtin = not is_path(name) and name in builtin_ids()
+    entry = layout_cache.key(name, overrides, builtin_dir()) if builtin else None
+    if entry is not None and (cached := layout_cache.get(entry)) is not None:
+        return cached
+    from vaslayout.core.engine import resolve
+
+    layout = resolve(spec_for(name), overrides)
+    if entry is not None:
+        layout_cache.put(entry, layout)
+    return layout
+
+
+def index_entries() -> list[dict[str, str | int]]:
+    """What the index holds, from the files themselves: id, title, arch and file size, by id."""
+    out: list[dict[str, str | int]] = []
+    for layout_id in builtin_ids():
+        spec = spec_for(layout_id)
+        size = os.stat(os.path.join(builtin_dir(), f"{layout_id}.yaml")).st_size
+        out.append({"id": spec.id, "title": spec.title, "arch": spec.arch, "bytes": size})
+    return out
+
+
+def write_index() -> str:
+    """Write layouts/index.json from the files; returns its path."""
+    import json
+
+    path = os.path.join(builtin_dir(), INDEX)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(index_entries(), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return path
+
+
+def listing() -> list[dict[str, str | int]]:
+    """id, title and arch of every built-in layout: from the index where it still fits the file, else parsed."""
+    import json
+
+    folder = builtin_dir()
+    try:
+        with open(os.path.join(folder, INDEX), encoding="utf-8") as f:
+            known = {e["id"]: e for e in json.load(f)}
+    except (OSError, ValueError, TypeError, KeyError):
+        known = {}
+    out: list[dict[str, str | int]] = []
+    for layout_id in builtin_ids():
+        entry = known.get(layout_id)
+        try:
+            size = os.stat(os.path.join(folder, f"{layout_id}.yaml")).st_size
+        except OSError:
+            size = -1
+        if entry is None or entry.get("bytes") != size:
+            spec = spec_for(layout_id)
+            entry = {"id": spec.id, "title": spec.title, "arch": spec.arch, "bytes": size}
+        out.append(entry)
+    return out

@@ -6,35 +6,15 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from vaslayout import rows
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.translate import PhysLookup, Translation
 from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.rows import FIELD_COLOURS, Piece, Row, param_text, region_style
 
-FIELD_COLOURS = {
-    "sign": "#b03030",
-    "ttbr": "#b03030",
-    "l1": "#e0a33a",
-    "l2": "#b889d8",
-    "pgd": "#e0a33a",
-    "p4d": "#d8709a",
-    "pud": "#4fb06a",
-    "pmd": "#5fb3f0",
-    "pte": "#b889d8",
-    "offset": "#9a9a9a",
-}
+__all__ = ["FIELD_COLOURS", "param_text", "region_style"]
 
-
-def region_style(region: Region) -> str:
-    k = kind(region.kind)
-    return f"dim {k.colour}" if k.dim else k.colour
-
-
-def _walk(region: Region, depth: int, limit: int | None):
-    for child in region.children:
-        yield child, depth
-        if limit is None or depth + 1 < limit:
-            yield from _walk(child, depth + 1, limit)
 
 
 def layout_header(layout: Layout) -> RenderableType:
@@ -57,29 +37,29 @@ def layout_header(layout: Layout) -> RenderableType:
     return Group(*lines)
 
 
-def param_text(name: str, value: int) -> str:
-    low = name.lower()
-    sizey = low == "ram" or low.endswith(("size", "reserve")) or low.startswith("maxmem")
-    if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
-        return fmt_size(value).replace(" ", "").replace("iB", "")
-    return f"{value:#x}" if value > 4096 else str(value)
-
-
-def layout_table(layout: Layout, depth: int | None = None) -> Table:
-    bits = layout.address_bits
+def layout_table(layout: Layout, depth: int | None = None, width: int | None = None) -> Table:
+    """The layout's rows; at a narrow `width` the kind column goes and names wrap, addresses are never cut."""
+    items = list(rows.layout_rows(layout, depth))
+    digits = max((len(r[0]) for r in items), default=0)
+    size_width = max((len(r[2]) for r in items), default=0)
+    kind_width = max((len(r[4]) for r in items), default=0)
+    fixed = 2 * digits + size_width + 3 * 2
+    with_kind = width is None or fixed + 2 + kind_width + 2 + rows.MIN_NAME <= width
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    table.add_column("start", no_wrap=True)
-    table.add_column("end (incl.)", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("region", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    for region, level in _walk(layout.root, 0, depth):
-        style = region_style(region)
-        name = Text("  " * level + region.name, style=style)
-        if region.children and depth is not None and level + 1 >= depth:
-            name.append(" …", "dim")
-        table.add_row(fmt_addr(region.start, bits), fmt_addr(region.last, bits), fmt_size(region.size),
-                      name, Text(region.kind, style=style))
+    table.add_column("start", no_wrap=True, min_width=digits)
+    table.add_column("end (incl.)", no_wrap=True, min_width=digits)
+    table.add_column("size", justify="right", no_wrap=True, min_width=size_width)
+    table.add_column("region", overflow="fold")
+    if with_kind:
+        table.add_column("kind", no_wrap=True)
+    for start, last, size, name, kind_name, style in items:
+        text = Text(name, style=style)
+        if name.endswith(" …"):
+            text.stylize("dim", len(name) - 1)
+        cells: list[RenderableType] = [start, last, size, text]
+        if with_kind:
+            cells.append(Text(kind_name, style=style))
+        table.add_row(*cells)
     return table
 
 
@@ -95,126 +75,50 @@ def derived_table(layout: Layout) -> Table | None:
     return table
 
 
-def _field_rows(fields: list[tuple[str, int, int]], addr: int, error: bool, ranges: bool) -> tuple[Text, Text]:
-    top, bottom = Text(), Text()
-    for i, (name, hi, lo) in enumerate(fields):
-        if hi < lo:  # folded level
-            cell, label = "-", f"{name} folded" if ranges else name
-        else:
-            width = hi - lo + 1
-            value = (addr >> lo) & ((1 << width) - 1)
-            digits = (width + 3) // 4
-            cell = f"{value:0{digits}x}" if name in ("sign", "ttbr", "offset") else str(value)
-            label = f"{name} {hi}..{lo}" if ranges else name
-        w = max(len(cell), len(label))
-        upper = name in ("sign", "ttbr")
-        colour = "bold red" if error and upper else f"bold {FIELD_COLOURS.get(name, 'white')}"
-        if i:
-            top.append(" │ " if ranges else "│", "dim")
-            bottom.append("   " if ranges else " ")
-        top.append(cell.center(w), colour)
-        bottom.append(label.center(w), "dim")
-    return top, bottom
+def pieces_text(pieces: tuple[Piece, ...]) -> Text:
+    """A value of rows.py as rich Text: each piece in its style."""
+    return Text.assemble(*pieces)
 
 
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> Text:
-    """The address as coloured bit fields: sign | pgd | p4d | pud | pmd | pte | offset.
-
-    With `ranges`, the labels carry the bit numbers too (wide screens). Where
-    the hardware walks other fields than Linux names (ARM short descriptors),
-    a second pair of rows shows the hardware's split.
-    """
-    mode = layout.paging
-    top, bottom = _field_rows(mode.fields(), addr, error, ranges)
-    out = Text.assemble(top, "\n", bottom)
-    if mode.hw_levels:
-        hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)]
-        htop, hbottom = _field_rows(hw, addr, error, ranges)
-        out.append("\n")
-        out.append_text(htop)
-        out.append("   hardware\n", "dim")
-        out.append_text(hbottom)
-    return out
+    """The address as coloured bit fields (rows.address_fields), for the TUI's lookup answer."""
+    return pieces_text(rows.address_fields(layout, addr, error, ranges))
 
 
 Rows = list[tuple[str, Text]]
 
 
-def label_grid(rows: Rows, gap: int = 2) -> Table:
+def label_grid(items: Rows, gap: int = 2) -> Table:
     """Labels in bold on the left, values wrapping in their own column."""
     grid = Table.grid(padding=(0, gap))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    for label, value in rows:
+    for label, value in items:
         grid.add_row(label, value)
     return grid
 
 
+def rows_view(items: list[Row]) -> Table:
+    """Rows of rows.py as a rich grid."""
+    return label_grid([(label, pieces_text(pieces)) for label, pieces in items])
+
+
 def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> Rows:
-    bits = layout.address_bits
-    rows: Rows = [("address", Text(fmt_addr(t.address, bits), style="bold" if t.canonical else "bold red"))]
-    if t.region is not None:
-        where = Text(" > ".join(r.name for r in t.path), style=region_style(t.region))
-        where.append(f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", "dim")
-        where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
-        rows.append(("region", where))
-    rows += [
-        ("canonical", Text("yes", "green") if t.canonical else Text(f"no: {layout.paging.fault_name}", "bold red")),
-        ("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges)),
-        ("phys", Text(fmt_addr(t.phys, bits)) if t.phys is not None else Text("-", "dim")),
-        ("", Text(t.explanation, style="red" if not t.canonical else "italic")),
-    ]
-    return rows
+    """rows.translation_rows as rich Text, for the TUI's details panel."""
+    return [(label, pieces_text(pieces)) for label, pieces in rows.translation_rows(layout, t, ranges)]
 
 
 def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
-    return label_grid(translation_rows(layout, t, ranges))
+    return rows_view(rows.translation_rows(layout, t, ranges))
 
 
 def phys_view(layout: Layout, p: PhysLookup) -> RenderableType:
-    bits = layout.address_bits
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    grid.add_row("phys", Text(fmt_addr(p.phys, bits), style="bold"))
-    if p.range is not None:
-        grid.add_row("range", Text(f"{p.range.name}  [{fmt_addr(p.range.start, bits)}-{fmt_addr(p.range.last, bits)}]",
-                                   style=kind(p.range.kind).colour))
-    for a in p.aliases:
-        grid.add_row("alias", Text.assemble(fmt_addr(a.address, bits), "  ",
-                                            (" > ".join(r.name for r in a.path), region_style(a.path[-1]))))
-    if not p.aliases:
-        grid.add_row("alias", Text("none", "bold yellow"))
-    grid.add_row("", Text(p.explanation, style="italic"))
-    return grid
+    return rows_view(rows.phys_rows(layout, p))
 
 
 def live_view(region: Region | None, page) -> RenderableType:
     """The mapping and the pagemap entry under an address of a live process."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    m = region.mapping if region is not None else None
-    if m is None or region is None:
-        grid.add_row("mapping", Text("none: no mapping of the process covers this address", "dim"))
-        return grid
-    grid.add_row("mapping", Text.assemble((region.name, region_style(region)),
-                                          f"  {m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}"))
-    if page is None:
-        return grid
-    flags = [f for f, on in (("present", page.present), ("swapped", page.swapped),
-                             ("file/shared", page.file_or_shared), ("exclusive", page.exclusive),
-                             ("soft-dirty", page.soft_dirty)) if on]
-    if page.pfn_hidden:
-        where = Text("the kernel hides the PFN from readers without CAP_SYS_ADMIN", "yellow")
-    elif page.phys is not None:
-        where = Text(f"pfn {page.pfn:#x}, phys {fmt_addr(page.phys)}", "bold")
-    elif not page.present:
-        where = Text("not in memory (never touched, or swapped out)", "dim")
-    else:
-        where = Text("-", "dim")
-    grid.add_row("page", Text.assemble(where, ("  [" + ", ".join(flags) + "]" if flags else "", "dim")))
-    return grid
+    return rows_view(rows.live_rows(region, page))
 
 
 def iomem_table(entries: list[dict], depth: int | None = None) -> Table:

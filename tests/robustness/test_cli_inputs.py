@@ -46,7 +46,6 @@ def test_hostile_command_line_values(tmp_path: Path, case: str) -> None:
     line = one_user_error(run)
     assert line.startswith(start), line[:400]
     assert len(line) < 400, line[:400]
-    assert run.seconds < 2.0
 
 
 @pytest.mark.parametrize("name", ["a\x00b", "a\x00b.yaml", "x" * 5000, "y" * 5000 + ".yaml", "/"],

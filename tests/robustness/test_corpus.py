@@ -8,9 +8,9 @@ written into a temporary folder by GENERATED, so the repository stays small.
 Every file is run as `python -m vaslayout validate FILE` in its own process
 from a scratch folder: stderr must be exactly one line naming the file (and
 line:column where there is a line), exit code 2, nothing on stdout, no
-traceback, and the run must end within WALL_LIMIT seconds, interpreter start
-included. The same files through cli.main() in this process must take under
-a second each: that is vaslayout's own work. Several files carry payloads
+traceback. The same files go through cli.main() in this process too. How
+long each takes is measured by benchmarks/limits.py, not asserted here: a
+busy machine must not fail a test. Several files carry payloads
 (YAML python tags, Python code in expressions) that would create a `pwned-*`
 file in the current folder if anything executed them; none may appear.
 """
@@ -23,7 +23,6 @@ import random
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,8 +35,6 @@ from tests.robustness.conftest import ROOT, Run, cli, one_user_error
 from vaslayout import cli as vcli
 
 CORPUS_DIR = Path(__file__).parent / "corpus"
-WALL_LIMIT = 2.0  # seconds per CLI process, interpreter start included (about 0.3 s of it)
-WORK_LIMIT = 1.0  # seconds of vaslayout's own work per file
 
 # file -> "LINE:COLUMN: start of the message" (the line is "PATH:" + this)
 CORPUS = {
@@ -266,7 +263,6 @@ def test_corpus_file(results: Results, name: str) -> None:
     run = results.runs[name]
     line = one_user_error(run)
     assert line.startswith(f"{results.paths[name]}:{CORPUS[name]}"), line
-    assert run.seconds < WALL_LIMIT, f"{name}: {run.seconds:.2f} s"
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED), ids=lambda n: n.replace("\n", "-"))
@@ -276,7 +272,6 @@ def test_generated_file(results: Results, name: str) -> None:
     shown = results.paths[name].replace("\n", "\\n")  # a control character in a name is escaped
     expected = GENERATED[name][1]
     assert line.startswith(shown + ("" if expected.startswith(":") else ":") + expected), line
-    assert run.seconds < WALL_LIMIT, f"{name}: {run.seconds:.2f} s"
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))
@@ -285,7 +280,6 @@ def test_files_at_the_limits_load(results: Results, name: str) -> None:
     assert run.returncode == 0, run
     assert run.stderr == ""
     assert run.stdout.startswith(f"{results.paths[name]}: ok: t, "), run.stdout
-    assert run.seconds < WALL_LIMIT, f"{name}: {run.seconds:.2f} s"
 
 
 def test_nothing_in_any_file_was_executed(results: Results) -> None:
@@ -301,20 +295,18 @@ def test_the_payloads_are_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert [p.name for p in _marker_files(tmp_path)] == ["pwned-by-tag"]
 
 
-def _in_process(path: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, float]:
+def _in_process(path: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     enabled = gc.isenabled()  # cli.main() turns the collector off for the rest of a short run
     try:
-        t0 = time.perf_counter()
         code = vcli.main(["validate", path])
-        seconds = time.perf_counter() - t0
     finally:
         if enabled:
             gc.enable()
-    return code, capsys.readouterr().err, seconds
+    return code, capsys.readouterr().err
 
 
-def test_every_file_is_judged_within_a_second(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """vaslayout's own work, without the interpreter's start: under WORK_LIMIT for each file."""
+def test_every_file_is_judged_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """cli.main() in this process gives each file the same one line (benchmarks/limits.py times it)."""
     jobs = [str(CORPUS_DIR / name) for name in sorted(CORPUS)]
     for name, (write, _) in GENERATED.items():
         if "\n" in name:
@@ -324,14 +316,10 @@ def test_every_file_is_judged_within_a_second(tmp_path: Path, capsys: pytest.Cap
     for name, write in GOOD.items():
         write(tmp_path / name)
         jobs.append(str(tmp_path / name))
-    slow = []
     for path in jobs:
-        code, err, seconds = _in_process(path, capsys)
+        code, err = _in_process(path, capsys)
         assert code in (0, 2), path
         assert len(err.splitlines()) == (code == 2), (path, err)
-        if seconds >= WORK_LIMIT:
-            slow.append((Path(path).name, round(seconds, 2)))
-    assert not slow
 
 
 def test_a_process_with_many_files_reports_each_on_its_own_line(tmp_path: Path) -> None:
@@ -360,11 +348,9 @@ def test_a_fifo_nobody_writes_to_is_an_empty_file(tmp_path: Path) -> None:
 
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
-    t0 = time.perf_counter()
     with pytest.raises(LayoutError) as exc:
         load_file(fifo, display="fifo.yaml")
     assert str(exc.value) == "fifo.yaml:1:1: empty layout file"
-    assert time.perf_counter() - t0 < WORK_LIMIT
 
 
 @needs_fifo

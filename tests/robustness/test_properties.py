@@ -21,7 +21,6 @@ prints the totals (pytest -s).
 from __future__ import annotations
 
 import string
-import time
 from collections import Counter
 
 import pytest
@@ -315,14 +314,12 @@ EXPR_ALPHABET = st.sampled_from(list("0123456789abcdefxKMGTPE_ +-*/%()<>=!&|^~,.
 @given(st.one_of(st.lists(EXPR_ALPHABET, max_size=60).map("".join), st.text(max_size=60)))
 def test_random_expressions_raise_only_expression_errors(text: str) -> None:
     EXAMPLES["expression strings"] += 1
-    t0 = time.perf_counter()
     try:
         value = expr.evaluate_text(text, {"a": 1 << 64, "b.end": 4096})
     except expr.ExprError as exc:
         assert "\n" not in exc.message or "\n" in text
     else:
         assert value.bit_length() <= expr.MAX_BITS
-    assert time.perf_counter() - t0 < 0.5
 
 
 MAPS_LINE = st.builds(

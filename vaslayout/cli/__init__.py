@@ -27,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "lookup" and not any(e.startswith("-") and not e[1:2].isdigit() for e in extra):
-        args.addresses += extra  # addresses after an option: lookup LAYOUT --set ram=4G ADDR
+    if extra and args.command == "lookup" and not any(e.startswith("-") and e != "-" and not e[1:2].isdigit()
+                                                      for e in extra):
+        args.addresses += extra  # addresses after an option: lookup LAYOUT --set ram=4G ADDR (or - for stdin)
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:

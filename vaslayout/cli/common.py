@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -29,17 +27,28 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def _console(file=None):
-    from rich.console import Console
+    """rich for a terminal; for a pipe, lines that are neither wrapped nor padded (cli.output)."""
+    from vaslayout.cli.output import console
 
-    console = Console(file=file, highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(file=file, highlight=False, width=200)  # piped: do not wrap at 80
-    return console
+    return console(file)
 
 
-def _dump(data: Any, compact: bool = False) -> None:
-    """Indented JSON for people; compact for big outputs, where only the C encoder is quick."""
-    sys.stdout.write((json.dumps(data, separators=(",", ":")) if compact else json.dumps(data, indent=2)) + "\n")
+def _dump(data: Any, indent: int | None = None) -> None:
+    """A command's JSON: compact unless --indent, every address also as a hex string (vaslayout.jsonout)."""
+    from vaslayout import jsonout
+
+    jsonout.dump(data, sys.stdout, indent)
+
+
+def add_indent(p: argparse.ArgumentParser) -> None:
+    """--indent N for commands that print JSON: compact (one line) by default."""
+    p.add_argument("--indent", type=_indent, metavar="N", help="--json: indent by N spaces (default: compact)")
+
+
+def _indent(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 16:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0..16 spaces")
+    return int(text)
 
 
 def load_target(args: argparse.Namespace):

@@ -1,38 +1,47 @@
-"""Commands over a layout: list, show, lookup, validate, export, diff. None imports Textual."""
+"""Commands over a layout: list, show, lookup (cli.lookup), validate, export, diff. None imports Textual."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
 
+from vaslayout.cli import lookup, output
 from vaslayout.cli.common import (
     EXIT_USER_ERROR,
     UsageError,
     _console,
     _dump,
     _size,
+    add_indent,
     load_target,
     parse_sets,
     with_layout,
 )
-from vaslayout.cli.live import _show_live_json, cmd_show_physical
+from vaslayout.cli.live import _show_live_json, cmd_show_physical, show_process
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from vaslayout.catalog import builtin_ids, spec_for
+    from vaslayout.catalog import listing
 
-    specs = [spec_for(i) for i in builtin_ids()]
+    entries = [{"id": e["id"], "title": e["title"], "arch": e["arch"]} for e in listing()]
     if args.json:
-        _dump([{"id": s.id, "title": s.title, "arch": s.arch} for s in specs])
+        _dump(entries, args.indent)
+        return 0
+    archs = sorted({str(e["arch"]) for e in entries})
+    if not output.use_rich(len(entries) + len(archs)):
+        lines = []
+        for arch in archs:
+            lines.append(arch)
+            lines += [f"  {e['id']:<22} {e['title']}".rstrip() for e in entries if e["arch"] == arch]
+        output.write_lines(lines)
         return 0
     console = _console()
-    for arch in sorted({s.arch for s in specs}):
+    for arch in archs:
         console.print(f"[bold]{arch}[/]")
-        for s in (s for s in specs if s.arch == arch):
-            console.print(f"  [cyan]{s.id:<22}[/] {s.title}")
+        for e in (e for e in entries if e["arch"] == arch):
+            console.print(f"  [cyan]{e['id']:<22}[/] {e['title']}")
     return 0
 
 
@@ -47,15 +56,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         return memory.show_backing(args) if args.backing else memory.show_buddy(args)
     if args.physical:
         return cmd_show_physical(args)
-    if args.json and args.pid is not None and not args.layout and not args.physical_model:
+    live = args.pid is not None and not args.layout and not args.physical_model
+    if live and args.json:
         return _show_live_json(args)
+    if live:
+        return show_process(args)
     layout, _ = load_target(args)
     if args.physical_model:
         from vaslayout.teach.export import physical_model_json
 
         data = physical_model_json(layout)
         if args.json:
-            _dump(data)
+            _dump(data, args.indent)
             return 0
         from vaslayout.render import physical_model_view
 
@@ -64,14 +76,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         from vaslayout.teach.export import layout_json
 
-        _dump(layout_json(layout), compact=len(layout.leaves) > 5000)
+        _dump(layout_json(layout), args.indent)
         return 0
+    if not output.use_rich(len(layout.leaves)):
+        from vaslayout.plain import layout_lines
+
+        output.write_lines(layout_lines(layout, args.depth))
+        return 0
+    print_layout(layout, args.depth)
+    return 0
+
+
+def print_layout(layout: Any, depth: int | None) -> None:
+    """The layout for a person at a terminal: styled, the table fitted to its width."""
     from vaslayout.render import derived_table, layout_header, layout_table
 
     console = _console()
     console.print(layout_header(layout))
     console.print()
-    console.print(layout_table(layout, args.depth))
+    console.print(layout_table(layout, depth, console.width))
     derived = derived_table(layout)
     if derived is not None:
         console.print()
@@ -79,60 +102,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     if layout.sources:
         console.print()
         console.print("[bold]sources[/] " + ", ".join(f"{s.repo} {s.file}" for s in layout.sources), style="dim")
-    return 0
-
-
-def cmd_lookup(args: argparse.Namespace) -> int:
-    from vaslayout.core.translate import Translation, layout_names, parse_address, phys_lookup, translate
-
-    if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
-        args.addresses.insert(0, args.layout)
-        args.layout = None
-    layout, pid = load_target(args)
-    if not args.addresses and not args.phys:
-        raise UsageError("lookup needs at least one address (or --phys PADDR)")
-    names = layout_names(layout)
-    pbits = layout.physical_bits or layout.address_bits
-    results: list[Any] = [translate(layout, parse_address(a, layout.address_bits, decimal=args.dec, names=names))
-                          for a in args.addresses]
-    results += [phys_lookup(layout, parse_address(a, pbits, decimal=args.dec, names=names)) for a in args.phys]
-    pages = _pages(pid, results) if pid is not None else {}
-    if args.json:
-        out = []
-        for r in results:
-            d = r.to_json()
-            if pid is not None and isinstance(r, Translation):
-                from vaslayout.teach.export import mapping_json, page_json
-
-                d["mapping"] = mapping_json(r.region)
-                d["page"] = page_json(pages.get(r.address))
-            out.append(d)
-        _dump(out)
-        return 0
-    from vaslayout.render import live_view, phys_view, translation_view
-
-    console = _console()
-    for i, r in enumerate(results):
-        if i:
-            console.print()
-        if isinstance(r, Translation):
-            console.print(translation_view(layout, r))
-            if pid is not None:
-                console.print(live_view(r.region, pages.get(r.address)))
-        else:
-            console.print(phys_view(layout, r))
-    return 0
-
-
-def _pages(pid: int, results: list[Any]) -> dict[int, Any]:
-    """pagemap entries for the addresses that fall in one of the process's own mappings."""
-    from vaslayout import proc
-    from vaslayout.core.translate import Translation
-
-    wanted = [r.address for r in results
-              if isinstance(r, Translation) and r.region is not None and r.region.mapping is not None
-              and r.region.kind != "vsyscall"]
-    return {p.vaddr: p for p in proc.read_pagemap(pid, wanted)} if wanted else {}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -202,9 +171,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         text = to_csv(layout)
     else:
+        from vaslayout import jsonout
         from vaslayout.teach.export import layout_json
 
-        text = json.dumps(layout_json(layout), indent=2) + "\n"
+        text = jsonout.encode(jsonout.with_hex(layout_json(layout)), indent=2) + "\n"
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8", newline="") as f:
@@ -228,7 +198,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     rows = every if args.all else [r for r in every if r.status != "same"]
     if args.json:
         _dump([{"status": r.status, "path": list(r.path), "kind": r.kind, "a": [r.a_start, r.a_end],
-                "b": [r.b_start, r.b_end], "size_change": r.size_change} for r in rows])
+                "b": [r.b_start, r.b_end], "size_change": r.size_change} for r in rows], args.indent)
         return 0
     from vaslayout.render import diff_table
 
@@ -242,12 +212,16 @@ def add_parsers(sub: Any) -> None:
     """Register this module's commands."""
     p = sub.add_parser("list", help="list the built-in layouts")
     p.add_argument("--json", action="store_true")
+    add_indent(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="print a layout as a table")
     with_layout(p)
     p.add_argument("--depth", type=int, metavar="N", help="show N levels of regions")
     p.add_argument("--json", action="store_true", help="the resolved tree as JSON")
+    add_indent(p)
+    p.add_argument("--regions", action="store_true",
+                   help="--pid: the running kernel's layout rows too, before the process's mappings")
     p.add_argument("--physical", action="store_true",
                    help="the running machine's /proc/iomem, with each RAM range's direct-map alias")
     p.add_argument("--physical-model", action="store_true",
@@ -259,15 +233,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--proc-root", default="/proc", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("lookup", help="what is at these addresses?")
-    with_layout(p)
-    p.add_argument("addresses", nargs="*", metavar="ADDR",
-                   help="hex (0x optional), K..E suffixes, or an expression over the layout's names")
-    p.add_argument("--phys", nargs="+", metavar="PADDR", default=[],
-                   help="physical addresses: list their virtual aliases")
-    p.add_argument("--dec", action="store_true", help="plain numbers are decimal, not hex")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_lookup)
+    lookup.add_parser(sub)
 
     p = sub.add_parser("validate", help="check layout files, reporting file:line:column")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -285,4 +251,5 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("b", metavar="B")
     p.add_argument("--all", action="store_true", help="list the regions that are the same too")
     p.add_argument("--json", action="store_true")
+    add_indent(p)
     p.set_defaults(func=cmd_diff)

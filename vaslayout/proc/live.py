@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vaslayout import catalog
-from vaslayout.core.engine import tile
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
 from vaslayout.proc.kernel import KernelInfo
 from vaslayout.proc.maps import Mapping, MapsTable
@@ -110,6 +108,9 @@ def place_table(base: Layout, table: MapsTable, pid: int) -> Placement:
 
 def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
                   placement: Placement | None = None) -> Layout:
+    from vaslayout.core.engine import tile  # here, not at the top: show --pid's lines never load PyYAML
+    from vaslayout.core.loader import LayoutError
+
     bits = base.address_bits
     p = placement or place(base, mappings, pid)
     source = f"/proc/{pid}/maps"

@@ -6,7 +6,8 @@ directly does, so the layout around the mappings goes the usual way
 (export.layout_json) and the mappings, with the holes between them, are
 formatted in place, column by column (proc.MapsTable), in C loops: the
 JSON of what a line says after its range is made once per distinct rest.
-Tests hold the text equal to json.dumps(layout_json(...)).
+Every address and size has its "0x..." twin where vaslayout.jsonout puts
+them; tests hold the text equal to jsonout.encode(jsonout.with_hex(layout_json(...))).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from vaslayout.core.engine import gap
 from vaslayout.core.model import Layout, Region
+from vaslayout.jsonout import encode, with_hex
 from vaslayout.proc.live import Placement, place_table, with_mappings
 from vaslayout.proc.maps import MapsTable
 from vaslayout.teach.export import layout_json, region_json
@@ -33,10 +35,10 @@ def process_json(base: Layout, table: MapsTable, pid: int, title: str) -> Iterat
     skeleton = with_mappings(base, [], pid, title, Placement(p.user, [], p.elsewhere))
     data = layout_json(skeleton)
     if p.user is None:
-        yield json.dumps(data, separators=(",", ":"))
+        yield encode(with_hex(data))
         return
     _find(data["regions"], p.user)["children"] = _MARK
-    head, _, tail = json.dumps(data, separators=(",", ":")).partition(_MARK_JSON)
+    head, _, tail = encode(with_hex(data)).partition(_MARK_JSON)
     yield head + "["
     assert isinstance(p.inside, MapsTable)
     yield from _tiled(p.user, p.inside, f"/proc/{pid}/maps")
@@ -57,13 +59,18 @@ def _find(regions: list[dict[str, Any]], target: Region) -> dict[str, Any]:
 
 
 def _hole_template() -> str:
-    """The engine's hole as JSON, with %d for start, end and size."""
-    hole = region_json(gap(0, 1))
-    hole.update(start="\x01", end="\x02", size="\x03")
-    text = json.dumps(hole, separators=(",", ":")).replace("%", "%%")
-    for mark in ("\x01", "\x02", "\x03"):
-        text = text.replace(json.dumps(mark), "%d")
+    """The engine's hole as JSON, with %d for start, end and size and %x for their hex twins."""
+    hole = with_hex(region_json(gap(0, 1)))
+    hole.update(start="\x01", end="\x02", size="\x03", start_hex="\x04", end_hex="\x05", size_hex="\x06")
+    text = encode(hole).replace("%", "%%")
+    for mark, spec in (("\x01", "%(start)d"), ("\x02", "%(end)d"), ("\x03", "%(size)d"),
+                       ("\x04", '"%(start)#x"'), ("\x05", '"%(end)#x"'), ("\x06", '"%(size)#x"')):
+        text = text.replace(json.dumps(mark), spec)
     return text
+
+
+def _hole(template: str, start: int, end: int) -> str:
+    return template % {"start": start, "end": end, "size": end - start}
 
 
 def _tiled(user: Region, table: MapsTable, source: str) -> Iterator[str]:
@@ -77,18 +84,18 @@ def _tiled(user: Region, table: MapsTable, source: str) -> Iterator[str]:
         name = encode_basestring_ascii(r.name)  # what json.dumps uses for str
         before[key] = f'{{"name":{name},"id":null,"kind":"{r.kind}","start":'
         after[key] = (f',"source":{src},"mapping":{{"name":{name},"perms":"{r.perms}","offset":{r.offset},'
-                      f'"dev":"{r.dev}","inode":{r.inode}}}}}')
+                      f'"offset_hex":"{r.offset:#x}","dev":"{r.dev}","inode":{r.inode}}}}}')
     starts, ends = table.starts, table.ends
     heads = list(map(before.__getitem__, ids))
     previous = [user.start, *ends]  # where the line before each one ends
     for i in compress(range(len(starts)), map(gt, starts, previous)):
-        heads[i] = hole % (previous[i], starts[i], starts[i] - previous[i]) + "," + heads[i]
-    line = '%s%d,"end":%d,"size":%d%s'.__mod__
-    sizes = map(sub, ends, starts)
-    pieces = map(line, zip(heads, starts, ends, sizes, map(after.__getitem__, ids), strict=True))
+        heads[i] = _hole(hole, previous[i], starts[i]) + "," + heads[i]
+    line = '%s%d,"start_hex":"%#x","end":%d,"end_hex":"%#x","size":%d,"size_hex":"%#x"%s'.__mod__
+    sizes = list(map(sub, ends, starts))
+    pieces = map(line, zip(heads, starts, starts, ends, ends, sizes, sizes, map(after.__getitem__, ids), strict=True))
     comma = ""  # before every chunk but the first
     while chunk := ",".join(islice(pieces, CHUNK)):
         yield comma + chunk
         comma = ","
     if previous[-1] < user.end:
-        yield comma + hole % (previous[-1], user.end, user.end - previous[-1])
+        yield comma + _hole(hole, previous[-1], user.end)

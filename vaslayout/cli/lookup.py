@@ -1,0 +1,220 @@
+"""`vaslayout lookup`: addresses from the command line or stdin (`-`), answered as fast as they translate.
+
+Addresses are answered a batch at a time: all the arguments at once, or
+whatever stdin holds when it is read (a pipe of 10,000 lines comes in a few
+reads, a person typing gets each answer after each line). Each batch is
+written and flushed before the next is read, so memory stays bounded and
+a reader at the other end of a pipe sees answers as they are made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from vaslayout.cli import output
+from vaslayout.cli.common import UsageError, load_target
+from vaslayout.errors import UserError
+
+STDIN = "-"
+READ_SIZE = 1 << 16  # bytes of stdin read at a time: about 3,000 addresses
+RICH_MAX_ANSWERS = 16  # more answers than this are written as plain text even to a terminal
+
+
+def _stdin_batches(stream: IO[bytes]) -> Iterator[list[tuple[str, str]]]:
+    """Batches of (where, text) from stdin: one address a line; blank lines and # comments skipped."""
+    read = getattr(stream, "read1", stream.read)
+    pending = b""
+    number = 0
+    while True:
+        data = read(READ_SIZE)
+        if not data:
+            break
+        *lines, pending = (pending + data).split(b"\n")
+        batch = []
+        for line in lines:
+            number += 1
+            text = line.strip()
+            if text and not text.startswith(b"#"):
+                batch.append((f"<stdin>:{number}", text.decode("utf-8", "replace")))
+        yield batch
+    text = pending.strip()
+    if text and not text.startswith(b"#"):
+        yield [(f"<stdin>:{number + 1}", text.decode("utf-8", "replace"))]
+
+
+def address_batches(addresses: list[str]) -> Iterator[list[tuple[str, str]]]:
+    """The command line's addresses as one batch; `-` among them is stdin's lines, batch by batch."""
+    batch: list[tuple[str, str]] = []
+    for text in addresses:
+        if text != STDIN:
+            batch.append(("", text))
+            continue
+        if batch:
+            yield batch
+            batch = []
+        stdin = sys.stdin
+        if stdin is None:
+            raise UsageError("lookup -: there is no standard input to read addresses from")
+        yield from _stdin_batches(stdin.buffer if hasattr(stdin, "buffer") else stdin)
+    if batch:
+        yield batch
+
+
+class Answers:
+    """Translate batches of address texts for one layout (and one live process)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from vaslayout.core.translate import layout_names
+
+        if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
+            args.addresses.insert(0, args.layout)
+            args.layout = None
+        self.layout, self.pid = load_target(args)
+        if not args.addresses and not args.phys:
+            raise UsageError("lookup needs at least one address, '-' to read them from stdin, or --phys PADDR")
+        self.decimal = args.dec
+        self.names = layout_names(self.layout)
+
+    def parse(self, where: str, text: str, bits: int) -> int:
+        from vaslayout.core.translate import AddressError, parse_address
+
+        try:
+            return parse_address(text, bits, decimal=self.decimal, names=self.names)
+        except AddressError as exc:
+            if where:
+                raise AddressError(f"{where}: {exc}") from None
+            raise
+
+    def virtual(self, batches: Iterable[list[tuple[str, str]]]) -> Iterator[list[Any]]:
+        """Each batch translated; at a bad address, the answers before it and then the error."""
+        from vaslayout.core.translate import translate
+
+        layout, bits, parse = self.layout, self.layout.address_bits, self.parse
+        for batch in batches:
+            results: list[Any] = []
+            try:
+                for where, text in batch:
+                    results.append(translate(layout, parse(where, text, bits)))
+            except UserError:
+                yield results  # what came before the bad line is answered, then the error is reported
+                raise
+            yield results
+
+    def physical(self, texts: list[str]) -> list[Any]:
+        from vaslayout.core.translate import phys_lookup
+
+        pbits = self.layout.physical_bits or self.layout.address_bits
+        return [phys_lookup(self.layout, self.parse("", text, pbits)) for text in texts]
+
+    def pages(self, results: list[Any]) -> dict[int, Any]:
+        """pagemap entries for the addresses that fall in one of the process's own mappings."""
+        if self.pid is None:
+            return {}
+        from vaslayout import proc
+        from vaslayout.core.translate import Translation
+
+        wanted = [r.address for r in results
+                  if isinstance(r, Translation) and r.region is not None and r.region.mapping is not None
+                  and r.region.kind != "vsyscall"]
+        return {p.vaddr: p for p in proc.read_pagemap(self.pid, wanted)} if wanted else {}
+
+
+def answer_rows(answers: Answers, result: Any, pages: dict[int, Any]) -> list[list[Any]]:
+    """The row groups of one answer: the translation, and for a live process its mapping and page."""
+    from vaslayout import rows
+    from vaslayout.core.translate import Translation
+
+    if not isinstance(result, Translation):
+        return [rows.phys_rows(answers.layout, result)]
+    groups = [rows.translation_rows(answers.layout, result)]
+    if answers.pid is not None:
+        groups.append(rows.live_rows(result.region, pages.get(result.address)))
+    return groups
+
+
+def _json_items(answers: Answers, batches: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    from vaslayout.core.translate import Translation
+
+    for results in batches:
+        pages = answers.pages(results)
+        out = []
+        for r in results:
+            d = r.to_json()
+            if answers.pid is not None and isinstance(r, Translation):
+                from vaslayout.teach.export import mapping_json, page_json
+
+                d["mapping"] = mapping_json(r.region)
+                d["page"] = page_json(pages.get(r.address))
+            out.append(d)
+        yield out
+
+
+def _text(answers: Answers, batches: Iterable[list[Any]], width: int | None) -> Iterator[str]:
+    """Each batch's answers as plain text, a blank line between answers."""
+    from vaslayout.plain import row_lines
+
+    first = True
+    for results in batches:
+        pages = answers.pages(results)
+        lines: list[str] = []
+        for r in results:
+            if not first:
+                lines.append("")
+            first = False
+            for group in answer_rows(answers, r, pages):
+                lines += row_lines(group, width)
+        if lines:
+            yield "\n".join(lines) + "\n"
+
+
+def _rich(answers: Answers, results: list[Any]) -> None:
+    from vaslayout.render import rows_view
+
+    console = output.console()
+    pages = answers.pages(results)
+    for i, r in enumerate(results):
+        if i:
+            console.print()
+        for group in answer_rows(answers, r, pages):
+            console.print(rows_view(group))
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    answers = Answers(args)
+    batches: Iterable[list[Any]] = answers.virtual(address_batches(args.addresses))
+    if args.phys:
+        batches = (*batches, answers.physical(args.phys))
+    if args.json:
+        from vaslayout import jsonout
+
+        jsonout.dump_batches(_json_items(answers, batches), sys.stdout, args.indent)
+        return 0
+    count = len(args.addresses) + len(args.phys)
+    if STDIN not in args.addresses and count <= RICH_MAX_ANSWERS and output.interactive():
+        _rich(answers, [r for batch in batches for r in batch])
+        return 0
+    width = output.terminal_width()
+    for text in _text(answers, batches, width):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Register `lookup`."""
+    from vaslayout.cli.common import add_indent, with_layout
+
+    p = sub.add_parser("lookup", help="what is at these addresses?")
+    with_layout(p)
+    p.add_argument("addresses", nargs="*", metavar="ADDR",
+                   help="hex (0x optional), K..E suffixes, or an expression over the layout's names; "
+                        "'-' reads more from standard input, one a line")
+    p.add_argument("--phys", nargs="+", metavar="PADDR", default=[],
+                   help="physical addresses: list their virtual aliases")
+    p.add_argument("--dec", action="store_true", help="plain numbers are decimal, not hex")
+    p.add_argument("--json", action="store_true", help="a JSON array, one answer a line (see --indent)")
+    add_indent(p)
+    p.set_defaults(func=cmd_lookup)

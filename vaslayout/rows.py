@@ -1,0 +1,243 @@
+"""What a lookup answer says, as rows of plain text pieces: no rich, no I/O.
+
+One data function per answer (a virtual address, a physical one, a live
+mapping and its page). Each row is a label and a tuple of pieces (text,
+style); a "\n" inside a piece starts a new line of the value. render.py
+turns the pieces into rich Text for the terminal and the TUI; plain.py
+joins them into lines for pipes, big outputs and other modules (a crash
+report's explanation). What the rows say is decided here, once; how they
+are drawn is decided there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import PhysLookup, Translation
+from vaslayout.core.units import fmt_addr, fmt_size
+
+Piece = tuple[str, str]  # text, a rich style string ("" for none)
+Row = tuple[str, tuple[Piece, ...]]
+
+FIELD_COLOURS = {
+    "sign": "#b03030",
+    "ttbr": "#b03030",
+    "l1": "#e0a33a",
+    "l2": "#b889d8",
+    "pgd": "#e0a33a",
+    "p4d": "#d8709a",
+    "pud": "#4fb06a",
+    "pmd": "#5fb3f0",
+    "pte": "#b889d8",
+    "offset": "#9a9a9a",
+}
+
+_STYLES: dict[str, str] = {}
+
+
+def region_style(region: Region) -> str:
+    style = _STYLES.get(region.kind)
+    if style is None:
+        k = kind(region.kind)
+        style = _STYLES[region.kind] = f"dim {k.colour}" if k.dim else k.colour
+    return style
+
+
+_PLANS: dict[tuple[Any, ...], list[tuple[str, int, int, str, str]]] = {}
+_FIXED: dict[tuple[Any, ...], tuple[list[tuple[int, int, bool, int, str, int, dict[int, str]]], str] | None] = {}
+_CELL_CACHE_MAX = 4096  # centred cells remembered per field (a 9-bit index has 512)
+
+
+def _field_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool) -> list[tuple[str, int, int, str, str]]:
+    """Per field: name, high bit, low bit, label, colour (the same for every address of a layout)."""
+    key = (tuple(fields), error, ranges)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = []
+        for name, hi, lo in fields:
+            span = "folded" if hi < lo else f"{hi}..{lo}"  # a folded level has no bits
+            label = f"{name} {span}" if ranges else name
+            upper = name in ("sign", "ttbr")
+            colour = "bold red" if error and upper else f"bold {FIELD_COLOURS.get(name, 'white')}"
+            plan.append((name, hi, lo, label, colour))
+        _PLANS[key] = plan
+    return plan
+
+
+def _fixed_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool):
+    """When every label is at least as wide as any value of its field (labels with bit ranges), each
+    field has one width for every address: the label line is made once and each field's centred cells
+    are remembered. None when a value can be wider than its label."""
+    key = (tuple(fields), error, ranges)
+    if key in _FIXED:
+        return _FIXED[key]
+    out = []
+    labels = []
+    for name, hi, lo, label, colour in _field_plan(fields, error, ranges):
+        hexa = name in ("sign", "ttbr", "offset")
+        widest = 1 if hi < lo else (hi - lo + 4) // 4 if hexa else len(str((1 << (hi - lo + 1)) - 1))
+        if widest > len(label):
+            _FIXED[key] = None
+            return None
+        out.append((lo, (1 << (hi - lo + 1)) - 1 if hi >= lo else -1, hexa, (hi - lo + 4) // 4, colour, len(label), {}))
+        labels.append(label)
+    plan = (out, "\n" + ("   " if ranges else " ").join(labels))
+    _FIXED[key] = plan
+    return plan
+
+
+def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ranges: bool) -> list[Piece]:
+    """Values over labels, each field as wide as the wider of the two."""
+    bar = (" │ ", "dim") if ranges else ("│", "dim")
+    fixed = _fixed_plan(fields, error, ranges)
+    if fixed is not None:
+        plan, label_line = fixed
+        pieces: list[Piece] = []
+        for lo, mask, hexa, digits, colour, width, cells in plan:
+            value = (addr >> lo) & mask if mask >= 0 else -1
+            cell = cells.get(value)
+            if cell is None:
+                cell = ("-" if mask < 0 else f"{value:0{digits}x}" if hexa else str(value)).center(width)
+                if len(cells) < _CELL_CACHE_MAX:
+                    cells[value] = cell
+            if pieces:
+                pieces.append(bar)
+            pieces.append((cell, colour))
+        pieces.append((label_line, "dim"))
+        return pieces
+    pieces = []
+    labels = []
+    for i, (name, hi, lo, label, colour) in enumerate(_field_plan(fields, error, ranges)):
+        if hi < lo:
+            cell = "-"
+        else:
+            value = (addr >> lo) & ((1 << (hi - lo + 1)) - 1)
+            cell = f"{value:0{(hi - lo + 4) // 4}x}" if name in ("sign", "ttbr", "offset") else str(value)
+        width = max(len(cell), len(label))
+        if i:
+            pieces.append(bar)
+        pieces.append((cell.center(width), colour))
+        labels.append(label.center(width))
+    pieces.append(("\n" + ("   " if ranges else " ").join(labels), "dim"))
+    return pieces
+
+
+_MODE_FIELDS: dict[Any, tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
+
+
+def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> tuple[Piece, ...]:
+    """The address as bit fields: sign | pgd | p4d | pud | pmd | pte | offset, each over its label.
+
+    With `ranges`, the labels carry the bit numbers too (wide screens). Where
+    the hardware walks other fields than Linux names (ARM short descriptors),
+    a second pair of lines shows the hardware's split.
+    """
+    mode = layout.paging
+    known = _MODE_FIELDS.get(mode)
+    if known is None:
+        hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)] if mode.hw_levels else []
+        known = _MODE_FIELDS[mode] = (mode.fields(), hw)
+    fields, hw = known
+    pieces = _field_pieces(fields, addr, error, ranges)
+    if hw:
+        more = _field_pieces(hw, addr, error, ranges)
+        label = more.pop()
+        pieces += [("\n", ""), *more, ("   hardware", "dim"), label]
+    return tuple(pieces)
+
+
+def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> list[Row]:
+    """The rows of a virtual address's answer: address, region, canonical, bits, phys, explanation."""
+    bits = layout.address_bits
+    rows: list[Row] = [("address", ((fmt_addr(t.address, bits), "bold" if t.canonical else "bold red"),))]
+    if t.region is not None:
+        style = region_style(t.region)
+        where: list[Piece] = [(" > ".join(r.name for r in t.path), style),
+                              (f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", f"{style} dim")]
+        if t.offset:
+            where.append((f"  +{t.offset:#x}", f"{style} dim"))
+        rows.append(("region", tuple(where)))
+    rows += [
+        ("canonical", (("yes", "green"),) if t.canonical else ((f"no: {layout.paging.fault_name}", "bold red"),)),
+        ("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges)),
+        ("phys", ((fmt_addr(t.phys, bits), ""),) if t.phys is not None else (("-", "dim"),)),
+        ("", ((t.explanation, "red" if not t.canonical else "italic"),)),
+    ]
+    return rows
+
+
+def phys_rows(layout: Layout, p: PhysLookup) -> list[Row]:
+    """The rows of a physical address's answer: its range and every virtual alias."""
+    bits = layout.address_bits
+    rows: list[Row] = [("phys", ((fmt_addr(p.phys, bits), "bold"),))]
+    if p.range is not None:
+        rows.append(("range", ((f"{p.range.name}  [{fmt_addr(p.range.start, bits)}-{fmt_addr(p.range.last, bits)}]",
+                                kind(p.range.kind).colour),)))
+    for a in p.aliases:
+        rows.append(("alias", ((fmt_addr(a.address, bits), ""), ("  ", ""),
+                               (" > ".join(r.name for r in a.path), region_style(a.path[-1])))))
+    if not p.aliases:
+        rows.append(("alias", (("none", "bold yellow"),)))
+    rows.append(("", ((p.explanation, "italic"),)))
+    return rows
+
+
+def live_rows(region: Region | None, page: Any) -> list[Row]:
+    """The mapping and the pagemap entry under an address of a live process."""
+    m = region.mapping if region is not None else None
+    if m is None or region is None:
+        return [("mapping", (("none: no mapping of the process covers this address", "dim"),))]
+    rows: list[Row] = [("mapping", ((region.name, region_style(region)),
+                                    (f"  {m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}", "")))]
+    if page is None:
+        return rows
+    flags = [f for f, on in (("present", page.present), ("swapped", page.swapped),
+                             ("file/shared", page.file_or_shared), ("exclusive", page.exclusive),
+                             ("soft-dirty", page.soft_dirty)) if on]
+    if page.pfn_hidden:
+        where: Piece = ("the kernel hides the PFN from readers without CAP_SYS_ADMIN", "yellow")
+    elif page.phys is not None:
+        where = (f"pfn {page.pfn:#x}, phys {fmt_addr(page.phys)}", "bold")
+    elif not page.present:
+        where = ("not in memory (never touched, or swapped out)", "dim")
+    else:
+        where = ("-", "dim")
+    rows.append(("page", (where, ("  [" + ", ".join(flags) + "]" if flags else "", "dim"))))
+    return rows
+
+
+def _walk(region: Region, depth: int, limit: int | None) -> Iterator[tuple[Region, int]]:
+    for child in region.children:
+        yield child, depth
+        if limit is None or depth + 1 < limit:
+            yield from _walk(child, depth + 1, limit)
+
+
+LAYOUT_COLUMNS = ("start", "end (incl.)", "size", "region", "kind")
+MIN_NAME = 20  # columns a region name keeps at a narrow terminal before the kind column goes
+
+
+def param_text(name: str, value: int) -> str:
+    """A param as people write it: sizes in binary units (2G), addresses in hex."""
+    low = name.lower()
+    sizey = low == "ram" or low.endswith(("size", "reserve")) or low.startswith("maxmem")
+    if sizey and value >= 1 << 20 and value % (1 << 20) == 0:
+        return fmt_size(value).replace(" ", "").replace("iB", "")
+    return f"{value:#x}" if value > 4096 else str(value)
+
+
+def layout_rows(layout: Layout, depth: int | None = None) -> Iterator[tuple[str, str, str, str, str, str]]:
+    """The rows of `show LAYOUT`: start, inclusive end, size, the indented name, kind, and the row's style.
+
+    A name whose children are cut off by `depth` ends in " …".
+    """
+    bits = layout.address_bits
+    for region, level in _walk(layout.root, 0, depth):
+        name = "  " * level + region.name
+        if region.children and depth is not None and level + 1 >= depth:
+            name += " …"
+        yield (fmt_addr(region.start, bits), fmt_addr(region.last, bits), fmt_size(region.size), name,
+               region.kind, region_style(region))
