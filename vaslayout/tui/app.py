@@ -248,6 +248,11 @@ class VasLayoutApp(App[None]):
         from vaslayout.tui.split import SplitScreen
 
         assert self.tour is not None
+        if any(not screen.is_mounted for screen in self.screen_stack[1:]):
+            # a screen opened a moment ago is still mounting: tearing it down now crashes its mount
+            # (C6, C8); the step is shown once it is up
+            self.call_after_refresh(self.play_step, index)
+            return
         self.tour_index = index
         step = self.tour.steps[index]
         try:
@@ -494,6 +499,11 @@ class VasLayoutApp(App[None]):
             self.call_after_refresh(self.map.focus)  # hiding the map took its focus away
 
     # -- palette -------------------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        from vaslayout.tui.palette import open_palette
+
+        open_palette(self)  # Textual's palette, guarded against fast input (tui/palette.py)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -25,6 +25,7 @@ from vaslayout.core.model import Layout
 from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
+from vaslayout.tui.widgets import DismissOnce
 
 GROUPS = (
     ("x86_32-vmsplit-3g", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"),
@@ -134,7 +135,7 @@ class CompareView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         row = y + self.scroll_offset.y
         if not self._tops or row >= self._rows:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)  # a style on every segment: NO_COLOR filters need one
         piece = bisect.bisect_right(self._tops, row) - 1
         first = row == self._tops[piece]
         here = piece == self.piece_of(self.cursor)
@@ -171,9 +172,9 @@ class CompareView(ScrollView, can_focus=True):
         return Strip(segs).apply_meta({"piece": piece})
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(DismissOnce, Screen[None]):
     BINDINGS = [
-        Binding("escape,c,q", "app.pop_screen", "Close compare"),
+        Binding("escape,c,q", "dismiss", "Close compare"),
         Binding("d", "diff", "Diff", tooltip="What differs, region by region"),
     ]
     DEFAULT_CSS = """

@@ -212,7 +212,7 @@ class MapView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if self.state is None or self._band is None:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         row = y + self.scroll_offset.y
         block = self.band.block_at_row(row)
         if block is None:

@@ -17,7 +17,7 @@ from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import AddressError, phys_lookup
 from vaslayout.core.units import fmt_addr, fmt_size
-from vaslayout.tui.widgets import SafeOptionList
+from vaslayout.tui.widgets import DismissOnce, SafeOptionList
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def physical_rows(layout: Layout, live: bool) -> tuple[list[PhysRow], str | None
     return [_row(layout, r.name, r.kind, r.start, r.end, 0) for r in layout.physical], problem
 
 
-class PhysicalScreen(ModalScreen[int | None]):
+class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
     BINDINGS = [Binding("escape,m", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
     PhysicalScreen { align: center middle; }
@@ -94,10 +94,14 @@ class PhysicalScreen(ModalScreen[int | None]):
         return text
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query(OptionList).first(None)
+        if options is not None:  # None: popped before it mounted
+            options.focus()
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.dismissed:
+            return
         r = self.rows[int(event.option.id or 0)]
         bits = self.target.address_bits
         if r.aliases:
@@ -111,6 +115,8 @@ class PhysicalScreen(ModalScreen[int | None]):
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
+        if self.dismissed:
+            return  # C2: the second Enter of a double press
         r = self.rows[int(event.option.id or 0)]
         if r.aliases:
             self.dismiss(r.aliases[0][0])

@@ -12,10 +12,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from vaslayout.teach.quiz import Question, letter
-from vaslayout.tui.widgets import SafeOptionList
+from vaslayout.tui.widgets import DismissOnce, SafeOptionList
 
 
-class QuizScreen(ModalScreen[None]):
+class QuizScreen(DismissOnce, ModalScreen[None]):
     """One question at a time; Enter answers, n goes on, the score at the end."""
 
     BINDINGS = [
@@ -67,7 +67,7 @@ class QuizScreen(ModalScreen[None]):
 
     @on(OptionList.OptionSelected)
     def _answer(self, event: OptionList.OptionSelected) -> None:
-        if self.answered:
+        if self.answered or self.dismissed:
             return
         q = self.questions[self.index]
         chosen = int(event.option.id or 0)

@@ -16,12 +16,12 @@ from textual.widgets.option_list import Option
 from vaslayout.core.engine import resolve
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout
-from vaslayout.tui.widgets import SafeOptionList
+from vaslayout.tui.widgets import DismissOnce, SafeOptionList
 
 HELP = (Path(__file__).parent / "help.md").read_text(encoding="utf-8")
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DismissOnce, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -36,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(HELP)
 
 
-class LayoutPicker(ModalScreen[str | None]):
+class LayoutPicker(DismissOnce, ModalScreen[str | None]):
     """Built-in layouts and any file opened in this run."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -61,7 +61,9 @@ class LayoutPicker(ModalScreen[str | None]):
                                for name, title in self.choices])
 
     def on_mount(self) -> None:
-        options = self.query_one(OptionList)
+        options = self.query(OptionList).first(None) if not self.dismissed else None
+        if options is None:
+            return  # C8: popped (a tour step) before it mounted: nothing to set up
         ids = [c[0] for c in self.choices]
         if self.current in ids:
             options.highlighted = ids.index(self.current)
@@ -72,7 +74,7 @@ class LayoutPicker(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-class ParamEditor(ModalScreen[None]):
+class ParamEditor(DismissOnce, ModalScreen[None]):
     """Edit params; each change re-resolves at once, a bad value stays inline."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]

@@ -35,6 +35,7 @@ from vaslayout.core.scale import Block, LevelBand
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.teach.export import correspondence
 from vaslayout.tui.map_view import blend
+from vaslayout.tui.widgets import DismissOnce
 
 BAND_W = 12
 TEMP_COLOUR = "#f0c040"
@@ -221,7 +222,7 @@ class SplitView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         row = y + self.scroll_offset.y
         if row >= self.rows:
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)  # a style on every segment: NO_COLOR filters need one
         key = (self._gen, row, width, self.s.vcursor, self.s.pcursor, self.s.side)
         strip = self._cache.get(key)
         if strip is None:
@@ -248,7 +249,7 @@ class SplitView(ScrollView, can_focus=True):
         gw = bits // 4 + 4
         body_w = max(width - gw, 1)
         if block is None:
-            return [Segment(" " * width)]
+            return [Segment(" " * width, self.rich_style)]
         item = block.region
         k = kind(item.kind)
         sel = self.selected(side)
@@ -425,8 +426,8 @@ def info_text(view: SplitView) -> Text:
     return text
 
 
-class SplitScreen(Screen[None]):
-    BINDINGS = [Binding("escape,v", "app.pop_screen", "Close split")]
+class SplitScreen(DismissOnce, Screen[None]):
+    BINDINGS = [Binding("escape,v", "dismiss", "Close split")]
     DEFAULT_CSS = """
     SplitScreen #split-head { dock: top; height: 1; background: $panel; padding: 0 1; }
     SplitScreen SplitView { height: 1fr; }

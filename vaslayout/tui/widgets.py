@@ -1,20 +1,62 @@
-"""Small fixes on Textual's own widgets."""
+"""Small fixes on Textual's own widgets and screens, each made once for the whole app.
+
+Events arrive faster than a screen opens or closes: a double Enter, a double
+click, keys typed while a screen is still mounting. These guards make the
+second of two closing gestures a no-op instead of closing the screen below.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.await_complete import AwaitComplete
+from textual.screen import Screen
 from textual.widgets import OptionList
 
 
-class SafeOptionList(OptionList):
-    """An OptionList whose PageUp/PageDown do nothing while it has no room.
+def page_ready(options: OptionList) -> bool:
+    """Whether a PageUp/PageDown can move in this list now.
 
-    Textual 8.2.8's OptionList raises KeyError on a page move before it has
-    laid out a single line (a terminal 10 rows high is enough).
+    Textual 8.2.8's OptionList._move_page looks the highlighted option up in a
+    line map that is built only when the list is laid out, so a page key
+    before the first layout (the palette's list, a short terminal) raises
+    KeyError. The map's private name is read here and nowhere else.
     """
+    lines = getattr(options, "_index_to_line", None)
+    if not options.scrollable_content_region or not lines:
+        return False
+    return (options.highlighted or 0) in lines
+
+
+class SafeOptionList(OptionList):
+    """An OptionList whose PageUp/PageDown do nothing until it has been laid out (see page_ready)."""
 
     DEFAULT_CSS = "SafeOptionList { min-height: 3; }"
 
     def _move_page(self, direction) -> None:  # type: ignore[override]
-        if not self.scrollable_content_region:
-            return
-        super()._move_page(direction)
+        if page_ready(self):
+            super()._move_page(direction)
+
+
+class DismissOnce(Screen[Any]):
+    """A screen that closes once, and only while it is on top.
+
+    Textual's Screen.dismiss pops whatever screen is on top, and a second
+    selection queued behind the first (Enter Enter, a double click) dismisses
+    again: it popped the map itself (ScreenStackError). Here the second call,
+    or a call from a screen that is no longer the top one, does nothing.
+    """
+
+    _dismissed = False
+
+    @property
+    def dismissed(self) -> bool:
+        """True once dismiss has run (or the screen left the stack): later gestures are ignored."""
+        return self._dismissed or not self.is_active
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        if self.dismissed:
+            return AwaitComplete.nothing()
+        self._dismissed = True
+        return super().dismiss(result)
+
