@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from vaslayout.catalog import builtin_ids, load
-from vaslayout.model import Layout, PhysRange, Region
+from vaslayout.core.model import Layout, PhysRange, Region
 
 GOLDEN = Path(__file__).parent / "data" / "layouts-golden"
 
