@@ -64,6 +64,8 @@ def full(layout: Layout) -> dict[str, Any]:
         "zones": [_phys(z) for z in layout.zones],
         "kasan": None if layout.kasan is None else {"offset": hex(layout.kasan.offset),
                                                     "scale_shift": layout.kasan.scale_shift},
+        "roles": {n: hex(v) for n, v in layout.roles.items()},
+        "region_roles": dict(layout.region_roles),
         "root": _region(layout.root),
     }
 
