@@ -26,6 +26,7 @@ from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
 
+
 def default_partners(name: str, bits: int) -> list[str]:
     """The layouts a teacher compares with this one: its file's `compare:` list, else the default of its width."""
     try:
