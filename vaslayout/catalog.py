@@ -32,6 +32,14 @@ def builtin_dir() -> str:
     raise LayoutError("the built-in layouts folder is missing from this installation")
 
 
+# What a layout of each width is compared with when its file names no partners.
+_DEFAULT_FOR_WIDTH = {32: "x86_32-vmsplit-3g", 64: "x86_64-4level"}
+
+
+def default_for_width(bits: int) -> str:
+    return _DEFAULT_FOR_WIDTH.get(bits, _DEFAULT_FOR_WIDTH[64])
+
+
 def builtin_ids() -> list[str]:
     return sorted(n.removesuffix(".yaml") for n in os.listdir(builtin_dir()) if n.endswith(".yaml"))
 
@@ -41,11 +49,21 @@ def is_path(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or "/" in name or os.path.isfile(name)
 
 
+def find_base(name: str, directory: str) -> str | None:
+    """What an `extends:` names: a file beside the layout first, then a built-in id."""
+    from vaslayout.core.loader import beside
+
+    found = beside(name, directory)
+    if found is None and name in builtin_ids():
+        found = os.path.join(builtin_dir(), f"{name}.yaml")
+    return found
+
+
 @lru_cache(maxsize=64)
 def _spec(path: str, mtime: float) -> LayoutSpec:
     from vaslayout.core.loader import load_file
 
-    return load_file(path, display=path)
+    return load_file(path, display=path, find_base=find_base)
 
 
 def spec_for(name: str) -> LayoutSpec:

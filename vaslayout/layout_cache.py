@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 MAX_ENTRIES = 256  # distinct (layout, overrides) pairs kept; past this the folder is emptied
 MAX_BYTES = 32 << 20  # an entry bigger than this is not ours
 _HERE = os.path.dirname(os.path.realpath(__file__))
-_CODE = ("catalog.py", "layout_cache.py", "core/engine.py", "core/loader.py", "core/model.py", "core/paging.py",
-         "core/expr.py", "core/kinds.py")
+_CODE = ("catalog.py", "layout_cache.py")  # and every module of core/, found on disk
 
 
 def cache_dir() -> str | None:
@@ -63,6 +62,8 @@ def key(layout_id: str, overrides: Mapping[str, str | int] | None, folder: str) 
     parts = [__version__, layout_id, given]
     parts += sorted(_stamp(os.path.join(folder, n)) for n in os.listdir(folder) if n.endswith(".yaml"))
     parts += [_stamp(os.path.join(_HERE, p)) for p in _CODE]
+    core = os.path.join(_HERE, "core")
+    parts += sorted(_stamp(os.path.join(core, n)) for n in os.listdir(core) if n.endswith(".py"))
     return "\n".join(parts)
 
 

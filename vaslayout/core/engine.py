@@ -11,9 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vaslayout.core import expr
+from vaslayout.core.kinds import HOLE, kind
 from vaslayout.core.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, close_matches, printable
 from vaslayout.core.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
 from vaslayout.core.paging import MODES
+from vaslayout.core.roles import ROLES
 
 _ATTRS = ("start", "end", "last", "size")
 
@@ -237,8 +239,10 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
             raise LayoutError(f"physical bits must be 1..64, got {physical_bits}", spec.physical_bits_value.pos)
 
     def build(r: RegionSpec, lo: int, hi: int, parent: str) -> Region | None:
+        if r.present is not None and not env.eval(r.present):
+            return None
         start, end = env.bounds(r)
-        if r.kind == "hole" and start == end:
+        if kind(r.kind).closable and start == end:
             return None
         if start >= end:
             raise LayoutError(f"{r.name!r}: start {_signed(start, bits)} is not below end {_signed(end, bits)}",
@@ -304,7 +308,23 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         physical=_physical(env, spec.physical, physical_bits),
         zones=_physical(env, spec.zones, physical_bits, "zone"),
         kasan=kasan,
+        roles={r.name: env.eval(r.value) for r in spec.roles if not ROLES[r.name].region},
+        region_roles=_region_roles(env, spec),
     )
+
+
+def _region_roles(env: _Env, spec: LayoutSpec) -> dict[str, str]:
+    """Region roles: the ids they name, each checked against the file's regions."""
+    out = {}
+    for r in spec.roles:
+        if ROLES[r.name].region:
+            rid = r.value.text.strip()
+            if rid not in env.regions:
+                hint = close_matches(rid, env.regions)
+                tip = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise LayoutError(f"role {r.name!r} names no region id {rid!r}{tip}", r.value.pos)
+            out[r.name] = rid
+    return out
 
 
 def _override_pos(overrides: Mapping[str, str | int] | None, p: NamedSpec) -> Pos | str | None:
@@ -345,7 +365,7 @@ def _siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi:
 
 
 def gap(start: int, end: int) -> Region:
-    return Region("unused", "hole", start, end, None,
+    return Region("unused", HOLE, start, end, None,
                   "No region of the layout covers this range.", "", None, (), synthetic=True)
 
 

@@ -12,12 +12,15 @@ import fcntl
 import gc
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import yaml
 
 from vaslayout.core.paging import MODES
+from vaslayout.core.roles import ROLES
+from vaslayout.core.rules import RULES
 from vaslayout.errors import UserError
 
 MAX_FILE_BYTES = 1 << 20
@@ -29,6 +32,7 @@ MAX_YAML_NODES = 50_000
 MAX_NESTING = 32
 MAX_YAML_DEPTH = 100  # lists and mappings inside each other; regions need 2 per level
 
+MAX_BASES = 8  # `extends:` of `extends:`; the built-in families need one
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _STD_TAGS = {
@@ -105,6 +109,7 @@ class RegionSpec:
     source: str = ""
     rule: RuleSpec | None = None
     children: tuple[RegionSpec, ...] = ()
+    present: Value | None = None  # `present: EXPR`: the row is left out when it is 0
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,36 @@ class LayoutSpec:
     paging_choices: dict[int, str] = field(default_factory=dict)
     physical_bits_value: Value | None = None  # `bits:` written as an expression
     checks: tuple[CheckSpec, ...] = ()
+    roles: tuple[RoleSpec, ...] = ()
+    compare: tuple[str, ...] = ()  # layouts to show beside this one
+    extends: str = ""  # the base it was built from, if any
+
+
+@dataclass(frozen=True)
+class NamedPatch:
+    """A variant's param or derived value: the fields it replaces, or all of a new one."""
+
+    name: str
+    pos: Pos
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RegionPatch:
+    """`regions: {KEY: {...}}` in a variant: KEY is a region id, or a name no other region has."""
+
+    key: str
+    pos: Pos
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """`roles: {NAME: TEXT}`: a region id (region roles) or an expression (value roles)."""
+
+    name: str
+    value: Value
+    pos: Pos
 
 
 @dataclass(frozen=True)
@@ -149,34 +184,14 @@ class CheckSpec:
     pos: Pos
 
 
-KINDS = (
-    "user-space",
-    "kernel-space",
-    "user-text",
-    "user-data",
-    "heap",
-    "mmap",
-    "stack",
-    "direct-map",
-    "highmem",
-    "vmalloc",
-    "ioremap",
-    "vmemmap",
-    "pkmap",
-    "fixmap",
-    "kernel-text",
-    "modules",
-    "kasan",
-    "cpu-entry",
-    "ldt",
-    "espfix",
-    "efi",
-    "vsyscall",
-    "guard",
-    "hole",
-    "non-canonical",
-)
-RULES = ("linear", "struct-page", "kasan-shadow")
+
+
+_TOP = ("id", "title", "summary", "arch", "address_bits", "paging", "sources", "params", "derived", "checks",
+        "kasan", "physical", "regions", "roles", "compare")
+_PHYS_KEYS = ("name", "start", "end", "size", "last", "kind", "description", "source")
+_REGION_KEYS = _PHYS_KEYS + ("id", "maps_to", "children", "present")
+# (name an `extends:` gives, where it is written) -> the base's spec
+Bases = Callable[[str, "Pos"], "LayoutSpec"]
 
 
 def _pos(node: yaml.Node, origin: str) -> Pos:
@@ -265,30 +280,40 @@ class _Reader:
         exact = start.line == end.line and end.index - start.index == len(text) + 2 * quote
         return Value(text, _pos(node, self.origin), quote, exact)
 
+    def named_fields(self, node: yaml.Node, what: str, name: str, partial: bool = False) -> dict[str, Any]:
+        """The fields of one param or derived value: `value`, `description`, `source`, `choices`."""
+        if not _IDENT.fullmatch(name):
+            raise self.err(self.keys.get(id(node), node),
+                           f"{what} name {name!r} must be a plain identifier (letters, digits, '_')")
+        where = f"{what} {name!r}"
+        if not isinstance(node, yaml.MappingNode):
+            return {"value": self.value(node, where)}
+        m = self.mapping(node, where, ("value", "description", "source", "choices"), () if partial else ("value",))
+        out: dict[str, Any] = {}
+        if "value" in m:
+            out["value"] = self.value(m["value"], where)
+        for key in ("description", "source"):
+            if key in m:
+                out[key] = self.text(m[key], key)
+        if "choices" in m:
+            choices: dict[int, str] = {}
+            for k, v in self.mapping(m["choices"], f"{where} choices", ()).items():
+                try:
+                    number = int(k, 0)
+                except ValueError:
+                    raise self.err(self.keys.get(id(v), m["choices"]),
+                                   f"{where} choices must be keyed by integers, got {k!r}") from None
+                choices[number] = self.text(v, f"{where} choice {k}")
+            out["choices"] = choices
+        return out
+
     def named(self, node: yaml.Node, what: str) -> tuple[NamedSpec, ...]:
-        out: list[NamedSpec] = []
-        for name, vnode in self.mapping(node, f"{what}s", ()).items():
-            if not _IDENT.fullmatch(name):
-                raise self.err(self.keys.get(id(vnode), node),
-                               f"{what} name {name!r} must be a plain identifier (letters, digits, '_')")
-            where = f"{what} {name!r}"
-            if isinstance(vnode, yaml.MappingNode):
-                m = self.mapping(vnode, where, ("value", "description", "source", "choices"), ("value",))
-                choices: dict[int, str] = {}
-                if "choices" in m:
-                    for k, v in self.mapping(m["choices"], f"{where} choices", ()).items():
-                        try:
-                            number = int(k, 0)
-                        except ValueError:
-                            raise self.err(self.keys.get(id(v), m["choices"]),
-                                           f"{where} choices must be keyed by integers, got {k!r}") from None
-                        choices[number] = self.text(v, f"{where} choice {k}")
-                out.append(NamedSpec(name, self.value(m["value"], where),
-                                     self.text(m.get("description"), "description"),
-                                     self.text(m.get("source"), "source"), choices, _pos(vnode, self.origin)))
-            else:
-                out.append(NamedSpec(name, self.value(vnode, where), pos=_pos(vnode, self.origin)))
-        return tuple(out)
+        return tuple(NamedSpec(name, pos=_pos(vnode, self.origin), **self.named_fields(vnode, what, name))
+                     for name, vnode in self.mapping(node, f"{what}s", ()).items())
+
+    def patches(self, node: yaml.Node, what: str) -> tuple[NamedPatch, ...]:
+        return tuple(NamedPatch(name, _pos(vnode, self.origin), self.named_fields(vnode, what, name, partial=True))
+                     for name, vnode in self.mapping(node, f"{what}s", ()).items())
 
     def rule(self, node: yaml.Node) -> RuleSpec:
         m = self.mapping(node, "maps_to", ("rule", "phys", "limit", "struct_size", "first_pfn"), ("rule",))
@@ -297,13 +322,13 @@ class _Reader:
             hint = close_matches(name, RULES)
             tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(RULES)
             raise self.err(m["rule"], f"unknown rule {name!r} ({tip})")
-        allowed = {"linear": {"phys", "limit"}, "struct-page": {"struct_size", "first_pfn"},
-                   "kasan-shadow": set()}[name]
+        kind = RULES[name]
         for key, vnode in m.items():
-            if key != "rule" and key not in allowed:
+            if key != "rule" and key not in kind.keys:
                 raise self.err(self.keys.get(id(vnode), vnode), f"rule {name!r} takes no {key!r}")
-        if name == "linear" and "phys" not in m:
-            raise self.err(node, "rule 'linear' needs 'phys'")
+        for key in kind.required:
+            if key not in m:
+                raise self.err(node, f"rule {name!r} needs {key!r}")
         opt = {k: self.value(v, f"maps_to {k}") for k, v in m.items() if k != "rule"}
         return RuleSpec(name, _pos(node, self.origin), opt.get("phys"), opt.get("limit"), opt.get("struct_size"),
                         opt.get("first_pfn"))
@@ -314,9 +339,7 @@ class _Reader:
             raise self.err(node, f"more than {MAX_REGIONS} regions")
         if depth > MAX_NESTING:
             raise self.err(node, f"regions nested deeper than {MAX_NESTING} levels")
-        keys = ("name", "start", "end", "size", "last", "kind", "description", "source")
-        if not physical:
-            keys += ("id", "maps_to", "children")
+        keys = _PHYS_KEYS if physical else _REGION_KEYS
         m = self.mapping(node, "a physical range" if physical else "a region", keys, ("name", "start", "kind"))
         name = self.text(m["name"], "name")
         ends = [k for k in ("end", "size", "last") if k in m]
@@ -340,7 +363,43 @@ class _Reader:
             source=self.text(m.get("source"), "source"),
             rule=self.rule(m["maps_to"]) if "maps_to" in m else None,
             children=kids,
+            present=self.value(m["present"], f"{name!r} present") if "present" in m else None,
         )
+
+    def region_patch(self, node: yaml.Node, key: str, depth: int) -> RegionPatch:
+        """`regions: {KEY: {...}}` in a variant: only the fields to replace."""
+        m = self.mapping(node, f"the change of region {key!r}", _REGION_KEYS)
+        ends = [k for k in ("end", "size", "last") if k in m]
+        if len(ends) > 1:
+            raise self.err(node, f"{key!r} has both {ends[0]!r} and {ends[1]!r}; give exactly one")
+        fields: dict[str, Any] = {}
+        for k, vnode in m.items():
+            if k in ("start", "end", "size", "last", "present"):
+                fields[k] = self.value(vnode, f"{key!r} {k}")
+            elif k == "kind":
+                fields[k] = self.word(vnode, "kind")
+            elif k == "id":
+                fields[k] = self.id(vnode)
+            elif k == "maps_to":
+                fields["rule"] = self.rule(vnode)
+            elif k == "children":
+                fields[k] = tuple(self.region(c, depth + 1) for c in self.sequence(vnode, "children"))
+            else:
+                fields[k] = self.text(vnode, k)
+        return RegionPatch(key, _pos(node, self.origin), fields)
+
+    def roles(self, node: yaml.Node) -> tuple[RoleSpec, ...]:
+        out = []
+        for name, vnode in self.mapping(node, "roles", ()).items():
+            if name not in ROLES:
+                hint = close_matches(name, ROLES)
+                tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(ROLES)
+                raise self.err(self.keys.get(id(vnode), node), f"unknown role {name!r} ({tip})")
+            value = self.value(vnode, f"role {name!r}")
+            if ROLES[name].region and not _IDENT.fullmatch(value.text.strip()):
+                raise self.err(vnode, f"role {name!r} names a region: give its id, got {value.text!r}")
+            out.append(RoleSpec(name, value, _pos(vnode, self.origin)))
+        return tuple(out)
 
     def id(self, node: yaml.Node | None) -> str | None:
         if node is None:
@@ -373,53 +432,65 @@ class _Reader:
             raise self.err(node, f"paging {paging!r} is for {MODES[paging].address_bits}-bit addresses")
         return paging
 
-    def layout(self, root: yaml.Node) -> LayoutSpec:
-        top = ("id", "title", "summary", "arch", "address_bits", "paging", "sources",
-               "params", "derived", "checks", "kasan", "physical", "regions")
-        m = self.mapping(root, "the layout", top, ("id", "title", "arch", "address_bits", "paging", "regions"))
-        bits = self.integer(m["address_bits"], "address_bits")
+    def paging(self, node: yaml.Node, bits: int) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            return {"paging": self.mode(node, bits), "paging_param": None, "paging_choices": {}}
+        pm = self.mapping(node, "paging", ("param", "choices"), ("param", "choices"))
+        choices: dict[int, str] = {}
+        for key, vnode in self.mapping(pm["choices"], "paging choices", ()).items():
+            try:
+                choices[int(key, 0)] = self.mode(vnode, bits)
+            except ValueError:
+                raise self.err(pm["choices"], "paging choices must be keyed by integers") from None
+        if not choices:
+            raise self.err(pm["choices"], "paging choices is empty")
+        return {"paging": choices[min(choices)], "paging_param": self.text(pm["param"], "paging param"),
+                "paging_choices": choices}
+
+    def bits(self, node: yaml.Node) -> int:
+        bits = self.integer(node, "address_bits")
         if bits not in (32, 64):
-            raise self.err(m["address_bits"], f"address_bits must be 32 or 64, got {bits}")
-        paging_param, paging_choices = None, {}
-        if isinstance(m["paging"], yaml.MappingNode):
-            pm = self.mapping(m["paging"], "paging", ("param", "choices"), ("param", "choices"))
-            paging_param = self.text(pm["param"], "paging param")
-            for key, vnode in self.mapping(pm["choices"], "paging choices", ()).items():
-                try:
-                    paging_choices[int(key, 0)] = self.mode(vnode, bits)
-                except ValueError:
-                    raise self.err(pm["choices"], "paging choices must be keyed by integers") from None
-            paging = paging_choices[min(paging_choices)] if paging_choices else ""
-            if not paging:
-                raise self.err(pm["choices"], "paging choices is empty")
+            raise self.err(node, f"address_bits must be 32 or 64, got {bits}")
+        return bits
+
+    def checks(self, node: yaml.Node) -> tuple[CheckSpec, ...]:
+        items = []
+        for item in self.sequence(node, "checks"):
+            c = self.mapping(item, "a check", ("require", "message"), ("require", "message"))
+            items.append(CheckSpec(self.value(c["require"], "require"), self.text(c["message"], "message"),
+                                   _pos(item, self.origin)))
+        return tuple(items)
+
+    def kasan(self, node: yaml.Node) -> dict[str, Any]:
+        k = self.mapping(node, "kasan", ("offset", "scale_shift"), ("offset",))
+        return {"kasan_offset": self.value(k["offset"], "kasan offset"),
+                "kasan_scale_shift": self.value(k["scale_shift"], "kasan scale_shift") if "scale_shift" in k else None}
+
+    def physical(self, node: yaml.Node) -> dict[str, Any]:
+        p = self.mapping(node, "physical", ("bits", "ranges", "zones"), ("bits",))
+        out: dict[str, Any] = {"physical_bits": None, "physical_bits_value": None, "physical": (), "zones": ()}
+        if p["bits"].tag == "tag:yaml.org,2002:int":
+            pbits = self.integer(p["bits"], "physical bits")
+            if not 1 <= pbits <= 64:
+                raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
+            out["physical_bits"] = pbits
         else:
-            paging = self.mode(m["paging"], bits)
-        checks = ()
-        if "checks" in m:
-            items = []
-            for item in self.sequence(m["checks"], "checks"):
-                c = self.mapping(item, "a check", ("require", "message"), ("require", "message"))
-                items.append(CheckSpec(self.value(c["require"], "require"), self.text(c["message"], "message"),
-                                       _pos(item, self.origin)))
-            checks = tuple(items)
-        kasan_offset = kasan_shift = None
-        if "kasan" in m:
-            k = self.mapping(m["kasan"], "kasan", ("offset", "scale_shift"), ("offset",))
-            kasan_offset = self.value(k["offset"], "kasan offset")
-            kasan_shift = self.value(k["scale_shift"], "kasan scale_shift") if "scale_shift" in k else None
-        pbits, pranges, pbits_value, pzones = None, (), None, ()
-        if "physical" in m:
-            p = self.mapping(m["physical"], "physical", ("bits", "ranges", "zones"), ("bits",))
-            if p["bits"].tag == "tag:yaml.org,2002:int":
-                pbits = self.integer(p["bits"], "physical bits")
-                if not 1 <= pbits <= 64:
-                    raise self.err(p["bits"], f"physical bits must be 1..64, got {pbits}")
-            else:
-                pbits_value = self.value(p["bits"], "physical bits")
-            if "ranges" in p:
-                pranges = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["ranges"], "ranges"))
-            if "zones" in p:
-                pzones = tuple(self.region(r, 0, physical=True) for r in self.sequence(p["zones"], "zones"))
+            out["physical_bits_value"] = self.value(p["bits"], "physical bits")
+        for key in ("ranges", "zones"):
+            if key in p:
+                out["physical" if key == "ranges" else key] = tuple(
+                    self.region(r, 0, physical=True) for r in self.sequence(p[key], key))
+        return out
+
+    def compare(self, node: yaml.Node) -> tuple[str, ...]:
+        return tuple(self.word(item, "a layout to compare with") for item in self.sequence(node, "compare"))
+
+    def layout(self, root: yaml.Node, bases: Bases | None = None) -> LayoutSpec:
+        if isinstance(root, yaml.MappingNode) and any(
+                isinstance(k, yaml.ScalarNode) and k.value == "extends" for k, _ in root.value):
+            return self.variant(root, bases)
+        m = self.mapping(root, "the layout", _TOP, ("id", "title", "arch", "address_bits", "paging", "regions"))
+        bits = self.bits(m["address_bits"])
         regions = tuple(self.region(r, 0) for r in self.sequence(m["regions"], "regions"))
         if not regions:
             raise self.err(m["regions"], "regions is empty; a layout needs at least one region")
@@ -428,23 +499,60 @@ class _Reader:
             title=self.text(m["title"], "title"),
             arch=self.text(m["arch"], "arch"),
             address_bits=bits,
-            paging=paging,
             regions=regions,
             origin=self.origin,
             summary=self.text(m.get("summary"), "summary"),
             sources=self.sources(m["sources"]) if "sources" in m else (),
             params=self.named(m["params"], "param") if "params" in m else (),
             derived=self.named(m["derived"], "derived value") if "derived" in m else (),
-            kasan_offset=kasan_offset,
-            kasan_scale_shift=kasan_shift,
-            physical_bits=pbits,
-            physical=pranges,
-            zones=pzones,
-            paging_param=paging_param,
-            paging_choices=paging_choices,
-            physical_bits_value=pbits_value,
-            checks=checks,
+            checks=self.checks(m["checks"]) if "checks" in m else (),
+            roles=self.roles(m["roles"]) if "roles" in m else (),
+            compare=self.compare(m["compare"]) if "compare" in m else (),
+            **self.paging(m["paging"], bits),
+            **(self.kasan(m["kasan"]) if "kasan" in m else {}),
+            **(self.physical(m["physical"]) if "physical" in m else {}),
         )
+
+    def variant(self, root: yaml.Node, bases: Bases | None) -> LayoutSpec:
+        """A layout that `extends:` another: read what it changes, then lay it over the base."""
+        from vaslayout.core.extends import Variant, merge
+
+        m = self.mapping(root, "the layout", _TOP + ("extends",), ("extends", "id"))
+        name = self.text(m["extends"], "extends")
+        if bases is None:
+            raise self.err(m["extends"], "extends needs a file or a built-in layout to start from; "
+                                         "load this layout from a file")
+        base = bases(name, _pos(m["extends"], self.origin))
+        top: dict[str, Any] = {"id": self.word(m["id"], "id")}
+        for key in ("title", "summary", "arch"):
+            if key in m:
+                top[key] = self.text(m[key], key)
+        bits = base.address_bits
+        if "address_bits" in m:
+            bits = top["address_bits"] = self.bits(m["address_bits"])
+        if "paging" in m:
+            top.update(self.paging(m["paging"], bits))
+        elif bits != base.address_bits:
+            raise self.err(m["address_bits"], "a new address width needs its own paging")
+        if "kasan" in m:
+            top.update(self.kasan(m["kasan"]))
+        if "physical" in m:
+            top.update(self.physical(m["physical"]))
+        if "compare" in m:
+            top["compare"] = self.compare(m["compare"])
+        regions = ()
+        if "regions" in m:
+            regions = tuple(self.region_patch(v, k, 0) for k, v in self.mapping(m["regions"], "regions", ()).items())
+        variant = Variant(
+            name, _pos(m["extends"], self.origin), top,
+            params=self.patches(m["params"], "param") if "params" in m else (),
+            derived=self.patches(m["derived"], "derived value") if "derived" in m else (),
+            checks=self.checks(m["checks"]) if "checks" in m else (),
+            sources=self.sources(m["sources"]) if "sources" in m else (),
+            regions=regions,
+            roles=self.roles(m["roles"]) if "roles" in m else (),
+        )
+        return merge(base, variant, self.origin)
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -553,7 +661,8 @@ def printable(name: str) -> str:
     return name if len(name) <= 300 else name[:200] + "..." + name[-80:]
 
 
-def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
+def load_text(text: str, origin: str = "<layout>", bases: Bases | None = None) -> LayoutSpec:
+    """A layout from its text; `bases` loads what an `extends:` names (none: extends is refused)."""
     origin = printable(origin)
     if len(text) > MAX_FILE_BYTES:
         raise LayoutError(f"{len(text)} characters: larger than 1 MiB, the most a layout file may be", origin)
@@ -561,16 +670,16 @@ def load_text(text: str, origin: str = "<layout>") -> LayoutSpec:
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _load_text(text, origin)
+        return _load_text(text, origin, bases)
     finally:
         if paused:
             gc.enable()
 
 
-def _load_text(text: str, origin: str) -> LayoutSpec:
+def _load_text(text: str, origin: str, bases: Bases | None) -> LayoutSpec:
     root = compose_document(text, origin)
     try:
-        return _Reader(origin).layout(root)
+        return _Reader(origin).layout(root, bases)
     except RecursionError:
         raise LayoutError("layout nested too deeply", origin) from None
 
@@ -644,5 +753,31 @@ def read_text_file(path: str | os.PathLike[str], display: str | None = None,
         raise LayoutError(f"not UTF-8 (byte 0x{data[exc.start]:02x})", Pos(origin, line, col)) from None
 
 
-def load_file(path: str | os.PathLike[str], display: str | None = None) -> LayoutSpec:
-    return load_text(*read_text_file(path, display))
+def beside(name: str, directory: str) -> str | None:
+    """The file an `extends:` names, next to the file that names it (NAME or NAME.yaml)."""
+    for candidate in (name, name + ".yaml"):
+        path = os.path.join(directory, candidate)
+        if candidate.endswith((".yaml", ".yml")) and os.path.isfile(path):
+            return path
+    return None
+
+
+def load_file(path: str | os.PathLike[str], display: str | None = None,
+              find_base: Callable[[str, str], str | None] = beside, _chain: tuple[str, ...] = ()) -> LayoutSpec:
+    """A layout file; an `extends:` in it is looked up with find_base(name, its directory)."""
+    text, origin = read_text_file(path, display)
+    here = os.path.realpath(path) if not _chain or os.path.exists(path) else os.fspath(path)
+
+    def bases(name: str, pos: Pos) -> LayoutSpec:
+        target = find_base(name, os.path.dirname(here))
+        if target is None:
+            raise LayoutError(f"extends {name!r}: no such layout beside this file or built in", pos)
+        chain = (*_chain, here)
+        if os.path.realpath(target) in chain:
+            names = " -> ".join(os.path.basename(c) for c in (*chain, os.path.realpath(target)))
+            raise LayoutError(f"extends goes round in a circle: {names}", pos)
+        if len(chain) > MAX_BASES:
+            raise LayoutError(f"more than {MAX_BASES} bases of bases", pos)
+        return load_file(target, target, find_base, chain)
+
+    return load_text(text, origin, bases)

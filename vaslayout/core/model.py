@@ -137,6 +137,8 @@ class Layout:
     physical: tuple[PhysRange, ...] = ()
     zones: tuple[PhysRange, ...] = ()  # ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_HIGHMEM
     kasan: Kasan | None = None
+    roles: Mapping[str, int] = field(default_factory=dict)  # value roles (core/roles.py) -> their value
+    region_roles: Mapping[str, str] = field(default_factory=dict)  # region roles -> the region id they name
     # Built once in __post_init__: leaves in address order, their starts for
     # bisect, and each leaf's path from the root.
     leaves: tuple[Region, ...] = field(init=False, repr=False)
@@ -188,6 +190,15 @@ class Layout:
     def find(self, region_id: str) -> Region | None:
         """The region with this id (the engine keeps ids unique), in O(1)."""
         return self.by_id.get(region_id)
+
+    def role_region(self, role: str) -> Region | None:
+        """The region the layout declares for a role (`roles: {user: user}`), if any is there."""
+        rid = self.region_roles.get(role)
+        return None if rid is None else self.by_id.get(rid)
+
+    def role_value(self, role: str) -> int | None:
+        """A value role the layout declares (`roles: {task_size: TASK_SIZE_MAX}`), else None."""
+        return self.roles.get(role)
 
     def param_values(self) -> dict[str, int]:
         return {name: p.value for name, p in self.params.items()}

@@ -78,7 +78,7 @@ class TempMapping:
 
 def kmap(layout: Layout, phys: int, nth: int = 1) -> TempMapping | None:
     """What kmap() of the page at phys does: the nth pkmap slot gets a PTE for it."""
-    pkmap = _first(layout, "pkmap")
+    pkmap = layout.role_region("pkmap") or _first(layout, "pkmap")
     if pkmap is None:
         return None
     slots = pkmap.size // PAGE
@@ -94,12 +94,12 @@ def kmap(layout: Layout, phys: int, nth: int = 1) -> TempMapping | None:
 
 def kmap_local(layout: Layout, phys: int, cpu: int = 0, idx: int = 0) -> TempMapping | None:
     """What kmap_local_page() does: a per-CPU fixmap slot, counted down from FIXADDR_TOP."""
-    d = layout.derived
-    if "FIXADDR_TOP" not in d or "FIX_KMAP_BEGIN" not in d:
+    top, begin = layout.role_value("fixaddr_top"), layout.role_value("fix_kmap_begin")
+    if top is None or begin is None:
         return None
-    per_cpu = d["KM_MAX_IDX"].value if "KM_MAX_IDX" in d else 16
-    slot = d["FIX_KMAP_BEGIN"].value + idx + per_cpu * cpu
-    virt = d["FIXADDR_TOP"].value - slot * PAGE
+    per_cpu = layout.role_value("km_max_idx") or 16
+    slot = begin + idx + per_cpu * cpu
+    virt = top - slot * PAGE
     region = next((r for r in layout.leaves if r.contains(virt)), None)
     if region is None:
         return None

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from vaslayout.core import expr
+from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region
+from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
 
@@ -102,18 +104,18 @@ def _rule_owner(path: tuple[Region, ...]) -> Region | None:
 
 
 def _task_size(layout: Layout) -> int:
-    """TASK_SIZE as the kernel's KASAN hook sees it (a 64-bit task).
+    """TASK_SIZE as the kernel's KASAN hook sees it (a native task).
 
-    A layout that defines TASK_SIZE_MAX or TASK_SIZE (arm64, RISC-V) is
-    taken at its word; otherwise x86-64's formula.
+    The layout's `task_size` role is taken at its word; without one, x86-64's
+    formula, or the end of the layout's `user` region.
     """
-    for name in ("TASK_SIZE_MAX", "TASK_SIZE"):
-        if name in layout.derived:
-            return layout.derived[name].value
+    declared = layout.role_value("task_size")
+    if declared is not None:
+        return declared
     mode = layout.paging
     if mode.sign_extended:  # x86-64: TASK_SIZE_MAX = (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE
         return (1 << (mode.va_bits - 1)) - (1 << mode.page_shift)
-    user = layout.find("user")
+    user = layout.role_region("user")
     return user.end if user is not None else 0
 
 
@@ -121,9 +123,9 @@ def _in_shadow(layout: Layout, addr: int) -> bool:
     """addr_in_shadow(): KASAN_SHADOW_START <= addr < KASAN_SHADOW_END."""
     k = layout.kasan
     assert k is not None
-    d = layout.derived
-    if "KASAN_SHADOW_START" in d and "KASAN_SHADOW_END" in d:  # the layout's own kasan.h values
-        return d["KASAN_SHADOW_START"].value <= addr < d["KASAN_SHADOW_END"].value
+    start, end = layout.role_value("kasan_shadow_start"), layout.role_value("kasan_shadow_end")
+    if start is not None and end is not None:  # the layout's own kasan.h values
+        return start <= addr < end
     mode = layout.paging
     if mode.sign_extended:  # the shadow of the kernel half, as arch/x86/include/asm/kasan.h defines it
         shift = mode.va_bits - 1  # __VIRTUAL_MASK_SHIFT
@@ -189,9 +191,9 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
             kasan = kasan_decode(layout, addr)
             if kasan:
                 return f"{where}: KASAN shadow memory; {kasan}."
-    if leaf.kind in ("hole", "guard", "non-canonical"):
+    if kind(leaf.kind).unmapped:
         return f"{where}: nothing is mapped here; an access faults."
-    if leaf.kind in ("user-space", "user-text", "user-data", "heap", "mmap", "stack"):
+    if kind(leaf.kind).user:
         return f"{where}: user memory, different in every process; only its page tables know the physical page."
     return f"{where}: mapped page by page; only the page tables know the physical address."
 
@@ -204,10 +206,8 @@ def translate(layout: Layout, addr: int) -> Translation:
     leaf = path[-1] if path else None
     phys = None
     owner = _rule_owner(path)
-    if owner is not None and owner.rule is not None and owner.rule.name == "linear":
-        delta = addr - owner.start
-        if owner.rule.limit is None or delta < owner.rule.limit:
-            phys = owner.rule.phys + delta
+    if owner is not None and owner.rule is not None:
+        phys = rule_kind(owner.rule).phys(owner.rule, addr - owner.start)
     return Translation(
         address=addr,
         canonical=canonical,

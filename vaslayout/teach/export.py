@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.rules import rule_kind
 from vaslayout.proc.iomem import IomemEntry
 from vaslayout.proc.kernel import KernelInfo
 from vaslayout.proc.pagemap import PageInfo
@@ -23,12 +24,7 @@ def region_json(region: Region) -> dict[str, Any]:
         out["mapping"] = mapping_json(region)
     if region.rule is not None:
         r = region.rule
-        rule: dict[str, Any] = {"rule": r.name}
-        if r.name == "linear":
-            rule.update(phys=r.phys, limit=r.limit)
-        elif r.name == "struct-page":
-            rule.update(struct_size=r.struct_size, first_pfn=r.first_pfn)
-        out["maps_to"] = rule
+        out["maps_to"] = {"rule": r.name, **rule_kind(r).fields(r)}
     if region.children:
         out["children"] = [region_json(c) for c in region.children]
     return out

@@ -66,7 +66,7 @@ def doc_amount(n: int, units: tuple[tuple[str, int], ...], *, smallest: Fraction
 
 def _kernel_start(layout: Layout) -> int:
     """Where counting back from the top begins: kernel space, or the upper half."""
-    kernel = layout.find("kernel")
+    kernel = layout.role_region("kernel")
     return kernel.start if kernel is not None else layout.size >> 1
 
 

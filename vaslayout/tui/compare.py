@@ -27,22 +27,15 @@ from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
 from vaslayout.tui.widgets import DismissOnce
 
-GROUPS = (
-    ("x86_32-vmsplit-3g", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"),
-    ("x86_64-4level", "x86_64-5level"),
-    ("x86_32-vmsplit-3g-opt", "x86_32-vmsplit-3g", "x86_32-vmsplit-2g-opt"),
-    ("arm-vmsplit-3g", "arm-vmsplit-2g", "arm-vmsplit-1g"),
-    ("arm64-4k-48bit", "arm64-64k-52bit"),
-    ("riscv-sv39", "riscv-sv48", "riscv-sv57"),
-)
-
 
 def default_partners(name: str, bits: int) -> list[str]:
-    """The layouts a teacher compares with this one (a file: with the first built-in of its width)."""
-    for group in GROUPS:
-        if name in group:
-            return [name, *(g for g in group if g != name)]
-    return [name, GROUPS[0][0] if bits == 32 else GROUPS[1][0]]
+    """The layouts a teacher compares with this one: its file's `compare:` list, else the default of its width."""
+    try:
+        partners = list(catalog.spec_for(name).compare)
+    except LayoutError:
+        partners = []
+    partners = [p for p in partners if p != name] or [catalog.default_for_width(bits)]
+    return [name, *partners]
 
 
 def load_all(names: list[str], overrides: dict[str, dict[str, str]] | None = None) -> list[Layout]:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.rules import rule_kind
 from vaslayout.core.translate import translate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import Rows, region_style, translation_rows
@@ -30,11 +31,7 @@ def region_rows(layout: Layout, region: Region) -> Rows:
     ]
     if region.rule is not None:
         r = region.rule
-        rule = {"linear": f"linear: phys = address - start + {fmt_addr(r.phys, bits)}"
-                + (f", first {fmt_size(r.limit)} backed" if r.limit is not None else ""),
-                "struct-page": f"struct page ({r.struct_size} bytes) per pfn",
-                "kasan-shadow": "KASAN shadow: 1 byte per 8 bytes"}.get(r.name, r.name)
-        rows.append(("maps to", Text(rule)))
+        rows.append(("maps to", Text(rule_kind(r).describe(r, bits))))
     if region.mapping is not None:
         m = region.mapping
         rows.append(("mapping", Text(f"{m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}")))
