@@ -31,10 +31,16 @@ async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, comp
 def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
                lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
                **app_options) -> Path:
-    """app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=."""
+    """app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=.
+
+    The app runs on scratch state: the user's theme does not change the
+    picture, and --lookup does not land in the user's history.
+    """
+    from vaslayout import state
     from vaslayout.tui.app import VasLayoutApp
 
-    app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
     out.parent.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_shoot(app, out, size, lookup, compare, keys or []))
+    with state.scratch():
+        app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
+        asyncio.run(_shoot(app, out, size, lookup, compare, keys or []))
     return out
