@@ -7,8 +7,8 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from vaslayout.cli import interactive, layouts, live
-from vaslayout.cli.common import EXIT_USER_ERROR
+from vaslayout.cli import interactive, layouts, live, serve
+from vaslayout.cli.common import EXIT_USER_ERROR, require_terminal
 from vaslayout.errors import UserError
 
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, opens the interactive map on x86_64-4level.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, interactive):
+    for module in (layouts, live, interactive, serve):
         module.add_parsers(sub)
     return parser
 
@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (apps resume the collector after their first frame: run_app)
         gc.disable()
     try:
+        require_terminal(args)
         return args.func(args)
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)

@@ -84,3 +84,25 @@ def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
     if pid:
         p.add_argument("--pid", metavar="PID",
                        help="a live process instead of a layout: a pid, 'self', or a command name")
+
+
+INTERACTIVE = ("open", "compare", "tour", "quiz")
+
+
+def require_terminal(args: argparse.Namespace) -> None:
+    """The map needs a terminal on stdin and stdout: without one it would wait for keys that never come.
+
+    `tour --list` and `quiz --print` print and need none; an app served to
+    a browser runs on Textual's web driver (TEXTUAL_DRIVER), not a terminal.
+    """
+    if args.command not in INTERACTIVE or getattr(args, "list", False) or getattr(args, "print", False):
+        return
+    if os.environ.get("TEXTUAL_DRIVER") or (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    what = "standard input" if not sys.stdin.isatty() else "standard output"
+    view, hint = {
+        "quiz": ("the quiz", "'vaslayout quiz LAYOUT --print' prints it"),
+        "tour": ("the tour", "'vaslayout tour --list' lists the tours"),
+        "compare": ("the compare view", "for plain text try 'vaslayout diff A B'"),
+    }.get(args.command, ("the map", "for plain text try 'vaslayout show LAYOUT'"))
+    raise UsageError(f"{view} needs a terminal, and {what} is not one; {hint}")
