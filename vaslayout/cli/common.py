@@ -76,10 +76,21 @@ def _size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def complete_layout(prefix: str, **_: Any) -> list[str]:
+    """Tab completion of LAYOUT: the built-in ids and YAML files (only run under argcomplete)."""
+    from argcomplete.completers import FilesCompleter
+
+    from vaslayout.catalog import builtin_ids
+
+    files = FilesCompleter(allowednames=("yaml", "yml"))(prefix)
+    return [i for i in builtin_ids() if i.startswith(prefix)] + list(files)
+
+
 def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
     """LAYOUT (a built-in id or a file), --set, and --pid where a live process will do."""
-    p.add_argument("layout", metavar="LAYOUT", nargs=None if not pid else "?",
-                   help="a built-in layout id or a YAML file")
+    action = p.add_argument("layout", metavar="LAYOUT", nargs=None if not pid else "?",
+                            help="a built-in layout id or a YAML file")
+    action.completer = complete_layout  # type: ignore[attr-defined]  # read by argcomplete
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
     if pid:
         p.add_argument("--pid", metavar="PID",

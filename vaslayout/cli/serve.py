@@ -13,7 +13,7 @@ import errno
 import sys
 from typing import Any
 
-from vaslayout.cli.common import parse_sets
+from vaslayout.cli.common import complete_layout, parse_sets
 from vaslayout.errors import UserError
 
 MAX_COLS, MAX_ROWS = 400, 200  # as `screenshot --size`: a 3000x1500 terminal made a 40 MB first frame
@@ -31,7 +31,9 @@ class ServeError(UserError):
 def add_parsers(sub: Any) -> None:
     """The `serve` sub-command."""
     p = sub.add_parser("serve", help="serve the map to web browsers (needs the 'serve' extra)")
-    p.add_argument("layout", metavar="LAYOUT", nargs="?", help="the layout to open (default x86_64-4level)")
+    p.add_argument("layout", metavar="LAYOUT", nargs="?",
+                   help="the layout to open (default x86_64-4level)").completer = complete_layout  # type: ignore
+
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 or :: for a class)")
