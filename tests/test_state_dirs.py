@@ -89,3 +89,21 @@ def test_screenshot_lookup_leaves_the_history_alone(apart: tuple[Path, Path], tm
     assert p.returncode == 0, p.stderr
     assert out.read_text().startswith("<svg")
     assert not (states / "history.json").exists()
+
+
+async def test_a_keymap_in_the_config_directory_rebinds_a_key(apart: tuple[Path, Path]) -> None:
+    from vaslayout.tui.app import VasLayoutApp
+    from vaslayout.tui.lookup_bar import LookupBar
+
+    config, _ = apart
+    config.mkdir()
+    (config / "keymap.json").write_text(json.dumps({"app.lookup": "f"}))
+    app = VasLayoutApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")  # no longer the lookup key
+        await pilot.pause()
+        assert not app.query_one(LookupBar).display
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.query_one(LookupBar).display
