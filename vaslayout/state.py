@@ -1,4 +1,11 @@
-"""Files the app keeps between runs: lookup history and settings.
+"""Files the app keeps between runs: lookup history (state), theme and keymap (config).
+
+What the user chose (theme, keys) lives in the config directory
+(platformdirs' user_config_dir, or $VASLAYOUT_CONFIG_DIR); what the app
+remembers by itself (lookup history) in the state directory
+(user_state_dir, or $VASLAYOUT_STATE_DIR). A settings file left in the
+state directory by an older version is moved to the config directory on
+first read.
 
 Writes go to a temporary file in the same folder and replace the old one
 with os.replace, so a crash mid-write leaves the old file whole. A file
@@ -10,22 +17,60 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 HISTORY_LIMIT = 200
 MAX_STATE_BYTES = 1 << 20  # far more than 200 lookups and a theme; a bigger file is not ours
+SETTINGS = "settings.json"
+KEYMAP = "keymap.json"
+
+_scratch: Path | None = None  # set by scratch(): a run that must neither read nor change the user's files
 
 
 def state_dir() -> Path:
+    """Where the lookup history is kept."""
+    if _scratch is not None:
+        return _scratch
     override = os.environ.get("VASLAYOUT_STATE_DIR")
     if override:
         return Path(override)
     from platformdirs import user_state_dir
 
     return Path(user_state_dir("vaslayout"))
+
+
+def config_dir() -> Path:
+    """Where the user's choices (theme, keymap) are kept."""
+    if _scratch is not None:
+        return _scratch
+    override = os.environ.get("VASLAYOUT_CONFIG_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("vaslayout"))
+
+
+@contextlib.contextmanager
+def scratch() -> Iterator[Path]:
+    """History and config in a new empty folder for the duration, removed after.
+
+    A screenshot must look the same on every machine (no saved theme) and
+    must not add its lookups to the user's history.
+    """
+    global _scratch
+    before = _scratch
+    with tempfile.TemporaryDirectory(prefix="vaslayout-scratch-") as folder:
+        _scratch = Path(folder)
+        try:
+            yield _scratch
+        finally:
+            _scratch = before
 
 
 def _load(path: Path) -> Any:
@@ -43,8 +88,8 @@ def _load(path: Path) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-def _read(name: str, default: Any) -> tuple[Any, str | None]:
-    path = state_dir() / name
+def _read(name: str, default: Any, folder: Path | None = None) -> tuple[Any, str | None]:
+    path = (folder or state_dir()) / name
     try:
         data = _load(path)
     except FileNotFoundError:
@@ -61,9 +106,9 @@ def _read(name: str, default: Any) -> tuple[Any, str | None]:
     return data, None
 
 
-def _write(name: str, data: Any) -> str | None:
+def _write(name: str, data: Any, folder: Path | None = None) -> str | None:
     """Write to a temporary file beside the real one, then rename it over: all or nothing."""
-    folder = state_dir()
+    folder = folder or state_dir()
     tmp: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -92,9 +137,34 @@ def save_history(items: list[str]) -> str | None:
     return _write("history.json", items[-HISTORY_LIMIT:])
 
 
+def _migrate_settings(config: Path) -> str | None:
+    """Move a settings file an older version kept in the state directory to the config directory."""
+    old, new = state_dir() / SETTINGS, config / SETTINGS
+    if old == new or new.exists() or not old.is_file():
+        return None
+    try:
+        config.mkdir(parents=True, exist_ok=True)
+        shutil.move(old, new)
+    except OSError as exc:
+        return f"could not move {old} to {config}: {exc.strerror or exc}"
+    return None
+
+
 def load_settings() -> tuple[dict[str, Any], str | None]:
-    return _read("settings.json", {})
+    config = config_dir()
+    moved = _migrate_settings(config)
+    settings, problem = _read(SETTINGS, {}, config)
+    return settings, problem or moved
 
 
 def save_settings(settings: dict[str, Any]) -> str | None:
-    return _write("settings.json", settings)
+    return _write(SETTINGS, settings, config_dir())
+
+
+def load_keymap() -> tuple[dict[str, str], str | None]:
+    """Binding id -> keys (e.g. {"app.lookup": "slash,ctrl+f"}), for App.set_keymap."""
+    data, problem = _read(KEYMAP, {}, config_dir())
+    keymap = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v.strip()}
+    if problem is None and len(keymap) != len(data):
+        problem = f"{KEYMAP}: entries that are not \"binding id\": \"keys\" were ignored"
+    return keymap, problem

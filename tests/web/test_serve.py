@@ -96,7 +96,9 @@ def test_serve_in_headless_chromium(tmp_path: Path) -> None:
     try:
         wait_for_port(port, time.monotonic() + 30)
         first = server.stdout.readline()  # type: ignore[union-attr]
-        assert first.strip() == f"vaslayout: serving the map at http://127.0.0.1:{port} (Ctrl+C stops)"
+        url = first.split(" at ", 1)[1].split(" ", 1)[0]
+        assert first.strip() == f"vaslayout: serving the map at {url} (Ctrl+C stops)"
+        assert url.startswith(f"http://127.0.0.1:{port}/")
         browser = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -104,7 +106,7 @@ def test_serve_in_headless_chromium(tmp_path: Path) -> None:
              "--window-size=1280,800", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shot = Path(os.environ.get("VASLAYOUT_SERVE_SHOT", tmp_path / "serve.png"))
-        result = asyncio.run(drive(f"http://127.0.0.1:{port}", debug_port, shot))
+        result = asyncio.run(drive(url, debug_port, shot))
     finally:
         if browser is not None:
             browser.terminate()
@@ -112,7 +114,7 @@ def test_serve_in_headless_chromium(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
     assert result["title"] is True  # xterm.js is up inside the page's terminal element
-    assert result["ws_url"] == f"ws://127.0.0.1:{port}/ws"
+    assert result["ws_url"] == "ws" + url[4:] + "ws"
     assert result["started"], "the app never sent its first bytes to the browser"
     png = result["png"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a painted terminal, not a blank page

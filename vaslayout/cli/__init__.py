@@ -4,48 +4,78 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from vaslayout.cli import interactive, layouts, live, memory
-from vaslayout.cli.common import EXIT_USER_ERROR
+from vaslayout import __version__
+from vaslayout.cli import completion, interactive, layouts, live, memory, serve
+from vaslayout.cli.common import EXIT_USER_ERROR, require_terminal
 from vaslayout.errors import UserError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """argparse, with each error one line that names the sub-command and gives its usage; exit 2.
+
+    argparse prints the usage on lines of its own, then "PROG: error: ...";
+    sub-parsers are made from this class too (add_subparsers uses the
+    parent's class), so `vaslayout show --depth x` names show's usage, not
+    the top level's.
+    """
+
+    commands: dict[str, Parser]
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} ({usage})\n")
+
+    def command(self, name: str | None) -> Parser:
+        """The sub-command's own parser, for errors found after parsing."""
+        return self.commands.get(name or "", self)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
         prog="vaslayout",
         description="See and query Linux virtual address-space layouts.",
         epilog="With no command, opens the interactive map on x86_64-4level.",
     )
+    parser.add_argument("--version", action="version", version=f"vaslayout {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, memory, interactive):
+    for module in (layouts, live, memory, interactive, serve, completion):
         module.add_parsers(sub)
+    parser.commands = sub.choices
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions (vaslayout completion SHELL set it up)
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "lookup" and not any(e.startswith("-") and e != "-" and not e[1:2].isdigit()
                                                       for e in extra):
         args.addresses += extra  # addresses after an option: lookup LAYOUT --set ram=4G ADDR (or - for stdin)
     elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.command(args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
     elif args.command == "open" and args.layout is None and args.pid is None:
         args.layout = "x86_64-4level"
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
-        parser.error("compare takes two or three layouts")
+        parser.command("compare").error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
-        parser.error("--depth must be at least 1")
+        parser.command("show").error("--depth must be at least 1")
     collect = gc.isenabled()
     if args.command not in ("screenshot", "serve", "export"):
         # a short run, or an app's start-up: many new objects and no garbage cycles
         # (apps resume the collector after their first frame: run_app)
         gc.disable()
     try:
+        require_terminal(args)
         return args.func(args)
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)

@@ -85,11 +85,44 @@ def _size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def complete_layout(prefix: str, **_: Any) -> list[str]:
+    """Tab completion of LAYOUT: the built-in ids and YAML files (only run under argcomplete)."""
+    from argcomplete.completers import FilesCompleter
+
+    from vaslayout.catalog import builtin_ids
+
+    files = FilesCompleter(allowednames=("yaml", "yml"))(prefix)
+    return [i for i in builtin_ids() if i.startswith(prefix)] + list(files)
+
+
 def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
     """LAYOUT (a built-in id or a file), --set, and --pid where a live process will do."""
-    p.add_argument("layout", metavar="LAYOUT", nargs=None if not pid else "?",
-                   help="a built-in layout id or a YAML file")
+    action = p.add_argument("layout", metavar="LAYOUT", nargs=None if not pid else "?",
+                            help="a built-in layout id or a YAML file")
+    action.completer = complete_layout  # type: ignore[attr-defined]  # read by argcomplete
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
     if pid:
         p.add_argument("--pid", metavar="PID",
                        help="a live process instead of a layout: a pid, 'self', or a command name")
+
+
+INTERACTIVE = ("open", "compare", "tour", "quiz")
+
+
+def require_terminal(args: argparse.Namespace) -> None:
+    """The map needs a terminal on stdin and stdout: without one it would wait for keys that never come.
+
+    `tour --list` and `quiz --print` print and need none; an app served to
+    a browser runs on Textual's web driver (TEXTUAL_DRIVER), not a terminal.
+    """
+    if args.command not in INTERACTIVE or getattr(args, "list", False) or getattr(args, "print", False):
+        return
+    if os.environ.get("TEXTUAL_DRIVER") or (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    what = "standard input" if not sys.stdin.isatty() else "standard output"
+    view, hint = {
+        "quiz": ("the quiz", "'vaslayout quiz LAYOUT --print' prints it"),
+        "tour": ("the tour", "'vaslayout tour --list' lists the tours"),
+        "compare": ("the compare view", "for plain text try 'vaslayout diff A B'"),
+    }.get(args.command, ("the map", "for plain text try 'vaslayout show LAYOUT'"))
+    raise UsageError(f"{view} needs a terminal, and {what} is not one; {hint}")

@@ -1,4 +1,4 @@
-"""Commands that open the map: open, compare, tour, quiz, screenshot, serve."""
+"""Commands that open the map: open, compare, tour, quiz, screenshot (serve: cli/serve.py)."""
 
 from __future__ import annotations
 
@@ -132,30 +132,6 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """The map in web browsers, through textual-serve: each visitor gets their own app."""
-    import shlex
-
-    overrides = parse_sets(args.set)
-    if args.layout:
-        from vaslayout.catalog import load
-
-        load(args.layout, overrides)  # a bad layout is reported here, not in every browser tab
-    if not 1 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port}: expected 1..65535")
-    command = [sys.executable, "-m", "vaslayout", "open", args.layout or "x86_64-4level"]
-    for name, value in overrides.items():
-        command += ["--set", f"{name}={value}"]
-    if args.present:
-        command.append("--present")
-    from textual_serve.server import Server
-
-    url = f"http://{args.host}:{args.port}"
-    print(f"vaslayout: serving the map at {url} (Ctrl+C stops)", flush=True)
-    Server(shlex.join(command), host=args.host, port=args.port, title="vaslayout", public_url=url).serve()
-    return 0
-
-
 def add_parsers(sub: Any) -> None:
     """Register this module's commands."""
     p = sub.add_parser("open", help="open the interactive map")
@@ -194,11 +170,3 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--quiz", type=int, metavar="SEED", help="show the first question of a quiz")
     p.add_argument("--present", action="store_true", help="presenter mode")
     p.set_defaults(func=cmd_screenshot)
-
-    p = sub.add_parser("serve", help="serve the map to web browsers (textual-serve)")
-    p.add_argument("layout", metavar="LAYOUT", nargs="?", help="the layout to open (default x86_64-4level)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a param (repeatable)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--present", action="store_true", help="open in presenter mode")
-    p.set_defaults(func=cmd_serve)

@@ -155,14 +155,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     overrides = parse_sets(args.set)
     layout = load(args.layout, overrides)
     if args.format == "svg":
-        from pathlib import Path
+        from vaslayout.tui.screenshot import screenshot_svg
 
-        from vaslayout.tui.screenshot import screenshot
-
-        out = screenshot(args.layout, layout, overrides, Path(args.output or f"{layout.id}.svg"), _size(args.size))
-        print(out)
-        return 0
-    if args.format == "md":
+        text = screenshot_svg(args.layout, layout, overrides, _size(args.size))
+    elif args.format == "md":
         from vaslayout.teach.formats import to_markdown
 
         text = to_markdown(layout)
@@ -175,7 +171,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from vaslayout.teach.export import layout_json
 
         text = jsonout.encode(jsonout.with_hex(layout_json(layout)), indent=2) + "\n"
-    if args.output:
+    if args.output and args.output != "-":  # "-" is standard output, as everywhere
         try:
             with open(args.output, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
@@ -242,7 +238,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("export", help="a layout as Markdown (mm.rst-shaped), CSV, JSON or an SVG of the map")
     with_layout(p, pid=False)
     p.add_argument("--format", choices=("md", "csv", "json", "svg"), default="md")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output ('-': stdout)")
     p.add_argument("--size", default="120x40", metavar="WxH", help="svg: the terminal size")
     p.set_defaults(func=cmd_export)
 

@@ -684,6 +684,31 @@ def _load_text(text: str, origin: str, bases: Bases | None) -> LayoutSpec:
         raise LayoutError("layout nested too deeply", origin) from None
 
 
+LIBYAML_NESTING = "exceeded maximum nesting depth"  # libyaml 0.2.6's own limit (1000), in PyYAML 6.0.4's wheels
+
+
+def _raise_our_nesting_error(text: str, origin: str, what: str, exc: yaml.MarkedYAMLError) -> None:
+    """libyaml's scanner stops at 1000 levels before our composer sees level 101: say it our way.
+
+    The scanner looks ahead of the events, so its limit fires first. The
+    text up to where it stopped is less than 1000 deep, so composing just
+    that reaches our MAX_YAML_DEPTH check, with the position of the bracket
+    that went one level too deep.
+    """
+    mark = exc.problem_mark
+    if mark is not None:
+        prefix = text.encode("utf-8")[:mark.index].decode("utf-8", "ignore")  # libyaml counts bytes
+        try:
+            _compose(prefix, origin)
+        except LayoutError as ours:
+            if ours.message.startswith("YAML nested deeper"):
+                raise LayoutError(ours.message.replace("layout file", what), ours.pos) from None
+        except yaml.YAMLError:
+            pass
+    where = Pos(origin, mark.line + 1, mark.column + 1) if mark else origin
+    raise LayoutError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", where) from None
+
+
 def compose_document(text: str, origin: str, what: str = "layout file") -> yaml.Node:
     """The one YAML document of a layout (or tour) file, every YAML error as one LayoutError."""
     try:
@@ -695,6 +720,8 @@ def compose_document(text: str, origin: str, what: str = "layout file") -> yaml.
         raise LayoutError(f"YAML: character {char} is not allowed ({exc.reason})",
                           _reader_pos(text, origin, exc)) from None
     except yaml.MarkedYAMLError as exc:
+        if exc.problem == LIBYAML_NESTING:
+            _raise_our_nesting_error(text, origin, what, exc)
         mark = exc.problem_mark or exc.context_mark
         where = Pos(origin, mark.line + 1, mark.column + 1) if mark else origin
         problem = exc.problem or exc.context or "malformed YAML"

@@ -22,7 +22,7 @@ from vaslayout.core.model import Layout, Region
 from vaslayout.core.scale import SCALE_TITLES
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import param_text
-from vaslayout.state import load_settings, save_settings
+from vaslayout.state import load_keymap, load_settings, save_settings
 from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView, ViewState
@@ -152,6 +152,8 @@ class VasLayoutApp(App[None]):
         self.settings = settings
         if isinstance(settings.get("theme"), str) and settings["theme"] in self.available_themes:
             self.theme = settings["theme"]
+        keymap, self._keymap_problem = load_keymap()  # binding id -> keys, from the config directory
+        self.set_keymap(keymap)
 
     def compose(self) -> ComposeResult:
         yield Static(id="breadcrumb")
@@ -189,7 +191,7 @@ class VasLayoutApp(App[None]):
         if self.collect_after_start:
             self.call_after_refresh(_resume_collector)
         self.map.focus()
-        for problem in (self._settings_problem, self.query_one(LookupBar).history_problem):
+        for problem in (self._settings_problem, self._keymap_problem, self.query_one(LookupBar).history_problem):
             if problem:
                 self.notify(problem, severity="warning")
         self._fit(self.size.width, self.size.height)

@@ -8,8 +8,8 @@ from pathlib import Path
 from vaslayout.core.model import Layout
 
 
-async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
-                 keys: list[str]) -> None:
+async def _shoot(app, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
+                 keys: list[str]) -> str:
     from vaslayout.tui.compare import CompareScreen
 
     async with app.run_test(size=size) as pilot:
@@ -25,16 +25,30 @@ async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, comp
             await app.push_screen(CompareScreen(compare, app.map.state.cursor))
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
-        app.save_screenshot(filename=out.name, path=str(out.parent))
+        return app.export_screenshot()
+
+
+def screenshot_svg(name: str, layout: Layout, overrides: dict[str, str], size: tuple[int, int],
+                   lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
+                   **app_options) -> str:
+    """The SVG text. app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=.
+
+    The app runs on scratch state: the user's theme does not change the
+    picture, and --lookup does not land in the user's history.
+    """
+    from vaslayout import state
+    from vaslayout.tui.app import VasLayoutApp
+
+    with state.scratch():
+        app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
+        return asyncio.run(_shoot(app, size, lookup, compare, keys or []))
 
 
 def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
                lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
                **app_options) -> Path:
-    """app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=."""
-    from vaslayout.tui.app import VasLayoutApp
-
-    app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
+    """The SVG written to out (see screenshot_svg)."""
+    svg = screenshot_svg(name, layout, overrides, size, lookup, compare, keys, **app_options)
     out.parent.mkdir(parents=True, exist_ok=True)
-    asyncio.run(_shoot(app, out, size, lookup, compare, keys or []))
+    out.write_text(svg, encoding="utf-8")
     return out
