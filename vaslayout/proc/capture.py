@@ -21,6 +21,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -248,8 +249,10 @@ def open_capture(path: str) -> str:
         _unpack(path, holder.name)
     except FileNotFoundError:
         raise CaptureError(f"{path}: no such capture") from None
-    except (OSError, EOFError, tarfile.TarError) as exc:
-        raise CaptureError(f"{path}: not a capture (a tar.gz or a directory): {exc}") from None
+    except OSError as exc:
+        raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (EOFError, tarfile.TarError, zlib.error):
+        raise CaptureError(f"{path}: not a capture (neither a tar.gz nor a directory)") from None
     return holder.name
 
 
