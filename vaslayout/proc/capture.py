@@ -27,21 +27,13 @@ from dataclasses import dataclass, field
 
 from vaslayout.errors import UserError
 from vaslayout.proc import kcore
+from vaslayout.proc.real import KERNEL_MAP_WORDS, LAYOUT_SYMBOLS, VARS_FILE
 
 FORMAT = "vaslayout-capture 1"
 MANIFEST = "capture.json"
-VARS_FILE = "kcore-vars.json"
 DMESG_FILE = "dmesg"
 PROC_FILES = ("iomem", "kallsyms", "cpuinfo", "meminfo", "zoneinfo", "vmallocinfo", "buddyinfo", "slabinfo",
               "cmdline", "version", "config.gz", "sys/kernel/osrelease", "sys/kernel/kptr_restrict")
-# The layout variables worth reading through kcore; each architecture has some of them.
-LAYOUT_SYMBOLS = (
-    "page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base", "__pgtable_l5_enabled", "pgdir_shift",
-    "ptrs_per_p4d", "memstart_addr", "kimage_voffset", "vabits_actual", "module_alloc_base", "module_direct_base",
-    "module_plt_base", "kimage_vaddr", "kernel_map", "satp_mode", "pgtable_l4_enabled", "pgtable_l5_enabled",
-    "high_memory", "max_low_pfn", "max_pfn", "min_low_pfn", "__FIXADDR_TOP", "__vmalloc_start_set", "vmalloc_min",
-)
-KERNEL_MAP_WORDS = 8  # riscv's struct kernel_mapping: read its first eight words
 DMESG_KEEP = re.compile(
     r"Linux version|Command line|e820|BIOS-|Zone ranges|Movable zone|Early memory node|node +\d+: \[mem|"
     r"Initmem setup|Memory: |[Vv]irtual kernel memory layout|[Hh]igh[Mm]em|[Ll]ow[Mm]em|vmalloc|KASLR|"
@@ -285,13 +277,3 @@ def manifest(root: str) -> dict[str, object]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def kcore_vars(root: str) -> dict[str, list[int]]:
-    """The words of each variable in kcore-vars.json ({} when absent)."""
-    try:
-        with open(os.path.join(root, VARS_FILE), encoding="utf-8") as f:
-            data = json.load(f)
-        return {name: [int(w, 16) for w in v["words"]] for name, v in data["variables"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}

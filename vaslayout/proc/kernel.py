@@ -247,8 +247,11 @@ def detect(root: str = "/", release: str | None = None, *,
     if config_source is None:
         defaults.append("config")
     cmdline = (_read_text(os.path.join(proc, "cmdline")) or "").split()
-    syms = symbols(root, ("_text", "_stext", "_etext", "_end"))
-    real = real_view(root, syms.get("_text"))
+    text, text_note = _kallsyms_text(proc)  # stops at _text: kallsyms can hold 200,000 lines
+    real = real_view(root, text)
+    syms = {"_text": text} if text is not None else {}
+    if real.segments:  # a capture or root: the image's end is worth a whole read
+        syms.update(symbols(root, ("_stext", "_etext", "_end")))
     notes.extend(real.notes)
     arch = machine or arch_of(config, release, real.elf_machine) or (uname.machine if live else "unknown")
     x86_64 = arch == "x86_64"
@@ -301,13 +304,11 @@ def detect(root: str = "/", release: str | None = None, *,
         else:
             notes.append(f"total RAM {_size(total_ram)} from {proc}/meminfo MemTotal (a little below installed RAM)")
 
-    text: int | None = syms.get("_text")
     text_hidden = False
     kaslr_offset = phys_base = None
     if x86_64:
-        text, note = _kallsyms_text(proc)
-        text_hidden = text is None and "zero addresses" in note
-        notes.append(note)
+        text_hidden = text is None and "zero addresses" in text_note
+        notes.append(text_note)
         kaslr_offset = number(real.vmcoreinfo, "KERNELOFFSET")
         if kaslr_offset is not None:
             notes.append(f"KASLR offset {kaslr_offset:#x} from kcore's VMCOREINFO")

@@ -9,15 +9,24 @@ says in a note where each value came from or why it is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vaslayout.proc import kcore
-from vaslayout.proc.capture import KERNEL_MAP_WORDS, LAYOUT_SYMBOLS, VARS_FILE, kcore_vars
 from vaslayout.proc.reader import proc_path
 
+VARS_FILE = "kcore-vars.json"  # a capture's layout variables, read through kcore when it was made
+# The layout variables worth reading through kcore; each architecture has some of them.
+LAYOUT_SYMBOLS = (
+    "page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base", "__pgtable_l5_enabled", "pgdir_shift",
+    "ptrs_per_p4d", "memstart_addr", "kimage_voffset", "vabits_actual", "module_alloc_base", "module_direct_base",
+    "module_plt_base", "kimage_vaddr", "kernel_map", "satp_mode", "pgtable_l4_enabled", "pgtable_l5_enabled",
+    "high_memory", "max_low_pfn", "max_pfn", "min_low_pfn", "__FIXADDR_TOP", "__vmalloc_start_set", "vmalloc_min",
+)
+KERNEL_MAP_WORDS = 8  # riscv's struct kernel_mapping: read its first eight words
 # Release suffixes of distribution kernels, and config options, that name the architecture.
 _ARCH_BY_CONFIG = (("CONFIG_X86_64", "x86_64"), ("CONFIG_X86_32", "i686"), ("CONFIG_ARM64", "aarch64"),
                    ("CONFIG_RISCV", "riscv64"), ("CONFIG_ARM", "armv7l"))
@@ -159,3 +168,13 @@ def number(vmcoreinfo: dict[str, str] | None, key: str) -> int | None:
         return int(raw, 16) if key == "KERNELOFFSET" or key.startswith("SYMBOL(") else int(raw, 0)
     except ValueError:
         return None
+
+
+def kcore_vars(root: str) -> dict[str, list[int]]:
+    """The words of each variable in kcore-vars.json ({} when absent)."""
+    try:
+        with open(os.path.join(root, VARS_FILE), encoding="utf-8") as f:
+            data = json.load(f)
+        return {name: [int(w, 16) for w in v["words"]] for name, v in data["variables"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
