@@ -234,3 +234,23 @@ def test_a_capture_that_is_not_one_is_one_line(tmp_path: Path) -> None:
     assert user_error(run("detect", "--capture", str(tmp_path / "nowhere"))) == (
         f"vaslayout: {tmp_path / 'nowhere'}: no such capture")
     assert "not two of them" in user_error(run("show", "x86_64-4level", "--capture", str(NOKASLR)))
+
+
+def test_detect_without_kcore_says_what_it_assumes(tmp_path: Path) -> None:
+    from vaslayout.proc import detect
+
+    info = detect(str(fake_system(tmp_path)), machine="x86_64")
+    assert info.real.segments == () and info.real.variables is None
+    assert any(n.startswith("no ") and "proc/kcore" in n and "randomized bases" in n for n in info.notes)
+    assert {"page_offset_base", "vmalloc_base", "vmemmap_base"} <= set(info.defaults)
+    assert any("documented defaults assumed" in n for n in info.notes)
+
+
+def test_detect_of_a_capture_takes_the_kernels_own_values() -> None:
+    from vaslayout.proc import detect
+
+    info = detect(str(KASLR_5LEVEL))
+    assert info.arch == "x86_64" and info.five_level and info.text == info.symbols["_text"]
+    assert info.kaslr_offset == info.text - 0xFFFFFFFF81000000
+    assert info.variable("page_offset_base") != 0xFF11000000000000  # randomized
+    assert not {"page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base"} & set(info.defaults)
