@@ -252,6 +252,10 @@ def detect(root: str = "/", release: str | None = None, *,
     syms = {"_text": text} if text is not None else {}
     if real.segments:  # a capture or root: the image's end is worth a whole read
         syms.update(symbols(root, ("_stext", "_etext", "_end")))
+        image = next((s for s in real.segments if s.kind == "text"), None)
+        if image is not None:  # kcore's text segment is [_text, _end) (fs/proc/kcore.c): kallsyms may lack both
+            syms.setdefault("_text", image.vaddr)
+            syms.setdefault("_end", image.end)
     notes.extend(real.notes)
     arch = machine or arch_of(config, release, real.elf_machine) or (uname.machine if live else "unknown")
     x86_64 = arch == "x86_64"

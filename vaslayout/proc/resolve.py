@@ -27,6 +27,9 @@ PARAM_FOR_FACT: dict[str, tuple[str, ...]] = {
     "vmalloc_base": ("vmalloc_base",),
     "vmemmap_base": ("vmemmap_base",),
     "direct_map_size": ("direct_map_size",),
+    "randomize_base": ("randomize_base",),
+    "randomize_memory": ("randomize_memory",),
+    "physical_padding_tb": ("physical_padding_tb",),
     "kernel_image_size": ("kernel_image_size", "KERNEL_IMAGE_SIZE"),
     "kaslr_offset": ("kaslr_offset",),
     "nr_cpus": ("nr_cpus",),
@@ -34,6 +37,7 @@ PARAM_FOR_FACT: dict[str, tuple[str, ...]] = {
     "pae": ("pae",),
     "lpae": ("lpae",),
     "phys_offset": ("phys_offset",),
+    "memstart_addr": ("memstart_addr", "linear_phys_offset"),
     "va_layout": ("va_layout",),
     "kernel_version": ("kernel_version", "version"),
     "modules_size": ("modules_size", "module_area_size", "MODULES_VSIZE"),
@@ -103,11 +107,18 @@ def _facts(info: KernelInfo) -> dict[str, int]:
         image = (1 << 30) if config["CONFIG_RANDOMIZE_BASE"] == "y" else (512 << 20)  # page_64_types.h
     if image is not None:
         facts["kernel_image_size"] = image
+    if info.arch == "x86_64" and config.get("CONFIG_RANDOMIZE_BASE") in ("y", "n"):
+        facts["randomize_base"] = int(config["CONFIG_RANDOMIZE_BASE"] == "y")
+    # arch/x86/mm/kaslr.c: kaslr_memory_enabled() needs CONFIG_RANDOMIZE_MEMORY and no nokaslr
     randomized = (info.arch == "x86_64" and config.get("CONFIG_RANDOMIZE_MEMORY") == "y"
-                  and "nokaslr" not in info.cmdline and "page_offset_base" in facts)
-    if randomized and "ram_top" in facts:
-        # arch/x86/mm/kaslr.c: the direct map gets the RAM in whole TB plus the hotplug padding
-        padding = int(config.get("CONFIG_RANDOMIZE_MEMORY_PHYSICAL_PADDING", "0"), 0)
+                  and "nokaslr" not in info.cmdline)
+    if info.arch == "x86_64" and config.get("CONFIG_RANDOMIZE_MEMORY") in ("y", "n"):
+        facts["randomize_memory"] = int(randomized)
+    padding = int(config.get("CONFIG_RANDOMIZE_MEMORY_PHYSICAL_PADDING", "0"), 0)
+    if randomized:
+        facts["physical_padding_tb"] = padding
+    if randomized and "ram_top" in facts and "page_offset_base" in facts:
+        # the direct map gets the RAM in whole TB plus the hotplug padding
         facts["direct_map_size"] = (-(-facts["ram_top"] // TB) + padding) * TB
     if config.get("CONFIG_NR_CPUS", "").isdigit():
         facts["nr_cpus"] = int(config["CONFIG_NR_CPUS"])
@@ -120,9 +131,13 @@ def _facts(info: KernelInfo) -> dict[str, int]:
     version = version_of(info.release)
     facts["kernel_version"] = version[0] * 100 + version[1]
     if info.arch == "aarch64":
-        offset = number(real.vmcoreinfo, "NUMBER(PHYS_OFFSET)") or info.variable("memstart_addr")
-        if offset is not None:
-            facts["phys_offset"] = offset
+        if info.ram_ranges:
+            facts["phys_offset"] = min(start for start, _ in info.ram_ranges)  # where RAM starts
+        offset = number(real.vmcoreinfo, "NUMBER(PHYS_OFFSET)")
+        if offset is None:
+            offset = info.variable("memstart_addr")
+        if offset is not None:  # the linear map's own offset: below RAM (even "negative") when KASLR moves it
+            facts["memstart_addr"] = offset
         facts["va_layout"] = int(version >= (6, 9))
     if info.arch.startswith("arm") and info.arch != "aarch64" and info.ram_ranges:
         facts["phys_offset"] = min(start for start, _ in info.ram_ranges)
@@ -154,8 +169,8 @@ def choose(info: KernelInfo) -> Choice:
     overrides: dict[str, str] = {}
     unused = []
     for fact, value in facts.items():
-        if fact in ("ram_top", "ram_size"):
-            continue
+        if fact in ("ram_top", "ram_size") or (fact == "direct_map_size" and "randomize_memory" in params):
+            continue  # ram below; a layout that models kaslr.c sizes the direct map itself
         param = next((p for p in PARAM_FOR_FACT.get(fact, ()) if p in params), None)
         if param is None:
             unused.append(fact)
