@@ -23,6 +23,15 @@ NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "capture.json").is_fil
 KASLR_4LEVEL = ("x86-64 KASLR bases: page_offset_base/vmalloc_base/vmemmap_base as arch/x86/mm/kaslr.c "
                 "places them are refused (the holes between the regions are fixed)")
 X86_MODULES = "x86-64 MODULES_VADDR is 0xffffffffc0000000 with CONFIG_RANDOMIZE_BASE=y (KERNEL_IMAGE_SIZE 1 GiB)"
+X86_32_VMALLOC = ("x86-32 PAE: VMALLOC_START 0xf77fe000 and high_memory 0xf6ffe000 (879 MiB lowmem) with today's "
+                  "cpu_entry_area and fixmap sizes, not 0xf8800000")
+X86_32_LOWMEM = "x86-32 PAE: ZONE_NORMAL ends at high_memory 0x36ffe000 (879 MiB), not 896 MiB"
+IMAGE_IN_LOWMEM = ("a kernel image region (kernel-text) in lowmem at PAGE_OFFSET + the load address, which "
+                   "CONFIG_RANDOMIZE_BASE moves")
+ARM64_IMAGE = ("arm64: the kernel image (KIMAGE_VADDR + kaslr offset) as a kernel-text region inside vmalloc; "
+               "the linear map at PHYS_OFFSET = memstart_addr, which KASLR moves below RAM")
+ARM64_6_1_MODULES = "arm64 6.1: a 128 MiB module area, VMALLOC_START 0xffff800008000000 (module area by version)"
+ARM64_ZONES = "arm64 layouts declare no zones (ZONE_DMA up to 4 GiB of RAM, ZONE_NORMAL above)"
 # (capture, check) -> the layout value that is wrong; check "*" is every check of that capture
 XFAIL: dict[tuple[str, str], str] = {
     ("x86_64-6.1-4level-kaslr", "*"): KASLR_4LEVEL,
@@ -34,6 +43,13 @@ XFAIL: dict[tuple[str, str], str] = {
     ("x86_64-6.12-4level-nokaslr", "area_bounds"): X86_MODULES,
     ("x86_64-6.12-5level-kaslr", "area_bounds"): X86_MODULES,
     ("x86_64-6.12-5level-nokaslr", "area_bounds"): X86_MODULES,
+    **{(f"i386-6.1-pae-{ram}", check): reason for ram in ("2g", "4g") for check, reason in (
+        ("kcore_segments", X86_32_VMALLOC), ("area_bounds", X86_32_VMALLOC), ("vmalloc_areas", X86_32_VMALLOC),
+        ("zones", X86_32_LOWMEM), ("text_symbol", IMAGE_IN_LOWMEM))},
+    ("arm64-6.1-48bit", "kcore_segments"): ARM64_IMAGE + "; " + ARM64_6_1_MODULES,
+    ("arm64-6.1-48bit", "text_symbol"): ARM64_IMAGE,
+    ("arm64-6.1-48bit", "area_bounds"): ARM64_6_1_MODULES,
+    ("arm64-6.1-48bit", "zones"): ARM64_ZONES,
 }
 
 
