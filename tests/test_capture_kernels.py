@@ -46,10 +46,9 @@ XFAIL: dict[tuple[str, str], str] = {
     **{(f"i386-6.1-pae-{ram}", check): reason for ram in ("2g", "4g") for check, reason in (
         ("kcore_segments", X86_32_VMALLOC), ("area_bounds", X86_32_VMALLOC), ("vmalloc_areas", X86_32_VMALLOC),
         ("zones", X86_32_LOWMEM), ("text_symbol", IMAGE_IN_LOWMEM))},
-    ("arm64-6.1-48bit", "kcore_segments"): ARM64_IMAGE + "; " + ARM64_6_1_MODULES,
-    ("arm64-6.1-48bit", "text_symbol"): ARM64_IMAGE,
-    ("arm64-6.1-48bit", "area_bounds"): ARM64_6_1_MODULES,
-    ("arm64-6.1-48bit", "zones"): ARM64_ZONES,
+    **{(name, check): reason for name in ("arm64-6.1-48bit", "arm64-6.1-max") for check, reason in (
+        ("kcore_segments", ARM64_IMAGE + "; " + ARM64_6_1_MODULES), ("text_symbol", ARM64_IMAGE),
+        ("area_bounds", ARM64_6_1_MODULES), ("zones", ARM64_ZONES))},
 }
 
 
