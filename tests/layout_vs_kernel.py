@@ -7,11 +7,13 @@ layout agrees with the kernel on that point.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import translate
 from vaslayout.proc.captured import CaptureSource, captured_process, read_vmallocinfo
+from vaslayout.proc.live import with_mappings
 from vaslayout.proc.real import dmesg_zones
 
 # kcore segment kind -> the region kinds it may lie in (fs/proc/kcore.c: KCORE_TEXT, KCORE_VMALLOC, ...)
@@ -87,11 +89,14 @@ def text_symbol(source: CaptureSource, layout: Layout) -> list[str]:
 
 
 def process_mappings(source: CaptureSource, layout: Layout) -> list[str]:
-    """Each mapping of the captured process lies inside one top-level region, user space (or vsyscall)."""
+    """Each mapping of the captured process becomes exactly one region, inside user space (or vsyscall)."""
     problems = []
     maps = captured_process(source.root, source.pid or 0)
     if not maps:
         return ["the capture holds no process maps"]
+    drawn = with_mappings(layout, maps, source.pid or 0, "captured process")
+    counts = Counter(id(r.mapping) for r in drawn.leaves if r.mapping is not None)
+    problems += [f"{m.start:#x}-{m.end:#x} {m.name}: {counts[id(m)]} regions" for m in maps if counts[id(m)] != 1]
     for m in maps:
         first, last = layout.path_at(m.start), layout.path_at(m.end - 1)
         if first[0] is not last[0]:

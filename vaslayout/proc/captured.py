@@ -121,7 +121,7 @@ class CaptureSource:
         base, self.outside = with_vmalloc_areas(base, read_vmallocinfo(self.root))
         title = f"{self.info.release} captured ({self.name}): {base.title}"
         maps = captured_process(self.root, self.pid) if self.pid is not None else []
-        if maps and live.LAYOUT_FOR_PAGING.get(self.info.paging or ""):
+        if maps:
             with contextlib.suppress(ProcError):  # the kernel's layout still stands without the process
                 base = live.with_mappings(base, maps, self.pid or 0, title)
         return dataclasses.replace(base, id=f"capture-{self.name}", title=title, origin=self.path)
