@@ -254,3 +254,21 @@ def test_detect_of_a_capture_takes_the_kernels_own_values() -> None:
     assert info.kaslr_offset == info.text - 0xFFFFFFFF81000000
     assert info.variable("page_offset_base") != 0xFF11000000000000  # randomized
     assert not {"page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base"} & set(info.defaults)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.isdir("/proc/self"), reason="needs root to drop it")
+def test_an_unprivileged_capture_and_detect_succeed_and_say_what_is_missing() -> None:
+    from test_procfs import as_nobody
+
+    from vaslayout.proc import detect
+
+    def unprivileged() -> tuple[list[str], list[str]]:
+        report = capture.collect("/")
+        info = detect("/")
+        return sorted(report.unreadable), [n for n in info.notes if "kcore" in n]
+
+    import ast
+
+    missing, notes = ast.literal_eval(as_nobody(unprivileged))  # the child's repr of two lists of strings
+    assert "proc/kcore" in missing and "kcore-vars.json" not in missing
+    assert any("randomized bases" in n for n in notes) and any("documented defaults assumed" in n for n in notes)
