@@ -69,7 +69,7 @@ class Answers:
     def __init__(self, args: argparse.Namespace) -> None:
         from vaslayout.core.translate import layout_names
 
-        if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
+        if (args.pid is not None or args.capture is not None) and args.layout:  # `lookup --pid self ADDR`: an address
             args.addresses.insert(0, args.layout)
             args.layout = None
         self.layout, self.pid = load_target(args)
