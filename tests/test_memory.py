@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,9 +99,9 @@ def test_every_architecture_names_its_source() -> None:
 
 
 def test_smaps_of_a_real_process_sums_to_its_rollup() -> None:
-    rows = parse_smaps((REAL / "sleep" / "smaps").read_text(), "smaps")
-    assert len(rows) == len((REAL / "sleep" / "maps").read_text().splitlines())
-    rollup = parse_smaps((REAL / "sleep" / "smaps_rollup").read_text(), "smaps_rollup")[0]
+    rows = parse_smaps((REAL / "proc" / "4242" / "smaps").read_text(), "smaps")
+    assert len(rows) == len((REAL / "proc" / "4242" / "maps").read_text().splitlines())
+    rollup = parse_smaps((REAL / "proc" / "4242" / "smaps_rollup").read_text(), "smaps_rollup")[0]
     t = totals(rows)
     assert (t.rss, t.anonymous, t.swap) == (rollup.rss, rollup.anonymous, rollup.swap)
     # the kernel sums Pss in fractions of a page for the rollup, and truncates it to kB per mapping in smaps
@@ -110,7 +109,7 @@ def test_smaps_of_a_real_process_sums_to_its_rollup() -> None:
 
 
 def test_a_1_mib_malloc_is_an_anonymous_mapping_of_its_own() -> None:
-    rows = parse_smaps((REAL / "python-malloc" / "smaps").read_text(), "smaps")
+    rows = parse_smaps((REAL / "proc" / "4243" / "smaps").read_text(), "smaps")
     block = [b for b in rows if b["Size"] == 1028 * 1024 and not b.mapping.path]
     assert len(block) == 1 and block[0].backing == "anonymous" and block[0].rss == 1028 * 1024
     text = next(b for b in rows if "x" in b.mapping.perms and b.mapping.path.endswith("libc.so.6"))
@@ -126,7 +125,7 @@ def test_smaps_errors_name_the_line() -> None:
 
 
 def test_rollup_is_none_where_the_kernel_has_none(tmp_path: Path) -> None:
-    (tmp_path / "77").mkdir()
+    (tmp_path / "proc" / "77").mkdir(parents=True)
     assert read_rollup(77, str(tmp_path)) is None
 
 
@@ -181,7 +180,7 @@ def test_slabinfo_unreadable_is_said_plainly(tmp_path: Path, monkeypatch: pytest
 
 
 def test_kmalloc_command_json() -> None:
-    p = run("kmalloc", "100", "0x1000", "96", "9K", "--cpus", "2", "--json", "--proc-root", str(REAL))
+    p = run("kmalloc", "100", "0x1000", "96", "9K", "--cpus", "2", "--json", "--capture", str(REAL))
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert [o["cache"] for o in out] == ["kmalloc-128", "kmalloc-4k", "kmalloc-96", None]
@@ -190,11 +189,11 @@ def test_kmalloc_command_json() -> None:
 
 
 def test_kmalloc_command_text_states_what_it_assumed() -> None:
-    p = run("kmalloc", "100", "--cpus", "2", "--proc-root", str(REAL))
+    p = run("kmalloc", "100", "--cpus", "2", "--capture", str(REAL))
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("assumed: x86_64, KMALLOC_MIN_SIZE 8")
     assert "kmalloc-128" in p.stdout and "direct-map address" in p.stdout and "this machine" in p.stdout
-    p = run("kmalloc", "100", "--arch", "arm", "--cpus", "2", "--proc-root", str(REAL))
+    p = run("kmalloc", "100", "--arch", "arm", "--cpus", "2", "--capture", str(REAL))
     assert "KMALLOC_MIN_SIZE 64" in p.stdout and "this machine" not in p.stdout  # another arch: no live caches
 
 
@@ -209,27 +208,24 @@ def test_memory_commands_refuse_bad_input_in_one_line(args: list[str], message: 
     assert p.returncode == 2 and p.stderr.startswith(message) and p.stderr.count("\n") == 1, p.stderr
 
 
-def test_show_backing_of_a_captured_process(tmp_path: Path) -> None:
-    (tmp_path / "4242").mkdir()
-    shutil.copy(REAL / "python-malloc" / "smaps", tmp_path / "4242" / "smaps")
-    (tmp_path / "4242" / "comm").write_text("python3\n")
-    p = run("show", "--pid", "4242", "--backing", "--proc-root", str(tmp_path))
+def test_show_backing_of_a_captured_process() -> None:
+    p = run("show", "--pid", "4243", "--backing", "--capture", str(REAL))
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
-    assert lines[0] == "4242:   python3" and "Backing" in lines[1]
+    assert lines[0] == "4243:   python3" and "Backing" in lines[1]
     assert any(" anonymous  [heap]" in line for line in lines)
     assert lines[-1].startswith("~17.36 MiB mapped") and "anonymous" in lines[-1] and "page cache" in lines[-1]
     assert all(line == line.rstrip() for line in lines)
-    j = json.loads(run("show", "--pid", "4242", "--backing", "--json", "--proc-root", str(tmp_path)).stdout)
+    j = json.loads(run("show", "--pid", "4243", "--backing", "--json", "--capture", str(REAL)).stdout)
     assert j["totals"]["anonymous"] + j["totals"]["page_cache"] == j["totals"]["rss"]
     assert sum(m["backing"] == "anonymous" for m in j["mappings"]) > 10
 
 
 def test_show_buddy_from_a_real_kernel() -> None:
-    p = run("show", "--physical", "--buddy", "--proc-root", str(REAL))
+    p = run("show", "--physical", "--buddy", "--capture", str(REAL))
     assert p.returncode == 0, p.stderr
     assert "4 MiB" in p.stdout.splitlines()[1] and "0:DMA32" in p.stdout and "watermarks min" in p.stdout
-    j = json.loads(run("show", "--physical", "--buddy", "--json", "--proc-root", str(REAL)).stdout)
+    j = json.loads(run("show", "--physical", "--buddy", "--json", "--capture", str(REAL)).stdout)
     assert j[0]["zone"] == "DMA" and j[0]["watermarks"] == {"min": 34, "low": 42, "high": 50}
 
 

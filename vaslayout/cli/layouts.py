@@ -226,7 +226,6 @@ def add_parsers(sub: Any) -> None:
                    help="with --pid: what backs each mapping (smaps: anonymous, page cache, swap), as pmap -X")
     p.add_argument("--buddy", action="store_true",
                    help="with --physical: the page allocator's free blocks per zone and order (buddyinfo)")
-    p.add_argument("--proc-root", default="/proc", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_show)
 
     lookup.add_parser(sub)

@@ -12,10 +12,15 @@ import os
 import sys
 from typing import Any
 
-from vaslayout.cli.common import UsageError, _dump
+from vaslayout.cli.common import UsageError, _dump, add_capture
 from vaslayout.core.units import fmt_size
 
-PROC = "/proc"
+
+def system_root(args: argparse.Namespace) -> str:
+    """The running system, or the capture given with --capture."""
+    from vaslayout.cli.live import system_root as root_of
+
+    return root_of(args)
 
 
 def _size_arg(text: str) -> int:
@@ -49,7 +54,7 @@ def cmd_kmalloc(args: argparse.Namespace) -> int:
         from vaslayout.proc.slabinfo import read_slabinfo
 
         try:
-            live = {c.name: c for c in read_slabinfo(args.proc_root)}
+            live = {c.name: c for c in read_slabinfo(system_root(args))}
         except ProcError as exc:
             note = str(exc)
     answers = [kmalloc(s, min_size, args.page_size, args.cpus) for s in sizes]
@@ -88,7 +93,7 @@ def cmd_kmalloc(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from vaslayout.teach.malloc_demo import run_demo
 
-    for i, snap in enumerate(run_demo(args.proc_root)):
+    for i, snap in enumerate(run_demo()):
         if i:
             sys.stdout.write("\n")
         sys.stdout.write("\n".join(snap.lines()) + "\n")
@@ -101,8 +106,9 @@ def show_backing(args: argparse.Namespace) -> int:
     from vaslayout import proc
     from vaslayout.proc.smaps import read_smaps, totals
 
-    pid = proc.resolve_pid(args.pid, args.proc_root)
-    rows = read_smaps(pid, args.proc_root)
+    root = system_root(args)
+    pid = proc.resolve_pid(args.pid, root)
+    rows = read_smaps(pid, root)
     if args.json:
         t = totals(rows)
         sys.stdout.write(json.dumps({
@@ -116,7 +122,7 @@ def show_backing(args: argparse.Namespace) -> int:
         return 0
     w = 16 if any(b.mapping.end > 1 << 32 for b in rows) else 8
     kb = lambda n: f"{n // 1024:>9}"  # noqa: E731 - pmap prints kB
-    out = [f"{pid}:   {proc.comm(pid, args.proc_root)}\n",
+    out = [f"{pid}:   {proc.comm(pid, root)}\n",
            f"{'Address':>{w}} Perm {'Size':>9} {'Rss':>9} {'Pss':>9} {'Anon':>9} {'Cache':>9} {'Swap':>9} "
            f"{'AnonHuge':>9} THP  Backing    Mapping\n"]
     for b in rows:
@@ -135,7 +141,7 @@ def show_buddy(args: argparse.Namespace) -> int:
     """`show --physical --buddy`: the page allocator's free blocks per zone and order, with the watermarks."""
     from vaslayout.proc.buddyinfo import read_buddyinfo
 
-    zones = read_buddyinfo(args.proc_root)
+    zones = read_buddyinfo(system_root(args))
     page = 4096
     if args.json:
         _dump([{"node": z.node, "zone": z.zone, "free": list(z.free), "free_pages": z.free_pages(),
@@ -173,12 +179,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--page-size", type=int, default=4096, metavar="BYTES")
     p.add_argument("--cpus", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="CPUs, for SLUB's objects per slab (default: this machine's)")
-    p.add_argument("--proc-root", default=PROC, help=argparse.SUPPRESS)
+    add_capture(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_kmalloc)
 
     p = sub.add_parser("demo", help="demo malloc: watch glibc's malloc use brk and mmap in a live process")
     p.add_argument("demo", choices=("malloc",))
     p.add_argument("--print", action="store_true", help="print the steps as text")
-    p.add_argument("--proc-root", default=PROC, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)

@@ -12,11 +12,10 @@ starts reclaiming, below "min" only atomic/emergency allocations succeed.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
-from vaslayout.proc.reader import ProcError, _read_file
+from vaslayout.proc.reader import ProcError, _read_file, proc_path
 
 _BUDDY = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+)((?:\s+\d+)+)\s*$")
 _TYPE = re.compile(r"^Node\s+(\d+),\s+zone\s+(\S+),\s+type\s+(\S+)((?:\s+\d+)+)\s*$")
@@ -43,7 +42,7 @@ class ZoneFree:
 
 
 def _origin(root: str, name: str) -> str:
-    return os.path.join(root, name)
+    return proc_path(root, name)
 
 
 def _read(root: str, name: str) -> str | None:
@@ -105,7 +104,7 @@ def parse_zoneinfo(text: str) -> dict[tuple[int, str], tuple[tuple[int, int, int
     return out
 
 
-def read_buddyinfo(root: str = "/proc") -> list[ZoneFree]:
+def read_buddyinfo(root: str = "/") -> list[ZoneFree]:
     """buddyinfo with, where readable, pagetypeinfo's migrate types and zoneinfo's watermarks."""
     text = _read(root, "buddyinfo")
     if text is None:

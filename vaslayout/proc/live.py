@@ -12,7 +12,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vaslayout import catalog
 from vaslayout.core.engine import tile
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
@@ -104,8 +103,6 @@ def place_table(base: Layout, table: MapsTable, pid: int) -> Placement:
 
 def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
                   placement: Placement | None = None) -> Layout:
-    from vaslayout.core.engine import tile  # here, not at the top: show --pid's lines never load PyYAML
-    from vaslayout.core.loader import LayoutError
 
     bits = base.address_bits
     p = placement or place(base, mappings, pid)

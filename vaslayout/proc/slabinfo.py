@@ -8,11 +8,10 @@ read gets "permission denied", said plainly.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
-from vaslayout.proc.reader import ProcError, _read_file
+from vaslayout.proc.reader import ProcError, _read_file, proc_path
 
 _LINE = re.compile(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*:\s*tunables(?:\s+\d+){3}\s*:\s*slabdata"
                    r"\s+(\d+)\s+(\d+)\s+(\d+)\s*$")
@@ -62,8 +61,8 @@ def parse_slabinfo(text: str, origin: str) -> list[SlabCache]:
     return out
 
 
-def read_slabinfo(root: str = "/proc") -> list[SlabCache]:
-    path = os.path.join(root, "slabinfo")
+def read_slabinfo(root: str = "/") -> list[SlabCache]:
+    path = proc_path(root, "slabinfo")
     try:
         data = _read_file(path)
     except PermissionError:

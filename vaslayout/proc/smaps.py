@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from vaslayout.core.units import fmt_size
 from vaslayout.proc.maps import Mapping, parse_maps
 from vaslayout.proc.process import _read_proc
-from vaslayout.proc.reader import ProcError
+from vaslayout.proc.reader import ProcError, proc_path
 
 # The counters we keep, in the order pmap -X prints its main columns.
 FIELDS = ("Size", "Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty",
@@ -111,18 +111,18 @@ def parse_smaps(text: str, origin: str) -> list[Backing]:
     return out
 
 
-def read_smaps(pid: int, root: str = "/proc") -> list[Backing]:
+def read_smaps(pid: int, root: str = "/") -> list[Backing]:
     """The process's smaps, one Backing per mapping."""
     data = _read_proc(root, pid, "smaps", "smaps")
-    return parse_smaps(data.decode("utf-8", "backslashreplace"), os.path.join(root, str(pid), "smaps"))
+    return parse_smaps(data.decode("utf-8", "backslashreplace"), proc_path(root, str(pid), "smaps"))
 
 
-def read_rollup(pid: int, root: str = "/proc") -> Backing | None:
+def read_rollup(pid: int, root: str = "/") -> Backing | None:
     """smaps_rollup: the whole process summed (None where the kernel has no such file, before 4.14)."""
-    if os.path.isdir(os.path.join(root, str(pid))) and not os.path.exists(os.path.join(root, str(pid), "smaps_rollup")):
+    if os.path.isdir(proc_path(root, str(pid))) and not os.path.exists(proc_path(root, str(pid), "smaps_rollup")):
         return None
     data = _read_proc(root, pid, "smaps_rollup", "smaps")
-    rows = parse_smaps(data.decode("utf-8", "backslashreplace"), os.path.join(root, str(pid), "smaps_rollup"))
+    rows = parse_smaps(data.decode("utf-8", "backslashreplace"), proc_path(root, str(pid), "smaps_rollup"))
     return rows[0] if rows else None
 
 

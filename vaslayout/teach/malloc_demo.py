@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.proc.maps import Mapping
-from vaslayout.proc.reader import ProcError
+from vaslayout.proc.reader import ProcError, proc_path
 
 MMAP_THRESHOLD = 128 * 1024  # glibc malloc/malloc.c: DEFAULT_MMAP_THRESHOLD_MIN
 
@@ -128,8 +128,8 @@ class Snapshot:
 class MallocDemo:
     """The child process and the steps; use as a context manager so the child never outlives the demo."""
 
-    def __init__(self, proc_root: str = "/proc") -> None:
-        self.proc_root = proc_root
+    def __init__(self, root: str = "/") -> None:
+        self.root = root
         self.child: subprocess.Popen[str] | None = None
         self.step = 0
         self._heap_size: int | None = None
@@ -174,13 +174,13 @@ class MallocDemo:
         from vaslayout.proc.maps import read_maps
         from vaslayout.proc.smaps import read_smaps
 
-        maps = read_maps(self.pid, self.proc_root)
+        maps = read_maps(self.pid, self.root)
         heap = next((m for m in maps if m.path == "[heap]"), None)
         mapping = next((m for m in maps if address is not None and m.start <= address < m.end), None)
         rss = None
         if mapping is not None:
             try:
-                rss = next((b.rss for b in read_smaps(self.pid, self.proc_root)
+                rss = next((b.rss for b in read_smaps(self.pid, self.root)
                             if b.mapping.start == mapping.start), None)
             except ProcError:
                 rss = None
@@ -210,9 +210,9 @@ class MallocDemo:
             yield self.run(c)
 
 
-def run_demo(proc_root: str = "/proc") -> Iterator[Snapshot]:
+def run_demo(root: str = "/") -> Iterator[Snapshot]:
     """Every step of the demo, the child started and ended around them."""
-    if not os.path.isdir(os.path.join(proc_root, "self")):
-        raise ProcError(f"{proc_root} has no 'self': the demo needs a live Linux /proc")
-    with MallocDemo(proc_root) as demo:
+    if not os.path.isdir(proc_path(root, "self")):
+        raise ProcError(f"{proc_path(root)} has no 'self': the demo needs a live Linux /proc")
+    with MallocDemo(root) as demo:
         yield from demo.steps()
