@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from vaslayout.errors import UserError
 from vaslayout.model import Layout
-from vaslayout.report.explain import ExplainedReport, explain_chunk
+from vaslayout.report.explain import ExplainedReport, explain_chunk, inherit
 from vaslayout.report.parse import Split, split
+from vaslayout.report.scan import scan
 
 MAX_INPUT = 64 << 20  # characters read from one input; a longer log is cut there (and said so)
 
@@ -72,7 +73,11 @@ def explain_text(text: str, layout_for: Callable[[str, dict[str, str]], Layout],
     sp = split(text)
     if not sp.chunks:
         raise ReportError(f"{name}: no crash report found (no oops, page fault, #GP or register dump lines)")
-    reports = [explain_chunk(c, layout_for, layout) for c in sp.chunks]
+    scanned = [scan(c) for c in sp.chunks]
+    all_facts = [facts for _, facts in scanned]
+    for facts in all_facts:
+        inherit(facts, all_facts)
+    reports = [explain_chunk(c, layout_for, layout, s) for c, s in zip(sp.chunks, scanned, strict=True)]
     if not any(r.addresses for r in reports):
         raise ReportError(f"{name}: {len(reports)} oops line(s) but no addresses in them to explain")
     return Explanation(reports, sp, cut)

@@ -206,9 +206,23 @@ def _order(found: list[Found]) -> list[tuple[Found, list[str]]]:
     return out
 
 
-def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = None) -> ExplainedReport:
+def inherit(facts: Facts, others: list[Facts]) -> None:
+    """What one kernel says once holds for all its oopses in the log: version, page tables, flags."""
+    for other in others:
+        if facts.version is None and other.version is not None:
+            facts.version, facts.version_line = other.version, other.version_line
+        if facts.pgtable is None and other.pgtable is not None:
+            facts.pgtable = other.pgtable
+        if not facts.flags and other.flags:
+            facts.flags = set(other.flags)
+        if facts.cr4 is None and other.cr4 is not None:
+            facts.cr4 = other.cr4
+
+
+def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = None,
+                  scanned: tuple[list[Found], Facts] | None = None) -> ExplainedReport:
     """layout_for(id, overrides) -> Layout: how layouts are loaded (cached by the caller)."""
-    found, facts = scan(chunk)
+    found, facts = scanned if scanned is not None else scan(chunk)
     ev = gather(found, facts, layout_override)
     layout = layout_for(ev.layout_id, dict(ev.overrides)) if ev.layout_id else None
     bits = layout.address_bits if layout is not None else 64
@@ -225,6 +239,8 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
             e.remarks.append(f"tag 0x{first.value >> 56:02x} in the top byte (TBI); untagged 0x{plain:016x}")
         _kasan(e, ev, facts, layout)
         name = values.known_value(first.value, bits)
+        if name and (name.startswith("NULL") and not {"fault", "cr2"} & set(roles)):
+            name = None  # a small number in a register is a count or a flag, not a NULL-based pointer
         if name:
             e.names.append(name)
         _stale_cr2(e, facts, found)
