@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vaslayout.engine import resolve  # noqa: E402
-from vaslayout.loader import MAX_FILE_BYTES, LayoutSpec, Pos, RegionSpec, RuleSpec, Value, load_text  # noqa: E402
-from vaslayout.model import Layout  # noqa: E402
-from vaslayout.translate import translate  # noqa: E402
+from vaslayout.core.engine import resolve  # noqa: E402
+from vaslayout.core.loader import MAX_FILE_BYTES, LayoutSpec, Pos, RegionSpec, RuleSpec, Value, load_text  # noqa: E402
+from vaslayout.core.model import Layout  # noqa: E402
+from vaslayout.core.translate import translate  # noqa: E402
 
 TOP = 1 << 64
 KINDS = ("vmalloc", "direct-map", "mmap", "hole", "kernel-text")

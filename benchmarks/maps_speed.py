@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vaslayout import procfs  # noqa: E402
+from vaslayout import proc  # noqa: E402
+from vaslayout.proc import reader  # noqa: E402
 
 DEFAULT_TARGET = 65_530
 SLACK = 32  # mappings the child may still create after it counted (allocator arenas, ctypes)
@@ -67,9 +68,9 @@ sys.path.insert(0, sys.argv[2])
 def status(key):
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
-from vaslayout import procfs
+from vaslayout import proc
 imported = status("VmRSS")
-maps = procfs.read_maps(int(sys.argv[1]))
+maps = proc.read_maps(int(sys.argv[1]))
 print(imported, status("VmHWM"), len(maps))
 """
 
@@ -119,16 +120,16 @@ def main() -> int:
             return 1
         pid = child.pid
         path = f"/proc/{pid}/maps"
-        text = procfs._read_file(path).decode()
+        text = reader._read_file(path).decode()
         lines = text.count("\n")
         print(f"child pid {pid}: {lines} lines in {path}, {len(text) / 1e6:.1f} MB")
         print()
 
-        kernel = best(lambda: procfs._read_file(path), args.repeat)
-        parse = best(lambda: procfs.parse_maps(text, path), args.repeat)
-        by_column = best(lambda: procfs.parse_maps_table(text, path), args.repeat)
-        full = best(lambda: procfs.read_maps(pid), args.repeat)
-        n = len(procfs.read_maps(pid))
+        kernel = best(lambda: reader._read_file(path), args.repeat)
+        parse = best(lambda: proc.parse_maps(text, path), args.repeat)
+        by_column = best(lambda: proc.parse_maps_table(text, path), args.repeat)
+        full = best(lambda: proc.read_maps(pid), args.repeat)
+        n = len(proc.read_maps(pid))
         print(f"kernel: read {path} to EOF   {ms(kernel)}")
         print(f"parse_maps ({lines} lines)       {ms(parse)}   {parse / lines * 1e9:6.0f} ns/line")
         print(f"read_maps({pid})             {ms(full)}   -> {n} Mapping values")
@@ -149,7 +150,7 @@ def main() -> int:
             ratio = f"   CLI / pmap = {cli_time / pmap_time:.2f}" if pmap_time else ""
             print(f"vaslayout show --pid --json     {ms(cli_time)}{ratio}")
             start = wall([sys.executable, "-c", "pass"], args.repeat)
-            imports = wall([sys.executable, "-c", "import vaslayout.cli, vaslayout.live_json"], args.repeat)
+            imports = wall([sys.executable, "-c", "import vaslayout.cli, vaslayout.proc.live_json"], args.repeat)
             print(f"  of which: python -c pass {ms(start).strip()}, importing vaslayout "
                   f"{ms(imports - start).strip()}")
         else:

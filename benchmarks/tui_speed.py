@@ -157,14 +157,14 @@ def first_frame(argv: list[str], marker: bytes) -> float:
 
 
 def big_layout(n: int):
-    from vaslayout.model import Layout, Region
-    from vaslayout.paging import MODES
+    from vaslayout.core.model import Layout, Region
+    from vaslayout.core.paging import MODES
 
     page = 4096
     base = 0x7F0000000000
     kids = tuple(Region(f"mapping {i}", "mmap" if i % 3 else "heap", base + 2 * i * page, base + (2 * i + 1) * page)
                  for i in range(n))
-    from vaslayout.engine import tile  # fill the gaps exactly as the engine does
+    from vaslayout.core.engine import tile  # fill the gaps exactly as the engine does
 
     user = Region("user space", "user-space", 0, 1 << 47, "user", children=tile(list(kids), 0, 1 << 47, 64))
     root = Region("big", "root", 0, 1 << 64, children=tile([user], 0, 1 << 64, 64))

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pytest
 
-from vaslayout.model import Layout, Region
-from vaslayout.translate import Translation, translate
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import Translation, translate
 
 # A row of a kernel table: start, inclusive last byte, region name, kind.
 Row = tuple[int, int, str, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vaslayout.catalog import load
-from vaslayout.diff import MOVED, ONLY_A, ONLY_B, SAME, DiffRow, diff_layouts, diff_summary
+from vaslayout.teach.diff import MOVED, ONLY_A, ONLY_B, SAME, DiffRow, diff_layouts, diff_summary
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError, Pos, load_file, load_text
-from vaslayout.model import Layout, Region
-from vaslayout.translate import translate
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import LayoutError, Pos, load_file, load_text
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import translate
 
 DATA = Path(__file__).parent / "data"
 

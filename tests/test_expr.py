@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vaslayout import expr
-from vaslayout.expr import ExprError, evaluate_text
+from vaslayout.core import expr
+from vaslayout.core.expr import ExprError, evaluate_text
 
 
 def ev(text: str, **names: int) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from vaslayout.catalog import builtin_ids, load
-from vaslayout.formats import CSV_HEADER, doc_amount, doc_offset, doc_size, to_csv, to_markdown
+from vaslayout.teach.formats import CSV_HEADER, doc_amount, doc_offset, doc_size, to_csv, to_markdown
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 UPDATE = os.environ.get("VASLAYOUT_UPDATE_GOLDEN") == "1"

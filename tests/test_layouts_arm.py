@@ -19,8 +19,8 @@ import pytest
 
 from tests.layout_checks import assert_partition, check_canonical, check_row_ends, row_region, slug
 from vaslayout.catalog import load
-from vaslayout.loader import LayoutError
-from vaslayout.translate import phys_lookup, translate
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.translate import phys_lookup, translate
 
 TOP32 = 1 << 32
 TOP64 = 1 << 64

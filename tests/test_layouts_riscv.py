@@ -26,8 +26,8 @@ from tests.layout_checks import (
     slug,
 )
 from vaslayout.catalog import load
-from vaslayout.loader import LayoutError
-from vaslayout.translate import phys_lookup, translate
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.translate import phys_lookup, translate
 
 TOP = 1 << 64
 IDS = ("riscv-sv39", "riscv-sv48", "riscv-sv57")

@@ -32,7 +32,7 @@ from tests.layout_checks import (
     leaf_edge_cases,
 )
 from vaslayout.catalog import load
-from vaslayout.translate import translate
+from vaslayout.core.translate import translate
 
 M = 1 << 20
 G = 1 << 30

@@ -46,8 +46,8 @@ from tests.layout_checks import (
     leaf_edge_cases,
 )
 from vaslayout.catalog import load
-from vaslayout.loader import LayoutError
-from vaslayout.translate import phys_lookup, translate
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.translate import phys_lookup, translate
 
 K = 1 << 10
 M = 1 << 20

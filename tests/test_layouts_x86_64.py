@@ -19,7 +19,7 @@ from tests.layout_checks import (
     row_cases,
 )
 from vaslayout.catalog import load
-from vaslayout.translate import translate
+from vaslayout.core.translate import translate
 
 TOP = 1 << 64
 UNDOCUMENTED = "unused"

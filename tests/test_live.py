@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from vaslayout import live, procfs
+from vaslayout import proc
 from vaslayout.catalog import load
-from vaslayout.export import layout_json
-from vaslayout.live_json import process_json
-from vaslayout.translate import translate
+from vaslayout.core.translate import translate
+from vaslayout.proc import live
+from vaslayout.proc.live_json import process_json
+from vaslayout.teach.export import layout_json
 
 DATA = Path(__file__).parent / "data" / "proc"
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ def leaves_with_mappings(layout):
 
 
 def test_every_maps_line_becomes_one_leaf_in_order() -> None:
-    maps = procfs.parse_maps((DATA / "maps-python.txt").read_text(), "maps-python.txt")
+    maps = proc.parse_maps((DATA / "maps-python.txt").read_text(), "maps-python.txt")
     layout = live.with_mappings(base(), maps, 4242, "python (pid 4242)")
     mapped = leaves_with_mappings(layout)
     assert [(r.start, r.end) for r in mapped] == [(m.start, m.end) for m in maps]
@@ -38,7 +39,7 @@ def test_every_maps_line_becomes_one_leaf_in_order() -> None:
 
 
 def test_vsyscall_lands_in_the_kernel_half_under_its_maps_name() -> None:
-    maps = procfs.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
+    maps = proc.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
     vsyscall = [m for m in maps if m.name == "[vsyscall]"]
     assert vsyscall, "the fixture has a [vsyscall] line"
     layout = live.with_mappings(base(), maps, 1, "cat")
@@ -48,7 +49,7 @@ def test_vsyscall_lands_in_the_kernel_half_under_its_maps_name() -> None:
 
 
 def test_user_mappings_replace_the_illustrative_process_and_gaps_are_holes() -> None:
-    maps = procfs.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
+    maps = proc.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
     layout = live.with_mappings(base(), maps, 1, "cat")
     user_vm = layout.find("user_vm")
     assert user_vm is not None
@@ -67,7 +68,7 @@ def test_a_generated_65530_line_maps_keeps_every_mapping() -> None:
     for i in range(65_530):
         start = base_addr + 2 * i * page
         lines.append(f"{start:x}-{start + page:x} {'r--p' if i % 2 else 'rw-p'} 00000000 00:00 0")
-    maps = procfs.parse_maps("\n".join(lines) + "\n", "generated")
+    maps = proc.parse_maps("\n".join(lines) + "\n", "generated")
     layout = live.with_mappings(base(), maps, 7, "big")
     assert len(leaves_with_mappings(layout)) == 65_530
     t = translate(layout, base_addr + 2 * 40_000 * page + 5)
@@ -76,11 +77,11 @@ def test_a_generated_65530_line_maps_keeps_every_mapping() -> None:
 
 def test_the_test_process_itself() -> None:
     pid = os.getpid()
-    maps = procfs.read_maps(pid)
-    info = procfs.detect(mappings=maps)
+    maps = proc.read_maps(pid)
+    info = proc.detect(mappings=maps)
     if info.paging not in live.LAYOUT_FOR_PAGING:
         pytest.skip(f"no built-in layout for {info.arch}")
-    layout = live.process_layout(pid, info, maps, procfs.comm(pid))
+    layout = live.process_layout(pid, info, maps, proc.comm(pid))
     assert len(leaves_with_mappings(layout)) == len(maps)
     assert layout.id == f"pid-{pid}"
 
@@ -91,7 +92,7 @@ def layouts_json_text(maps, pid: int = 4242) -> str:
 
 @pytest.mark.parametrize("fixture", ["maps-python.txt", "maps-cat.txt", "maps-edge.txt"])
 def test_streamed_json_is_the_layouts_json(fixture: str) -> None:
-    maps = procfs.parse_maps_table((DATA / fixture).read_text(), fixture)
+    maps = proc.parse_maps_table((DATA / fixture).read_text(), fixture)
     assert "".join(process_json(base(), maps, 4242, "t")) == layouts_json_text(maps)
 
 
@@ -100,7 +101,7 @@ def test_streamed_json_escapes_names_as_json_does_and_fills_every_gap() -> None:
              "", "[heap]", "[stack]"]
     lines = [f"{0x1000 * (3 * i + 1):x}-{0x1000 * (3 * i + 2):x} r-xp 00000000 08:01 {i} {n}"
              for i, n in enumerate(names)]
-    maps = procfs.parse_maps_table("\n".join(lines) + "\n", "names")
+    maps = proc.parse_maps_table("\n".join(lines) + "\n", "names")
     text = "".join(process_json(base(), maps, 7, "t"))
     assert text == layouts_json_text(maps, 7)
     user_vm = next(r for r in json.loads(text)["regions"][0]["children"] if r["id"] == "user_vm")
@@ -114,7 +115,7 @@ def test_streamed_json_at_chunk_edges_and_at_the_kernels_limit(count: int) -> No
     page = 0x1000
     lines = [f"{0x7F00_0000_0000 + (2 - i % 2 + 2 * i) * page:x}-{0x7F00_0000_0000 + (3 + 2 * i) * page:x} "
              f"rw-p 00000000 00:00 0" for i in range(count)]
-    maps = procfs.parse_maps_table("".join(line + "\n" for line in lines), "generated")
+    maps = proc.parse_maps_table("".join(line + "\n" for line in lines), "generated")
     assert "".join(process_json(base(), maps, 9, "t")) == layouts_json_text(maps, 9)
 
 
@@ -144,8 +145,8 @@ def test_cli_show_pid_json_is_the_process_layouts_json() -> None:
         child.stdout.readline()  # type: ignore[union-attr]  # started: its maps stay as they are now
         p = run("show", "--pid", str(child.pid), "--json")
         assert p.returncode == 0, p.stderr
-        maps = procfs.read_maps(child.pid)
-        layout = live.process_layout(child.pid, procfs.detect(mappings=maps), maps, procfs.comm(child.pid))
+        maps = proc.read_maps(child.pid)
+        layout = live.process_layout(child.pid, proc.detect(mappings=maps), maps, proc.comm(child.pid))
         assert p.stdout == json.dumps(layout_json(layout), separators=(",", ":")) + "\n"
     finally:
         child.stdin.close()  # type: ignore[union-attr]
@@ -155,7 +156,7 @@ def test_cli_show_pid_json_is_the_process_layouts_json() -> None:
 def test_cli_lookup_in_a_mapping_reports_the_page() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
-        maps = procfs.read_maps(child.pid)
+        maps = proc.read_maps(child.pid)
         heapish = next(m for m in maps if m.path and "r" in m.perms)
         p = run("lookup", "--pid", str(child.pid), hex(heapish.start), "--json")
         assert p.returncode == 0, p.stderr
@@ -189,7 +190,7 @@ def test_cli_detect_json() -> None:
 
 
 def test_cli_show_physical_lists_ram_with_direct_map_aliases() -> None:
-    if procfs.iomem_hidden(procfs.read_iomem()):
+    if proc.iomem_hidden(proc.read_iomem()):
         pytest.skip("/proc/iomem hides addresses from this user")
     p = run("show", "--physical", "--json")
     assert p.returncode == 0, p.stderr

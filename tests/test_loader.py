@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vaslayout.loader import MAX_FILE_BYTES, LayoutError, LayoutSpec, Pos, load_file, load_text
+from vaslayout.core.loader import MAX_FILE_BYTES, LayoutError, LayoutSpec, Pos, load_file, load_text
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from vaslayout.catalog import load
-from vaslayout.export import physical_model_json
-from vaslayout.physmap import kmap, kmap_local, phys_pieces
-from vaslayout.translate import phys_lookup
+from vaslayout.core.physmap import kmap, kmap_local, phys_pieces
+from vaslayout.core.translate import phys_lookup
+from vaslayout.teach.export import physical_model_json
 
 ROOT = Path(__file__).resolve().parent.parent
 M, G = 1 << 20, 1 << 30

@@ -23,8 +23,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaslayout import procfs
-from vaslayout.procfs import IomemEntry, Mapping, MapsTable, PageInfo, ProcError
+from vaslayout import proc
+from vaslayout.proc import kernel
+from vaslayout.proc.iomem import IomemEntry
+from vaslayout.proc.maps import Mapping, MapsTable
+from vaslayout.proc.pagemap import PageInfo
+from vaslayout.proc.reader import ProcError
 
 DATA = Path(__file__).resolve().parent / "data" / "proc"
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -118,7 +122,7 @@ def generated_maps(n: int = 65_530) -> str:
 
 
 def test_parse_real_cat_maps() -> None:
-    maps = procfs.parse_maps(fixture_text("maps-cat.txt"), "maps-cat.txt")
+    maps = proc.parse_maps(fixture_text("maps-cat.txt"), "maps-cat.txt")
     assert len(maps) == 38
     assert maps[0] == Mapping(0x561490CFD000, 0x561490CFF000, "r--p", 0, "fe:00", 260131, "/usr/bin/cat")
     assert [m.kind for m in maps[:6]] == ["user-data", "user-text", "user-data", "user-data", "user-data", "heap"]
@@ -135,7 +139,7 @@ def test_parse_real_cat_maps() -> None:
 
 
 def test_parse_real_python_maps_with_spaces_and_deleted() -> None:
-    maps = procfs.parse_maps(fixture_text("maps-python.txt"), "maps-python.txt")
+    maps = proc.parse_maps(fixture_text("maps-python.txt"), "maps-python.txt")
     assert len(maps) == 113
     deleted = [m for m in maps if m.deleted]
     assert [(m.path, m.perms, m.kind) for m in deleted] == [
@@ -148,7 +152,7 @@ def test_parse_real_python_maps_with_spaces_and_deleted() -> None:
 
 
 def test_parse_edge_cases() -> None:
-    maps = procfs.parse_maps(fixture_text("maps-edge.txt"), "maps-edge.txt")
+    maps = proc.parse_maps(fixture_text("maps-edge.txt"), "maps-edge.txt")
     assert [(m.name, m.kind) for m in maps] == [
         ("/opt/my app/bin/tool", "user-text"),
         ("/opt/my app/bin/tool", "user-data"),
@@ -170,17 +174,17 @@ def test_parse_edge_cases() -> None:
 
 def test_parse_without_padding_or_trailing_newline() -> None:
     text = "1000-2000 r-xp 00000000 08:01 5 /bin/my prog  \n3000-4000 rw-p 00000000 00:00 0"
-    assert procfs.parse_maps(text, "x") == [
+    assert proc.parse_maps(text, "x") == [
         Mapping(0x1000, 0x2000, "r-xp", 0, "08:01", 5, "/bin/my prog  "),
         Mapping(0x3000, 0x4000, "rw-p", 0, "00:00", 0, ""),
     ]
-    assert procfs.parse_maps("", "x") == []
+    assert proc.parse_maps("", "x") == []
 
 
 def test_only_newline_ends_a_line() -> None:
     odd = "/tmp/a\rb\x0bc\x1cd\x85e\u2028f"  # line breaks for str.splitlines, legal in a file name
     text = kernel_line(0x1000, 0x2000, "rw-p", 0, "08:01", 9, odd) + "\n" + kernel_line(0x3000, 0x4000, "r--p")
-    maps = procfs.parse_maps(text, "x")
+    maps = proc.parse_maps(text, "x")
     assert [m.path for m in maps] == [odd, ""]
 
 
@@ -188,16 +192,16 @@ def test_malformed_line_deep_in_a_big_file() -> None:
     lines = generated_maps().split("\n")
     lines[59_999] = lines[59_999].replace("rw-p", "rw-z").replace("r--p", "r--z")
     with pytest.raises(ProcError) as exc:
-        procfs.parse_maps("\n".join(lines), "big")
+        proc.parse_maps("\n".join(lines), "big")
     assert str(exc.value) == (
         "big:60000: malformed line: '7f000ea5f000-7f000ea60000 rw-z 00000000 00:00 0 ' (bad permissions 'rw-z')"
     )
     with pytest.raises(ProcError, match="^big:65531: malformed line: '' "):
-        procfs.parse_maps(generated_maps() + "\n", "big")
+        proc.parse_maps(generated_maps() + "\n", "big")
 
 
 def test_parsed_mappings_are_ordinary_frozen_values() -> None:
-    m = procfs.parse_maps(fixture_text("maps-edge.txt"), "x")[0]
+    m = proc.parse_maps(fixture_text("maps-edge.txt"), "x")[0]
     again = Mapping(**dataclasses.asdict(m))
     assert m == again and hash(m) == hash(again) and repr(m) == repr(again)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -207,7 +211,7 @@ def test_parsed_mappings_are_ordinary_frozen_values() -> None:
 
 def test_malformed_file_names_origin_and_line() -> None:
     with pytest.raises(ProcError) as exc:
-        procfs.parse_maps(fixture_text("maps-malformed.txt"), "/proc/1234/maps")
+        proc.parse_maps(fixture_text("maps-malformed.txt"), "/proc/1234/maps")
     assert str(exc.value) == (
         "/proc/1234/maps:4: malformed line: '7f0000003000-7f0000004000 rw-p zzzz 00:00 0 ' (bad offset 'zzzz')"
     )
@@ -232,18 +236,18 @@ def test_malformed_file_names_origin_and_line() -> None:
 def test_malformed_lines(line: str, why: str) -> None:
     good = "0100-0200 r--p 00000000 00:00 0\n"
     with pytest.raises(ProcError) as exc:
-        procfs.parse_maps(good + line + "\n" + good, "m")
+        proc.parse_maps(good + line + "\n" + good, "m")
     assert str(exc.value) == f"m:2: malformed line: {line!r} ({why})"
     assert "\n" not in str(exc.value)
     with pytest.raises(ProcError) as by_column:
-        procfs.parse_maps_table(good + line + "\n" + good, "m")
+        proc.parse_maps_table(good + line + "\n" + good, "m")
     assert str(by_column.value) == str(exc.value)
 
 
 def test_generated_65530_line_file(tree: Tree) -> None:
     tree.pid(777, maps=generated_maps())
     t0 = time.perf_counter()
-    maps = procfs.read_maps(777, root=str(tree.root))
+    maps = proc.read_maps(777, root=str(tree.root))
     elapsed = time.perf_counter() - t0
     assert len(maps) == 65_530
     assert maps[0] == Mapping(0x7F00_0000_0000, 0x7F00_0000_1000, "r--p", 0, "00:00", 0, "")
@@ -257,15 +261,15 @@ def test_generated_65530_line_file(tree: Tree) -> None:
 
 @pytest.mark.parametrize("fixture", ["maps-cat.txt", "maps-python.txt", "maps-edge.txt"])
 def test_table_holds_what_parse_maps_does(fixture: str) -> None:
-    table = procfs.parse_maps_table(fixture_text(fixture), fixture)
-    maps = procfs.parse_maps(fixture_text(fixture), fixture)
+    table = proc.parse_maps_table(fixture_text(fixture), fixture)
+    maps = proc.parse_maps(fixture_text(fixture), fixture)
     assert list(table) == maps
     assert (table.starts, table.ends) == ([m.start for m in maps], [m.end for m in maps])
     assert len({id(r) for r in table.rests}) == len({(m.perms, m.offset, m.dev, m.inode, m.path) for m in maps})
 
 
 def test_table_shares_one_rest_among_lines_that_say_the_same() -> None:
-    table = procfs.parse_maps_table(generated_maps(), "big")
+    table = proc.parse_maps_table(generated_maps(), "big")
     assert len(table) == 65_530
     assert table[0] == Mapping(0x7F00_0000_0000, 0x7F00_0000_1000, "r--p", 0, "00:00", 0, "")
     assert table[-1] == Mapping(0x7F00_0FFF_9000, 0x7F00_0FFF_A000, "rw-p", 0, "00:00", 0, "")
@@ -273,7 +277,7 @@ def test_table_shares_one_rest_among_lines_that_say_the_same() -> None:
 
 
 def test_table_slices_and_bisects() -> None:
-    table = procfs.parse_maps_table(fixture_text("maps-cat.txt"), "maps-cat.txt")
+    table = proc.parse_maps_table(fixture_text("maps-cat.txt"), "maps-cat.txt")
     part = table[3:6]
     assert isinstance(part, MapsTable) and list(part) == list(table)[3:6]
     assert table.ending_above(1 << 47) == [table[-1]]  # [vsyscall]
@@ -293,15 +297,15 @@ def test_table_slices_and_bisects() -> None:
     ],
 )
 def test_table_takes_odd_lines_as_parse_maps_does(text: str) -> None:
-    assert list(procfs.parse_maps_table(text, "x")) == procfs.parse_maps(text, "x")
+    assert list(proc.parse_maps_table(text, "x")) == proc.parse_maps(text, "x")
 
 
 def test_table_refuses_lines_out_of_order_naming_the_line() -> None:
     text = "1000-3000 r--p 00000000 00:00 0\n4000-5000 r--p 00000000 00:00 0\n4fff-6000 r--p 00000000 00:00 0\n"
     with pytest.raises(ProcError) as exc:
-        procfs.parse_maps_table(text, "m")
+        proc.parse_maps_table(text, "m")
     assert str(exc.value) == "m:3: 4fff-6000 is out of order or overlaps the line before"
-    assert len(procfs.parse_maps(text, "m")) == 3
+    assert len(proc.parse_maps(text, "m")) == 3
 
 
 _FIELD = st.sampled_from(["", " ", "  ", "-", ":", "0", "00", "1", "a", "f", "A", "g", "x", "z", "0x1",
@@ -329,17 +333,17 @@ def maps_lines(draw: st.DrawFn) -> str:
 def test_table_agrees_with_parse_maps_on_any_text(lines: list[str], last_newline: bool) -> None:
     text = "\n".join(lines) + ("\n" if last_newline and lines else "")
     try:
-        expected = procfs.parse_maps(text, "h")
+        expected = proc.parse_maps(text, "h")
     except ProcError as exc:
         with pytest.raises(ProcError) as by_column:
-            procfs.parse_maps_table(text, "h")
+            proc.parse_maps_table(text, "h")
         assert str(by_column.value) == str(exc)
         return
     if all(a.end <= b.start for a, b in pairwise(expected)):
-        assert list(procfs.parse_maps_table(text, "h")) == expected
+        assert list(proc.parse_maps_table(text, "h")) == expected
     else:
         with pytest.raises(ProcError, match="out of order or overlaps"):
-            procfs.parse_maps_table(text, "h")
+            proc.parse_maps_table(text, "h")
 
 
 # --------------------------------------------------------------------------- read_maps
@@ -349,13 +353,13 @@ def test_table_agrees_with_parse_maps_on_any_text(lines: list[str], last_newline
 def test_read_maps_of_this_process() -> None:
     buf = bytearray(3 * 4096)
     addr = ctypes.addressof((ctypes.c_char * len(buf)).from_buffer(buf))
-    maps = procfs.read_maps(os.getpid())
+    maps = proc.read_maps(os.getpid())
     assert all(a.end <= b.start for a, b in pairwise(maps))
     assert any(m.start <= addr < m.end and "rw" in m.perms for m in maps)
     assert "[stack]" in {m.name for m in maps}
 
 
-READERS = pytest.mark.parametrize("read", [procfs.read_maps, procfs.read_maps_table], ids=["list", "table"])
+READERS = pytest.mark.parametrize("read", [proc.read_maps, proc.read_maps_table], ids=["list", "table"])
 
 
 @READERS
@@ -372,7 +376,7 @@ def test_read_maps_retries_a_torn_read(read: Callable[..., Sequence[Mapping]], t
         calls.append(path)
         return next(reads)
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
     maps = read(4242, root=str(tree.root))
     assert [(m.start, m.end) for m in maps] == [(0x1000, 0x2000), (0x3000, 0x4000)]
     assert calls == [str(tree.root / "4242" / "maps")] * 3
@@ -388,7 +392,7 @@ def test_read_maps_gives_up_when_maps_keep_changing(read: Callable[..., Sequence
         calls.append(path)
         return b"3000-4000 r--p 00000000 00:00 0\n1000-2000 r--p 00000000 00:00 0\n"
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
     with pytest.raises(ProcError) as exc:
         read(4242, root=str(tree.root))
     assert str(exc.value) == "process 4242: its maps kept changing while being read (4 tries); try again"
@@ -406,10 +410,10 @@ def test_read_maps_table_takes_a_first_read_and_rereads_when_it_is_torn(
         calls.append(path)
         return good
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
-    assert list(procfs.read_maps_table(4242, root=str(tree.root), first=good)) == procfs.parse_maps(good.decode(), "")
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
+    assert list(proc.read_maps_table(4242, root=str(tree.root), first=good)) == proc.parse_maps(good.decode(), "")
     assert calls == []
-    assert list(procfs.read_maps_table(4242, root=str(tree.root), first=torn)) == procfs.parse_maps(good.decode(), "")
+    assert list(proc.read_maps_table(4242, root=str(tree.root), first=torn)) == proc.parse_maps(good.decode(), "")
     assert calls == [str(tree.root / "4242" / "maps")]
 
 
@@ -422,13 +426,13 @@ def test_child_read_copies_a_file_and_leaves_nothing_behind(tmp_path: Path) -> N
     f = tmp_path / "big"
     f.write_bytes(bytes(range(256)) * 5000)
     fds = open_fds()
-    with procfs.ChildRead(str(f)) as early:
+    with proc.ChildRead(str(f)) as early:
         assert early.data is None  # set on leaving the block
     assert early.data == f.read_bytes()
     assert open_fds() == fds
     with pytest.raises(ChildProcessError):
         os.waitpid(early._child, os.WNOHANG)  # the child was collected
-    procfs.ChildRead(str(f))  # made but never entered: nothing started
+    proc.ChildRead(str(f))  # made but never entered: nothing started
     assert open_fds() == fds
 
 
@@ -436,26 +440,26 @@ def test_child_read_copies_a_file_and_leaves_nothing_behind(tmp_path: Path) -> N
 def test_child_read_of_what_cannot_be_read_leaves_the_read_to_the_caller(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     fds = open_fds()
-    with procfs.ChildRead(str(tmp_path / "missing")) as early:
+    with proc.ChildRead(str(tmp_path / "missing")) as early:
         pass
     assert early.data is None and open_fds() == fds
     (tmp_path / "empty").write_bytes(b"")
-    with procfs.ChildRead(str(tmp_path / "empty")) as early:
+    with proc.ChildRead(str(tmp_path / "empty")) as early:
         pass
     assert early.data is None  # read again by the caller: /proc files say they are empty
-    monkeypatch.setattr(procfs, "_CATS", (str(tmp_path / "no-cat"),))
-    with procfs.ChildRead(__file__) as early:
+    monkeypatch.setattr("vaslayout.proc.reader._CATS", (str(tmp_path / "no-cat"),))
+    with proc.ChildRead(__file__) as early:
         pass
     assert early.data is None and open_fds() == fds
 
 
 @needs_linux
 def test_child_read_of_this_process_maps_is_what_read_maps_sees() -> None:
-    with procfs.ChildRead(f"/proc/{os.getpid()}/maps") as early:
+    with proc.ChildRead(f"/proc/{os.getpid()}/maps") as early:
         pass
     assert early.data is not None
-    table = procfs.read_maps_table(os.getpid(), first=early.data)
-    assert list(table) == procfs.parse_maps(early.data.decode("utf-8", "backslashreplace"), "self")
+    table = proc.read_maps_table(os.getpid(), first=early.data)
+    assert list(table) == proc.parse_maps(early.data.decode("utf-8", "backslashreplace"), "self")
     assert "[stack]" in {m.name for m in table}
 
 
@@ -477,14 +481,14 @@ def pid_beyond_max() -> int:
 def test_no_such_process() -> None:
     pid = pid_beyond_max()
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(pid)
+        proc.read_maps(pid)
     assert str(exc.value) == f"no process {pid}"
     with pytest.raises(ProcError, match=f"^no process {pid}$"):
-        procfs.read_pagemap(pid, [0x1000])
+        proc.read_pagemap(pid, [0x1000])
     with pytest.raises(ProcError, match=f"^no process {pid}$"):
-        procfs.resolve_pid(str(pid))
+        proc.resolve_pid(str(pid))
     with pytest.raises(ProcError, match="^no process 0$"):
-        procfs.read_maps(0)
+        proc.read_maps(0)
 
 
 @needs_linux
@@ -492,7 +496,7 @@ def test_process_that_has_exited() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     with pytest.raises(ProcError, match=f"^no process {child.pid}$"):
-        procfs.read_maps(child.pid)
+        proc.read_maps(child.pid)
 
 
 @pytest.mark.parametrize(
@@ -507,33 +511,33 @@ def test_process_exits_while_maps_are_read(tree: Tree, monkeypatch: pytest.Monke
     def fake(path: str) -> bytes:
         raise error
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(4242, root=str(tree.root))
+        proc.read_maps(4242, root=str(tree.root))
     assert str(exc.value) == "process 4242 exited while its maps were read"
 
 
 def test_maps_vanish_with_the_process(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
     piddir = tree.pid(4242, maps="1000-2000 r--p 00000000 00:00 0\n")
-    assert len(procfs.read_maps(4242, root=str(tree.root))) == 1
+    assert len(proc.read_maps(4242, root=str(tree.root))) == 1
     (piddir / "maps").unlink()
     with pytest.raises(ProcError, match="^process 4242 exited while its maps were read$"):
-        procfs.read_maps(4242, root=str(tree.root))
+        proc.read_maps(4242, root=str(tree.root))
     shutil.rmtree(piddir)
     with pytest.raises(ProcError, match="^no process 4242$"):
-        procfs.read_maps(4242, root=str(tree.root))
+        proc.read_maps(4242, root=str(tree.root))
 
     def empty_then_gone(path: str) -> bytes:
         return b""  # an exited task's maps read empty; its directory is gone
 
-    monkeypatch.setattr(procfs, "_read_file", empty_then_gone)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", empty_then_gone)
     with pytest.raises(ProcError, match="^process 4242 exited while its maps were read$"):
-        procfs.read_maps(4242, root=str(tree.root))
+        proc.read_maps(4242, root=str(tree.root))
 
 
 def test_empty_maps_of_a_live_task(tree: Tree) -> None:
     tree.pid(2, maps="")  # a kernel thread has no user mappings
-    assert procfs.read_maps(2, root=str(tree.root)) == []
+    assert proc.read_maps(2, root=str(tree.root)) == []
 
 
 def test_permission_denied(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -542,9 +546,9 @@ def test_permission_denied(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
     def fake(path: str) -> bytes:
         raise PermissionError(errno.EACCES, "Permission denied", path)
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(1, root=str(tree.root))
+        proc.read_maps(1, root=str(tree.root))
     assert str(exc.value) == f"permission denied reading {tree.root / '1' / 'maps'}"
 
 
@@ -554,9 +558,9 @@ def test_other_read_errors_name_the_file(tree: Tree, monkeypatch: pytest.MonkeyP
     def fake(path: str) -> bytes:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(procfs, "_read_file", fake)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", fake)
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(9, root=str(tree.root))
+        proc.read_maps(9, root=str(tree.root))
     assert str(exc.value) == f"cannot read {tree.root / '9' / 'maps'}: Input/output error"
 
 
@@ -591,10 +595,10 @@ def as_nobody(fn: Callable[[], object]) -> str:
 @needs_linux
 def test_real_permission_denied_on_init() -> None:
     if IS_ROOT:
-        got = as_nobody(lambda: procfs.read_maps(1))
+        got = as_nobody(lambda: proc.read_maps(1))
     else:
         try:
-            procfs.read_maps(1)
+            proc.read_maps(1)
             pytest.skip("this user may read init's maps")
         except ProcError as exc:
             got = f"ProcError: {exc}"
@@ -614,33 +618,33 @@ def test_resolve_pid(tree: Tree) -> None:
     (tree.root / "self").mkdir()
     tree.file("sys/kernel/pid_max", "4194304\n")
     root = str(tree.root)
-    assert procfs.resolve_pid("self", root) == os.getpid()
-    assert procfs.resolve_pid("404", root) == 404
-    assert procfs.resolve_pid(" 404 ", root) == 404
-    assert procfs.resolve_pid("sshd", root) == 404
-    assert procfs.resolve_pid("gnome-shell-calendar-server", root) == 505
-    assert procfs.resolve_pid("gnome-shell-cal", root) == 505
+    assert proc.resolve_pid("self", root) == os.getpid()
+    assert proc.resolve_pid("404", root) == 404
+    assert proc.resolve_pid(" 404 ", root) == 404
+    assert proc.resolve_pid("sshd", root) == 404
+    assert proc.resolve_pid("gnome-shell-calendar-server", root) == 505
+    assert proc.resolve_pid("gnome-shell-cal", root) == 505
     with pytest.raises(ProcError) as exc:
-        procfs.resolve_pid("bash", root)
+        proc.resolve_pid("bash", root)
     assert str(exc.value) == "3 processes named 'bash': 101, 202, 303"
     with pytest.raises(ProcError, match="^no process named 'nginx'$"):
-        procfs.resolve_pid("nginx", root)
+        proc.resolve_pid("nginx", root)
     with pytest.raises(ProcError, match="^no process 999$"):
-        procfs.resolve_pid("999", root)
+        proc.resolve_pid("999", root)
     with pytest.raises(ProcError, match="^no process 0$"):
-        procfs.resolve_pid("0", root)
+        proc.resolve_pid("0", root)
     with pytest.raises(ProcError, match="^empty process"):
-        procfs.resolve_pid("  ", root)
-    assert procfs.comm(505, root) == "gnome-shell-cal"
+        proc.resolve_pid("  ", root)
+    assert proc.comm(505, root) == "gnome-shell-cal"
     with pytest.raises(ProcError, match="^no process 999$"):
-        procfs.comm(999, root)
+        proc.comm(999, root)
 
 
 def test_many_candidates_stay_on_one_line(tree: Tree) -> None:
     for pid in range(1000, 1025):
         tree.pid(pid, comm="worker")
     with pytest.raises(ProcError) as exc:
-        procfs.resolve_pid("worker", str(tree.root))
+        proc.resolve_pid("worker", str(tree.root))
     msg = str(exc.value)
     assert msg.startswith("25 processes named 'worker': 1000, 1001, ")
     assert msg.endswith("1019, ... (5 more)")
@@ -651,7 +655,7 @@ def test_resolve_live_names() -> None:
     child = subprocess.Popen(["sleep", "30"])
     try:
         deadline = time.monotonic() + 5
-        while (name := procfs.comm(child.pid)) != "sleep" and time.monotonic() < deadline:
+        while (name := proc.comm(child.pid)) != "sleep" and time.monotonic() < deadline:
             time.sleep(0.01)  # the exec may still be renaming the task after Popen returned
         assert name == "sleep"
         pids = [p for p in os.listdir("/proc") if p.isdigit() and Path(f"/proc/{p}/comm").exists()]
@@ -660,8 +664,8 @@ def test_resolve_live_names() -> None:
         except OSError:
             sleeps = [child.pid, -1]
         if sleeps == [child.pid]:
-            assert procfs.resolve_pid("sleep") == child.pid
-        assert procfs.comm(os.getpid()) == Path("/proc/self/comm").read_text().rstrip("\n")
+            assert proc.resolve_pid("sleep") == child.pid
+        assert proc.comm(os.getpid()) == Path("/proc/self/comm").read_text().rstrip("\n")
     finally:
         child.kill()
         child.wait()
@@ -684,7 +688,7 @@ def test_pagemap_fixture(tree: Tree) -> None:
         data[(v >> 12) * 8:(v >> 12) * 8 + 8] = raw.to_bytes(8, sys.byteorder)
     tree.pid(42)
     tree.file("42/pagemap", bytes(data))
-    got = procfs.read_pagemap(42, [*entries, 0x7FFF_FFFF_E000], root=str(tree.root), page_size=4096)
+    got = proc.read_pagemap(42, [*entries, 0x7FFF_FFFF_E000], root=str(tree.root), page_size=4096)
     assert got[0] == PageInfo(vaddr=0x400123, present=True, swapped=False, file_or_shared=False, exclusive=True,
                               soft_dirty=True, pfn=0x12345, pfn_hidden=False, phys=0x12345123,
                               raw=entries[0x400123])
@@ -696,10 +700,10 @@ def test_pagemap_fixture(tree: Tree) -> None:
     assert got[2] == PageInfo(vaddr=0x10002ABC, present=True, swapped=False, file_or_shared=True,
                               exclusive=False, soft_dirty=False, pfn=None, pfn_hidden=True, phys=None,
                               raw=present | 1 << 61)
-    assert got[3] == procfs.page_info(0x10003000, 0) and not got[3].present and got[3].pfn is None
+    assert got[3] == proc.page_info(0x10003000, 0) and not got[3].present and got[3].pfn is None
     assert got[4].raw == 0 and not got[4].present  # beyond the file: the kernel has no entry either
     with pytest.raises(ProcError, match="^0x10000000000000000 is not a 64-bit address$"):
-        procfs.read_pagemap(42, [1 << 64], root=str(tree.root))
+        proc.read_pagemap(42, [1 << 64], root=str(tree.root))
 
 
 def test_pagemap_permission_denied(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -709,9 +713,9 @@ def test_pagemap_permission_denied(tree: Tree, monkeypatch: pytest.MonkeyPatch) 
     def denied(path: str, flags: int) -> int:
         raise PermissionError(errno.EACCES, "Permission denied", path)
 
-    monkeypatch.setattr(procfs.os, "open", denied)
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(ProcError) as exc:
-        procfs.read_pagemap(42, [0x1000], root=str(tree.root))
+        proc.read_pagemap(42, [0x1000], root=str(tree.root))
     assert str(exc.value) == f"permission denied reading {tree.root / '42' / 'pagemap'}"
 
 
@@ -722,9 +726,9 @@ def test_pagemap_process_exits_mid_read(tree: Tree, monkeypatch: pytest.MonkeyPa
     def gone(fd: int, n: int, offset: int) -> bytes:
         raise ProcessLookupError(errno.ESRCH, "No such process")
 
-    monkeypatch.setattr(procfs.os, "pread", gone)
+    monkeypatch.setattr(os, "pread", gone)
     with pytest.raises(ProcError, match="^process 42 exited while its pagemap was read$"):
-        procfs.read_pagemap(42, [0x1000], root=str(tree.root))
+        proc.read_pagemap(42, [0x1000], root=str(tree.root))
 
 
 def touched_buffer() -> tuple[bytearray, int]:
@@ -736,7 +740,7 @@ def touched_buffer() -> tuple[bytearray, int]:
 @needs_linux
 def test_pagemap_of_this_process() -> None:
     buf, addr = touched_buffer()
-    (page,) = procfs.read_pagemap(os.getpid(), [addr])
+    (page,) = proc.read_pagemap(os.getpid(), [addr])
     assert page.vaddr == addr
     assert page.present and not page.swapped and not page.file_or_shared
     if page.pfn_hidden:
@@ -752,12 +756,12 @@ def test_pagemap_of_this_process() -> None:
 def test_pagemap_hides_pfns_without_cap_sys_admin() -> None:
     def own_page() -> tuple[bool, bool, object]:
         buf, addr = touched_buffer()
-        (page,) = procfs.read_pagemap(os.getpid(), [addr])
+        (page,) = proc.read_pagemap(os.getpid(), [addr])
         return page.present, page.pfn_hidden, page.pfn
 
     assert as_nobody(own_page) == "(True, True, None)"
     buf, addr = touched_buffer()
-    (page,) = procfs.read_pagemap(os.getpid(), [addr])
+    (page,) = proc.read_pagemap(os.getpid(), [addr])
     assert page.pfn is not None and not page.pfn_hidden  # root sees the PFN
 
 
@@ -765,12 +769,12 @@ def test_pagemap_hides_pfns_without_cap_sys_admin() -> None:
 
 
 def test_iomem_tree() -> None:
-    entries = procfs.parse_iomem(fixture_text("iomem-root.txt"), "iomem")
+    entries = proc.parse_iomem(fixture_text("iomem-root.txt"), "iomem")
     assert [e.name for e in entries] == [
         "Reserved", "System RAM", "Reserved", "System RAM", "PCI Bus 0000:00", "Reserved", "IOAPIC 0",
         "System RAM", "PCI Bus 0000:00",
     ]
-    assert sum(1 for _ in procfs.walk_iomem(entries)) == 27
+    assert sum(1 for _ in proc.walk_iomem(entries)) == 27
     ram = entries[3]
     assert (ram.start, ram.end, ram.depth, ram.size) == (0x100000, 0xC0000000, 0, 0xBFF00000)
     assert [(c.name, c.start, c.end, c.depth) for c in ram.children] == [
@@ -781,9 +785,9 @@ def test_iomem_tree() -> None:
     ]
     ecam = entries[5].children[0]
     assert ecam.children == (IomemEntry(0xEEC00000, 0xEED00000, "PCI Bus 0000:00", 2),)
-    assert not procfs.iomem_hidden(entries)
-    assert procfs.system_ram(entries) == [(0x1000, 0x9FC00), (0x100000, 0xC0000000), (0x100000000, 0x640000000)]
-    assert procfs.kernel_image(entries) == {
+    assert not proc.iomem_hidden(entries)
+    assert proc.system_ram(entries) == [(0x1000, 0x9FC00), (0x100000, 0xC0000000), (0x100000000, 0x640000000)]
+    assert proc.kernel_image(entries) == {
         "Kernel code": (0x1000000, 0x22090C8),
         "Kernel rodata": (0x2400000, 0x2E09000),
         "Kernel data": (0x3000000, 0x327C040),
@@ -792,21 +796,21 @@ def test_iomem_tree() -> None:
 
 
 def test_iomem_hidden_for_non_root() -> None:
-    entries = procfs.parse_iomem(fixture_text("iomem-user.txt"), "iomem")
-    assert sum(1 for _ in procfs.walk_iomem(entries)) == 27
-    assert procfs.iomem_hidden(entries)
+    entries = proc.parse_iomem(fixture_text("iomem-user.txt"), "iomem")
+    assert sum(1 for _ in proc.walk_iomem(entries)) == 27
+    assert proc.iomem_hidden(entries)
     assert entries[1] == IomemEntry(0, 1, "System RAM", 0)
-    assert procfs.system_ram(entries) == []
-    assert procfs.kernel_image(entries) == {}
-    assert not procfs.iomem_hidden([])
+    assert proc.system_ram(entries) == []
+    assert proc.kernel_image(entries) == {}
+    assert not proc.iomem_hidden([])
 
 
 def test_read_iomem_from_tree(tree: Tree) -> None:
     tree.file("iomem", fixture_text("iomem-kaslr.txt"))
-    entries = procfs.read_iomem(str(tree.root))
-    assert procfs.system_ram(entries) == [(0x1000, 0x9F000), (0x100000, 0x40000000), (0x100000000, 0x280000000)]
+    entries = proc.read_iomem(str(tree.root))
+    assert proc.system_ram(entries) == [(0x1000, 0x9F000), (0x100000, 0x40000000), (0x100000000, 0x280000000)]
     with pytest.raises(ProcError, match=r"^cannot read .*/nowhere/iomem: No such file or directory$"):
-        procfs.read_iomem(str(tree.root / "nowhere"))
+        proc.read_iomem(str(tree.root / "nowhere"))
 
 
 @pytest.mark.parametrize(
@@ -823,17 +827,17 @@ def test_read_iomem_from_tree(tree: Tree) -> None:
 )
 def test_iomem_malformed(text: str, message: str) -> None:
     with pytest.raises(ProcError) as exc:
-        procfs.parse_iomem(text, "iomem")
+        proc.parse_iomem(text, "iomem")
     assert str(exc.value) == message
 
 
 @needs_linux
 def test_live_iomem_and_hidden_flag() -> None:
-    entries = procfs.read_iomem()
+    entries = proc.read_iomem()
     if IS_ROOT:
-        assert not procfs.iomem_hidden(entries)
-        assert procfs.system_ram(entries)
-        assert as_nobody(lambda: procfs.iomem_hidden(procfs.read_iomem())) == "True"
+        assert not proc.iomem_hidden(entries)
+        assert proc.system_ram(entries)
+        assert as_nobody(lambda: proc.iomem_hidden(proc.read_iomem())) == "True"
 
 
 # --------------------------------------------------------------------------- detect
@@ -841,7 +845,7 @@ def test_live_iomem_and_hidden_flag() -> None:
 
 def test_detect_4level_captured(kernel_tree: Callable[..., Tree]) -> None:
     t = kernel_tree(config_gz="config-6.18.txt")
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64")
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64")
     assert info.linux and info.release == "6.18.44-test" and info.arch == "x86_64"
     assert not info.la57_cpu and not info.five_level and info.paging == "x86-64-4level"
     assert info.config_source == str(t.root / "config.gz")
@@ -864,7 +868,7 @@ def test_config_keeps_only_the_layout_lines_as_written() -> None:
     text = ("  CONFIG_HIGHMEM4G=y  \n# CONFIG_X86_5LEVEL is not set\r\nCONFIG_PAGE_OFFSET=\"0xC0000000\"\n"
             "CONFIG_X86_64_SMP=y\n# CONFIG_X86_64=y\n#CONFIG_KASAN is not set\nCONFIG_VMSPLIT_3G=y\n"
             "CONFIG_PGTABLE_LEVELS=4\nCONFIG_PGTABLE_LEVELS=5\nCONFIG_X86_PAE\n")
-    assert procfs._parse_config(text) == {
+    assert kernel._parse_config(text) == {
         "CONFIG_HIGHMEM4G": "y", "CONFIG_X86_5LEVEL": "n", "CONFIG_PAGE_OFFSET": "0xC0000000",
         "CONFIG_VMSPLIT_3G": "y", "CONFIG_PGTABLE_LEVELS": "5",  # the last word wins, as in Kconfig
     }
@@ -872,7 +876,7 @@ def test_config_keeps_only_the_layout_lines_as_written() -> None:
 
 def test_detect_5level_from_boot_config(kernel_tree: Callable[..., Tree]) -> None:
     t = kernel_tree(cpuinfo="cpuinfo-la57.txt", boot_config="config-5level.txt", release="5.15.0-91-generic")
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64")
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64")
     assert info.la57_cpu and info.five_level and info.paging == "x86-64-5level"
     assert info.release == "5.15.0-91-generic"
     assert info.config_source == str(t.boot / "config-5.15.0-91-generic")
@@ -900,7 +904,7 @@ def test_detect_5level_decision(tree: Tree, kernel_tree: Callable[..., Tree], co
     t = kernel_tree(cpuinfo="cpuinfo-la57.txt", cmdline=cmdline)
     if config_edit is not None:
         (t.boot / "config-6.18.44-test").write_text(config_edit(fixture_text("config-5level.txt")))
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64")
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64")
     assert info.five_level is five
     assert info.paging == ("x86-64-5level" if five else "x86-64-4level")
     assert ("five_level" in info.defaults) is assumed
@@ -909,7 +913,7 @@ def test_detect_5level_decision(tree: Tree, kernel_tree: Callable[..., Tree], co
 
 def test_detect_restricted(kernel_tree: Callable[..., Tree]) -> None:
     t = kernel_tree(iomem="iomem-user.txt", kallsyms="kallsyms-restricted.txt", kptr_restrict="1")
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64")
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64")
     assert info.iomem_hidden and info.text_hidden
     assert info.ram_ranges == () and info.kernel_image == {}
     assert info.total_ram == 24684096 * 1024  # MemTotal
@@ -926,7 +930,7 @@ def test_detect_restricted(kernel_tree: Callable[..., Tree]) -> None:
 
 def test_detect_kaslr(kernel_tree: Callable[..., Tree]) -> None:
     t = kernel_tree(iomem="iomem-kaslr.txt", kallsyms="kallsyms-kaslr.txt", config_gz="config-5level.txt")
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64")
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64")
     assert info.text == 0xFFFFFFFF9A200000
     assert info.kaslr_offset == 0x19200000
     assert info.phys_base == 0x2C600000 - 0x1A200000 == 0x12400000
@@ -938,15 +942,15 @@ def test_detect_high_user_mapping_means_5level(kernel_tree: Callable[..., Tree])
     t = kernel_tree(config_gz="config-6.18.txt")
     high = Mapping(1 << 48, (1 << 48) + 0x1000, "rw-p", 0, "00:00", 0, "")
     vsyscall = Mapping(0xFFFFFFFFFF600000, 0xFFFFFFFFFF601000, "--xp", 0, "00:00", 0, "[vsyscall]")
-    assert not procfs.detect(str(t.root), str(t.boot), machine="x86_64", mappings=[vsyscall]).five_level
-    info = procfs.detect(str(t.root), str(t.boot), machine="x86_64", mappings=[high, vsyscall])
+    assert not proc.detect(str(t.root), str(t.boot), machine="x86_64", mappings=[vsyscall]).five_level
+    info = proc.detect(str(t.root), str(t.boot), machine="x86_64", mappings=[high, vsyscall])
     assert info.five_level and info.paging == "x86-64-5level"
     assert "5-level paging: a user mapping reaches 0x1000000001000, above 47 bits" in info.notes
 
 
 def test_detect_other_arch(kernel_tree: Callable[..., Tree]) -> None:
     t = kernel_tree()
-    info = procfs.detect(str(t.root), str(t.boot), "6.1.0-arm64", machine="aarch64")
+    info = proc.detect(str(t.root), str(t.boot), "6.1.0-arm64", machine="aarch64")
     assert info.paging is None and not info.five_level and info.text is None
     assert info.release == "6.1.0-arm64" and "release 6.1.0-arm64 as given" in info.notes
     assert "architecture aarch64: no x86-64 paging mode applies" in info.notes
@@ -954,7 +958,7 @@ def test_detect_other_arch(kernel_tree: Callable[..., Tree]) -> None:
 
 def test_detect_not_linux(tmp_path: Path) -> None:
     with pytest.raises(ProcError) as exc:
-        procfs.detect(str(tmp_path / "proc"))
+        proc.detect(str(tmp_path / "proc"))
     assert str(exc.value) == f"not a Linux system: {tmp_path / 'proc'} is missing"
 
 
@@ -962,12 +966,12 @@ def test_detect_reads_kallsyms_only_up_to_text(kernel_tree: Callable[..., Tree])
     t = kernel_tree()
     body = fixture_text("kallsyms-root.txt") + "this line is not a symbol and must never be read\n"
     (t.root / "kallsyms").write_text(body)
-    assert procfs.detect(str(t.root), str(t.boot), machine="x86_64").text == 0xFFFFFFFF81000000
+    assert proc.detect(str(t.root), str(t.boot), machine="x86_64").text == 0xFFFFFFFF81000000
 
 
 @needs_linux
 def test_detect_live() -> None:
-    info = procfs.detect()
+    info = proc.detect()
     assert info.linux
     assert info.arch == os.uname().machine
     assert info.release == os.uname().release
@@ -979,7 +983,7 @@ def test_detect_live() -> None:
 
 
 def test_procfs_imports_no_ui() -> None:
-    code = ("import sys, vaslayout.procfs\n"
+    code = ("import sys, vaslayout.proc\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
     env = dict(os.environ, PYTHONPATH=str(ROOT_DIR))
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT_DIR, env=env, capture_output=True, text=True,

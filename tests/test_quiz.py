@@ -7,9 +7,9 @@ import re
 import pytest
 
 from vaslayout.catalog import builtin_ids, load
-from vaslayout.quiz import KINDS, Question, make_quiz, score, to_markdown
-from vaslayout.translate import translate
-from vaslayout.units import fmt_addr
+from vaslayout.core.translate import translate
+from vaslayout.core.units import fmt_addr
+from vaslayout.teach.quiz import KINDS, Question, make_quiz, score, to_markdown
 
 
 def check(layout, q: Question) -> None:

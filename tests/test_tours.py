@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from vaslayout import tours
-from vaslayout.loader import LayoutError, Pos
-from vaslayout.model import Layout, Region
+from vaslayout.core.loader import LayoutError, Pos
+from vaslayout.core.model import Layout, Region
+from vaslayout.teach import tours
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -333,15 +333,15 @@ def test_step_values(tmp_path: Path) -> None:
 
 
 def _leaf(name: str, kind: str, start: int, end: int, perms: str = "r--p") -> Region:
-    from vaslayout.procfs import Mapping
+    from vaslayout.proc.maps import Mapping
 
     return Region(name, kind, start, end, mapping=Mapping(start, end, perms, 0, "00:00", 0, name))
 
 
 @pytest.fixture(scope="module")
 def live() -> Layout:
-    from vaslayout.live import with_mappings
-    from vaslayout.procfs import Mapping
+    from vaslayout.proc.live import with_mappings
+    from vaslayout.proc.maps import Mapping
 
     base = tours.step_layout(tours.Step("s", "x86_64-4level"))
     maps = [
@@ -383,7 +383,7 @@ def test_live_process_without_a_heap(live: Layout) -> None:
 
     user_vm = live.find("user_vm")
     kids = tuple(c for c in user_vm.children if c.name != "[heap]")
-    from vaslayout.engine import tile
+    from vaslayout.core.engine import tile
 
     bare = dataclasses.replace(live, root=_swap(live.root, user_vm, dataclasses.replace(
         user_vm, children=tile([c for c in kids if not c.synthetic], user_vm.start, user_vm.end, 64))))
@@ -409,7 +409,7 @@ def _swap(region: Region, old: Region, new: Region) -> Region:
 def test_tours_imports_no_ui() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    code = ("import sys\nfrom vaslayout import tours\ntours.validate_tour(tours.load_tour('kasan-report'))\n"
+    code = ("import sys\nfrom vaslayout.teach import tours\ntours.validate_tour(tours.load_tour('kasan-report'))\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n")
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vaslayout.engine import resolve
-from vaslayout.loader import load_file, load_text
-from vaslayout.model import Kasan, Layout
-from vaslayout.paging import MODES
-from vaslayout.translate import (
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import load_file, load_text
+from vaslayout.core.model import Kasan, Layout
+from vaslayout.core.paging import MODES
+from vaslayout.core.translate import (
     AddressError,
     Translation,
     kasan_decode,

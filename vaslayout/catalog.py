@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 
-from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError, LayoutSpec, close_matches, load_file, printable
-from vaslayout.model import Layout
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import LayoutError, LayoutSpec, close_matches, load_file, printable
+from vaslayout.core.model import Layout
 
 _HERE = os.path.dirname(os.path.realpath(__file__))  # os.path, not pathlib: `show --pid` imports this
 

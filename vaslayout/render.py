@@ -6,10 +6,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from vaslayout.kinds import kind
-from vaslayout.model import Layout, Region
-from vaslayout.translate import PhysLookup, Translation
-from vaslayout.units import fmt_addr, fmt_size
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import PhysLookup, Translation
+from vaslayout.core.units import fmt_addr, fmt_size
 
 FIELD_COLOURS = {
     "sign": "#b03030",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.robustness.conftest import cli, one_user_error
 from vaslayout import catalog
-from vaslayout.loader import LayoutError
+from vaslayout.core.loader import LayoutError
 
 CASES = {
     "a name longer than a file name may be": (["show", "a" * 5000], "vaslayout: unknown layout 'aaaa"),

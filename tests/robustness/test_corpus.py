@@ -356,7 +356,7 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here
 @needs_fifo
 def test_a_fifo_nobody_writes_to_is_an_empty_file(tmp_path: Path) -> None:
     """Opening a FIFO for reading waits for a writer; the loader must not."""
-    from vaslayout.loader import LayoutError, load_file
+    from vaslayout.core.loader import LayoutError, load_file
 
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)

@@ -23,8 +23,9 @@ import pytest
 
 from tests.robustness.conftest import CHURN, cli, one_user_error
 from vaslayout import cli as vcli
-from vaslayout import live, procfs
-from vaslayout.procfs import ProcError
+from vaslayout import proc
+from vaslayout.proc import live
+from vaslayout.proc.reader import ProcError
 from vaslayout.tui.app import VasLayoutApp
 
 needs_linux = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
@@ -33,27 +34,27 @@ needs_x86_64 = pytest.mark.skipif(platform.machine() != "x86_64", reason="live l
 
 
 def spawn(code: str = "import sys; print('ready', flush=True); sys.stdin.read()") -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    return proc
+    task = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert task.stdout is not None and task.stdout.readline() == "ready\n"
+    return task
 
 
 @pytest.fixture
 def child():
-    proc = spawn()
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    task = spawn()
+    yield task
+    if task.poll() is None:
+        task.kill()
+    task.wait()
 
 
 @pytest.fixture
 def churning():
     """A process that maps and unmaps memory without pause: its maps change between any two reads."""
-    proc = spawn(CHURN)
-    yield proc
-    proc.kill()
-    proc.wait()
+    task = spawn(CHURN)
+    yield task
+    task.kill()
+    task.wait()
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -75,17 +76,17 @@ def one_line(code: int, out: str, err: str) -> str:
     return lines[0]
 
 
-def kill_before(monkeypatch: pytest.MonkeyPatch, name: str, proc: subprocess.Popen[str]) -> None:
-    """The next call of procfs.NAME first kills the process and lets the kernel forget it."""
-    original = getattr(procfs, name)
+def kill_before(monkeypatch: pytest.MonkeyPatch, name: str, child: subprocess.Popen[str]) -> None:
+    """The next call of proc.NAME first kills the process and lets the kernel forget it."""
+    original = getattr(proc, name)
 
     def wrapped(*args, **kwargs):
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(procfs, name, wrapped)
+    monkeypatch.setattr(proc, name, wrapped)
 
 
 def buffer_address() -> tuple[bytearray, int]:
@@ -109,7 +110,7 @@ def test_show_when_the_process_dies_before_a_step(child, monkeypatch, capsys, st
 @needs_linux
 @needs_x86_64
 def test_lookup_when_the_process_dies_before_its_pagemap_is_read(child, monkeypatch, capsys) -> None:
-    maps = procfs.read_maps(child.pid)
+    maps = proc.read_maps(child.pid)
     addr = next(m.start for m in maps if m.path)  # inside one of its mappings: the CLI reads its pagemap
     kill_before(monkeypatch, "read_pagemap", child)
     line = one_line(*run_cli(["lookup", "--pid", str(child.pid), hex(addr)], capsys))
@@ -129,27 +130,27 @@ def wait_until_zombie(pid: int) -> None:
 @needs_linux
 def test_a_process_that_has_exited_but_is_not_collected_yet(tmp_path: Path) -> None:
     """A zombie's maps read empty, like a kernel thread's: say it has exited, do not draw it empty."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    task = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        wait_until_zombie(proc.pid)
+        wait_until_zombie(task.pid)
         with pytest.raises(ProcError) as exc:
-            procfs.read_maps(proc.pid)
-        assert str(exc.value) == f"process {proc.pid} has exited (its parent has not collected it yet)"
+            proc.read_maps(task.pid)
+        assert str(exc.value) == f"process {task.pid} has exited (its parent has not collected it yet)"
         if platform.machine() == "x86_64":
-            line = one_user_error(cli("show", "--pid", str(proc.pid), cwd=tmp_path))
-            assert line == f"vaslayout: process {proc.pid} has exited (its parent has not collected it yet)"
+            line = one_user_error(cli("show", "--pid", str(task.pid), cwd=tmp_path))
+            assert line == f"vaslayout: process {task.pid} has exited (its parent has not collected it yet)"
     finally:
-        proc.wait()
-    with pytest.raises(ProcError, match=f"^no process {proc.pid}$"):
-        procfs.read_maps(proc.pid)
+        task.wait()
+    with pytest.raises(ProcError, match=f"^no process {task.pid}$"):
+        proc.read_maps(task.pid)
 
 
 @needs_linux
 def test_the_cli_on_a_process_that_just_exited(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    line = one_user_error(cli("lookup", "--pid", str(proc.pid), "0x1000", cwd=tmp_path))
-    assert line == f"vaslayout: no process {proc.pid}"
+    task = subprocess.Popen([sys.executable, "-c", "pass"])
+    task.wait()
+    line = one_user_error(cli("lookup", "--pid", str(task.pid), "0x1000", cwd=tmp_path))
+    assert line == f"vaslayout: no process {task.pid}"
 
 
 # -- maps that change between reads ---------------------------------------------------------------
@@ -161,10 +162,10 @@ def test_maps_that_never_hold_still(churning) -> None:
     good = gave_up = 0
     for _ in range(300):
         try:
-            maps = procfs.read_maps(churning.pid)
+            maps = proc.read_maps(churning.pid)
         except ProcError as exc:
             assert str(exc) == (f"process {churning.pid}: its maps kept changing while being read "
-                                f"({procfs.MAPS_ATTEMPTS} tries); try again")
+                                f"({proc.MAPS_ATTEMPTS} tries); try again")
             gave_up += 1
             continue
         good += 1
@@ -176,10 +177,10 @@ def test_maps_that_never_hold_still(churning) -> None:
 @needs_linux
 @needs_x86_64
 def test_live_layouts_of_maps_that_never_hold_still(churning) -> None:
-    info = procfs.detect()
+    info = proc.detect()
     for _ in range(30):
         try:
-            maps = procfs.read_maps(churning.pid)
+            maps = proc.read_maps(churning.pid)
         except ProcError:
             continue
         layout = live.process_layout(churning.pid, info, maps, "churn")
@@ -210,8 +211,8 @@ def test_a_read_torn_by_a_change_is_read_again(tmp_path: Path, monkeypatch: pyte
     (root / "77").mkdir(parents=True)
     reads = iter([b"2000-3000 r--p 0 00:00 0\n1000-1800 rw-p 0 00:00 0\n",  # torn: out of order
                   b"1000-1800 rw-p 0 00:00 0\n1800-2000 r--p 0 00:00 0\n"])
-    monkeypatch.setattr(procfs, "_read_file", lambda path: next(reads))
-    maps = procfs.read_maps(77, root=str(root))
+    monkeypatch.setattr("vaslayout.proc.process._read_file", lambda path: next(reads))
+    maps = proc.read_maps(77, root=str(root))
     assert [(m.start, m.end) for m in maps] == [(0x1000, 0x1800), (0x1800, 0x2000)]
 
 
@@ -233,7 +234,7 @@ def test_lookup_with_an_unreadable_pagemap(monkeypatch, capsys, error: OSError, 
             raise error
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(procfs.os, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     line = one_line(*run_cli(["lookup", "--pid", "self", hex(addr)], capsys))
     assert line == "vaslayout: " + message.format(pid=os.getpid())
     assert buf[0] == 0x5A
@@ -247,7 +248,7 @@ def test_lookup_with_a_pagemap_that_fails_mid_read(monkeypatch, capsys) -> None:
     def failing(fd, n, offset):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(procfs.os, "pread", failing)
+    monkeypatch.setattr(os, "pread", failing)
     line = one_line(*run_cli(["lookup", "--pid", "self", hex(addr)], capsys))
     assert line == f"vaslayout: cannot read /proc/{os.getpid()}/pagemap: Input/output error"
 
@@ -256,7 +257,7 @@ def test_a_short_pagemap_reads_as_absent_pages(tmp_path: Path) -> None:
     root = tmp_path / "proc"
     (root / "5").mkdir(parents=True)
     (root / "5" / "pagemap").write_bytes(b"\xff" * 12)  # one and a half entries
-    pages = procfs.read_pagemap(5, [0x0, 0x1000, 0x5000], root=str(root), page_size=4096)
+    pages = proc.read_pagemap(5, [0x0, 0x1000, 0x5000], root=str(root), page_size=4096)
     assert pages[0].present
     assert not pages[1].present and not pages[2].present
 
@@ -291,50 +292,50 @@ def reuse(root: Path, start: int = 5000) -> None:
 
 
 def test_start_time_names_one_process(fake: Path) -> None:
-    assert procfs.start_time(4242, root=str(fake)) == 100
+    assert proc.start_time(4242, root=str(fake)) == 100
     (fake / "4242" / "stat").write_text(stat_line(4242, "a) b (c", 123))  # a name that holds ") "
-    assert procfs.start_time(4242, root=str(fake)) == 123
+    assert proc.start_time(4242, root=str(fake)) == 123
     (fake / "4242" / "stat").write_text("4242 (x) S 1\n")
     with pytest.raises(ProcError, match="/4242/stat: malformed$"):
-        procfs.start_time(4242, root=str(fake))
+        proc.start_time(4242, root=str(fake))
     with pytest.raises(ProcError, match="^no process 999$"):
-        procfs.start_time(999, root=str(fake))
+        proc.start_time(999, root=str(fake))
 
 
 @needs_linux
 def test_start_time_of_real_processes(child) -> None:
-    first = procfs.start_time(child.pid)
-    assert procfs.start_time(child.pid) == first
-    assert procfs.start_time(os.getpid()) <= first
+    first = proc.start_time(child.pid)
+    assert proc.start_time(child.pid) == first
+    assert proc.start_time(os.getpid()) <= first
     child.kill()
     child.wait()
     with pytest.raises(ProcError, match=f"^no process {child.pid}$"):
-        procfs.start_time(child.pid)
+        proc.start_time(child.pid)
 
 
 def test_maps_of_a_reused_pid_are_refused(fake: Path) -> None:
-    started = procfs.start_time(4242, root=str(fake))
-    assert procfs.read_maps(4242, root=str(fake), started=started)[0].path == "/usr/bin/first"
+    started = proc.start_time(4242, root=str(fake))
+    assert proc.read_maps(4242, root=str(fake), started=started)[0].path == "/usr/bin/first"
     reuse(fake)
     with pytest.raises(ProcError) as exc:
-        procfs.read_maps(4242, root=str(fake), started=started)
+        proc.read_maps(4242, root=str(fake), started=started)
     assert str(exc.value) == "process 4242 has exited and its pid was given to another process (now 'second')"
     with pytest.raises(ProcError, match="given to another process"):
-        procfs.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096, started=started)
-    assert procfs.read_maps(4242, root=str(fake))[0].start == 0x600000  # asked without a start time
+        proc.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096, started=started)
+    assert proc.read_maps(4242, root=str(fake))[0].start == 0x600000  # asked without a start time
 
 
 def test_a_pid_reused_during_the_read_is_noticed(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = procfs._read_file
+    from vaslayout.proc.process import _read_file as real
 
     def read_then_reuse(path: str) -> bytes:
         data = real(path)
         reuse(fake)  # the process exits and its pid is taken while we hold its maps
         return data
 
-    monkeypatch.setattr(procfs, "_read_file", read_then_reuse)
+    monkeypatch.setattr("vaslayout.proc.process._read_file", read_then_reuse)
     with pytest.raises(ProcError, match="^process 4242 has exited and its pid was given to another process"):
-        procfs.read_maps(4242, root=str(fake))
+        proc.read_maps(4242, root=str(fake))
 
 
 def test_a_pid_reused_during_the_pagemap_read_is_noticed(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,35 +346,35 @@ def test_a_pid_reused_during_the_pagemap_read_is_noticed(fake: Path, monkeypatch
         reuse(fake)
         return data
 
-    monkeypatch.setattr(procfs.os, "pread", pread_then_reuse)
+    monkeypatch.setattr(os, "pread", pread_then_reuse)
     with pytest.raises(ProcError, match="given to another process"):
-        procfs.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096)
+        proc.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096)
 
 
 def test_fixture_trees_without_stat_still_read(fake: Path) -> None:
     (fake / "4242" / "stat").unlink()
-    assert len(procfs.read_maps(4242, root=str(fake), started=100)) == 1
+    assert len(proc.read_maps(4242, root=str(fake), started=100)) == 1
 
 
 def live_app_with_reuse(pid: int, fake: Path, monkeypatch: pytest.MonkeyPatch, started: int | None) -> VasLayoutApp:
     """The map of a real process; on the next re-read its pid belongs to 'second' (in a fake /proc)."""
-    maps = procfs.read_maps(pid)
-    info = procfs.detect(mappings=maps)
-    layout = live.process_layout(pid, info, maps, procfs.comm(pid))
+    maps = proc.read_maps(pid)
+    info = proc.detect(mappings=maps)
+    layout = live.process_layout(pid, info, maps, proc.comm(pid))
     d = fake / str(pid)
     d.mkdir(parents=True)
     (d / "comm").write_text("second\n")
-    (d / "stat").write_text(stat_line(pid, "second", procfs.start_time(pid) + 1000))
+    (d / "stat").write_text(stat_line(pid, "second", proc.start_time(pid) + 1000))
     (d / "maps").write_text("00600000-00700000 rw-p 00000000 00:00 0\n")
-    real_read_maps, real_comm = procfs.read_maps, procfs.comm
+    real_read_maps, real_comm = proc.read_maps, proc.comm
 
     def read_maps(p: int, root: str = "/proc", **kwargs):
         if started is not None:
             kwargs.setdefault("started", started)  # what the proposed fix passes
         return real_read_maps(p, str(fake), **kwargs)
 
-    monkeypatch.setattr(procfs, "read_maps", read_maps)
-    monkeypatch.setattr(procfs, "comm", lambda p, root="/proc": real_comm(p, str(fake)))
+    monkeypatch.setattr(proc, "read_maps", read_maps)
+    monkeypatch.setattr(proc, "comm", lambda p, root="/proc": real_comm(p, str(fake)))
     return VasLayoutApp(f"pid-{pid}", initial=layout, pid=pid)
 
 
@@ -391,7 +392,7 @@ async def test_a_reused_pid_is_not_shown_as_the_same_process(child, tmp_path, mo
 @needs_linux
 @needs_x86_64
 async def test_the_proposed_fix_for_a_reused_pid(child, tmp_path, monkeypatch) -> None:
-    app = live_app_with_reuse(child.pid, tmp_path / "proc", monkeypatch, started=procfs.start_time(child.pid))
+    app = live_app_with_reuse(child.pid, tmp_path / "proc", monkeypatch, started=proc.start_time(child.pid))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await app.workers.wait_for_complete()

@@ -28,12 +28,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from vaslayout import catalog, expr, live, procfs
-from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError, Pos, load_text
-from vaslayout.model import Layout
-from vaslayout.translate import AddressError, layout_names, parse_address, translate
-from vaslayout.units import fmt_addr
+from vaslayout import catalog, proc
+from vaslayout.core import expr
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import LayoutError, Pos, load_text
+from vaslayout.core.model import Layout
+from vaslayout.core.translate import AddressError, layout_names, parse_address, translate
+from vaslayout.core.units import fmt_addr
+from vaslayout.proc import live
 
 EXAMPLES: Counter[str] = Counter()
 SETTINGS = {"deadline": None, "suppress_health_check": list(HealthCheck), "database": None}
@@ -340,14 +342,14 @@ def test_random_maps_text_raises_only_proc_errors(text: str) -> None:
     EXAMPLES["maps texts"] += 1
     base = _BASE.setdefault("base", catalog.load("x86_64-4level"))
     try:
-        maps = procfs.parse_maps(text, "/proc/1/maps")
-    except procfs.ProcError as exc:
+        maps = proc.parse_maps(text, "/proc/1/maps")
+    except proc.ProcError as exc:
         assert "\n" not in str(exc)
         return
     assume(maps)
     try:
         layout = live.with_mappings(base, sorted(maps, key=lambda m: m.start), 1, "random")
-    except procfs.ProcError as exc:
+    except proc.ProcError as exc:
         assert "\n" not in str(exc)
         return
     for m in maps:

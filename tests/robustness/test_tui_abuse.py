@@ -39,9 +39,10 @@ from textual.widgets import Input
 import vaslayout.tui
 import vaslayout.tui.app as app_module
 from tests.robustness.conftest import CHURN
-from vaslayout import catalog, live, procfs
+from vaslayout import catalog, proc
+from vaslayout.core.units import fmt_addr
+from vaslayout.proc import live
 from vaslayout.tui.app import VasLayoutApp
-from vaslayout.units import fmt_addr
 
 SEED = 20261125
 LAYOUT_IDS = catalog.builtin_ids()
@@ -191,20 +192,20 @@ async def test_every_builtin_layout_survives_abuse(layout_id: str) -> None:
 @pytest.fixture
 def churning_child():
     """A process that maps and unmaps memory without pause: its maps change between any two reads."""
-    proc = subprocess.Popen([sys.executable, "-c", CHURN], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
+    child = subprocess.Popen([sys.executable, "-c", CHURN], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    yield child
+    if child.poll() is None:
+        child.kill()
+    child.wait()
 
 
 def live_layout(pid: int):
     try:
-        maps = procfs.read_maps(pid)
-        info = procfs.detect(mappings=maps)
-        return live.process_layout(pid, info, maps, procfs.comm(pid))
-    except procfs.ProcError as exc:
+        maps = proc.read_maps(pid)
+        info = proc.detect(mappings=maps)
+        return live.process_layout(pid, info, maps, proc.comm(pid))
+    except proc.ProcError as exc:
         pytest.skip(f"no live layout here: {exc}")
 
 

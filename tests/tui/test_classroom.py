@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, OptionList, Static
 
 from vaslayout.catalog import load
-from vaslayout.quiz import make_quiz
+from vaslayout.teach.quiz import make_quiz
 from vaslayout.tui.app import PRESENT_THEME, VasLayoutApp
 from vaslayout.tui.diff_view import DiffScreen
 from vaslayout.tui.quiz import QuizScreen

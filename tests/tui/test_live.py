@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from vaslayout import live, procfs
+from vaslayout import proc
+from vaslayout.proc import live
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
 from vaslayout.tui.physical import PhysicalScreen
@@ -16,27 +17,27 @@ SIZE = (120, 40)
 
 
 def live_app(pid: int) -> VasLayoutApp:
-    maps = procfs.read_maps(pid)
-    info = procfs.detect(mappings=maps)
+    maps = proc.read_maps(pid)
+    info = proc.detect(mappings=maps)
     if info.paging not in live.LAYOUT_FOR_PAGING:
         pytest.skip(f"no built-in layout for {info.arch}")
-    layout = live.process_layout(pid, info, maps, procfs.comm(pid))
+    layout = live.process_layout(pid, info, maps, proc.comm(pid))
     return VasLayoutApp(f"pid-{pid}", initial=layout, pid=pid)
 
 
 @pytest.fixture
 def child():
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    yield proc
-    if proc.poll() is None:
-        proc.stdin.close()  # type: ignore[union-attr]
-        proc.wait()
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    yield child
+    if child.poll() is None:
+        child.stdin.close()  # type: ignore[union-attr]
+        child.wait()
 
 
 async def test_reread_keeps_the_cursor_and_exit_is_reported(child) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=SIZE) as pilot:
-        heap = next(m for m in procfs.read_maps(child.pid) if m.path)
+        heap = next(m for m in proc.read_maps(child.pid) if m.path)
         app.jump_to(heap.start)
         await pilot.pause()
         words = " ".join(app.query_one(Card).plain.split())  # the panel may wrap the line

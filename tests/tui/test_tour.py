@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 from textual.widgets import Static
 
-from vaslayout.tours import load_tour, step_view
+from vaslayout.teach.tours import load_tour, step_view
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.split import SplitScreen
 

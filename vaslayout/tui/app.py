@@ -17,15 +17,15 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from vaslayout import catalog
-from vaslayout.loader import LayoutError, LayoutSpec
-from vaslayout.model import Layout, Region
+from vaslayout.core.loader import LayoutError, LayoutSpec
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.scale import SCALE_TITLES
+from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import param_text
-from vaslayout.scale import SCALE_TITLES
 from vaslayout.state import load_settings, save_settings
 from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView, ViewState
-from vaslayout.units import fmt_addr, fmt_size
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 
@@ -61,11 +61,11 @@ def _resume_collector() -> None:
 
 
 def _start_time(pid: int) -> int | None:
-    from vaslayout import procfs
+    from vaslayout import proc
 
     try:
-        return procfs.start_time(pid)
-    except procfs.ProcError:
+        return proc.start_time(pid)
+    except proc.ProcError:
         return None
 
 
@@ -244,7 +244,7 @@ class VasLayoutApp(App[None]):
 
     def play_step(self, index: int) -> None:
         """Show one step: its layout and params, zoom, address, physical side and caption."""
-        from vaslayout.tours import step_view
+        from vaslayout.teach.tours import step_view
         from vaslayout.tui.split import SplitScreen
 
         assert self.tour is not None
@@ -424,15 +424,16 @@ class VasLayoutApp(App[None]):
 
     @work(thread=True, exclusive=True, group="reload")
     def _reload(self) -> None:
-        from vaslayout import live, procfs
+        from vaslayout import proc
+        from vaslayout.proc import live
 
         pid = self.pid
         assert pid is not None
         try:
-            maps = procfs.read_maps(pid, started=self.started)
-            info = procfs.detect(mappings=maps)
-            layout = live.process_layout(pid, info, maps, procfs.comm(pid), self.overrides_now())
-        except procfs.ProcError as exc:
+            maps = proc.read_maps(pid, started=self.started)
+            info = proc.detect(mappings=maps)
+            layout = live.process_layout(pid, info, maps, proc.comm(pid), self.overrides_now())
+        except proc.ProcError as exc:
             self.call_from_thread(self._live_gone, str(exc))
             return
         self.call_from_thread(self.apply_layout, layout)

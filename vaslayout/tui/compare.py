@@ -19,12 +19,12 @@ from textual.strip import Strip
 from textual.widgets import Footer, Static
 
 from vaslayout import catalog
-from vaslayout.kinds import kind
-from vaslayout.loader import LayoutError
-from vaslayout.model import Layout
-from vaslayout.scale import allocate
+from vaslayout.core.kinds import kind
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.model import Layout
+from vaslayout.core.scale import allocate
+from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
-from vaslayout.units import fmt_addr, fmt_size
 
 GROUPS = (
     ("x86_32-vmsplit-3g", "x86_32-vmsplit-2g", "x86_32-vmsplit-1g"),

@@ -11,11 +11,11 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vaslayout.kinds import kind
-from vaslayout.model import Layout, Region
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import translate
+from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import Rows, region_style, translation_rows
-from vaslayout.translate import translate
-from vaslayout.units import fmt_addr, fmt_size
 
 
 def region_rows(layout: Layout, region: Region) -> Rows:

@@ -9,9 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from vaslayout.diff import diff_layouts, diff_summary
-from vaslayout.model import Layout
+from vaslayout.core.model import Layout
 from vaslayout.render import diff_cells
+from vaslayout.teach.diff import diff_layouts, diff_summary
 
 
 class DiffScreen(ModalScreen[None]):

@@ -9,10 +9,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from vaslayout.model import Layout
+from vaslayout.core.model import Layout
+from vaslayout.core.translate import AddressError, layout_names, parse_address, translate
 from vaslayout.render import translation_view
 from vaslayout.state import load_history, save_history
-from vaslayout.translate import AddressError, layout_names, parse_address, translate
 
 
 class LookupInput(Input):

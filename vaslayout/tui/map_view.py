@@ -21,11 +21,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from vaslayout.kinds import kind
-from vaslayout.model import Layout
-from vaslayout.model import Region as Area
-from vaslayout.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
-from vaslayout.units import fmt_addr, fmt_size
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout
+from vaslayout.core.model import Region as Area
+from vaslayout.core.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
+from vaslayout.core.units import fmt_addr, fmt_size
 
 _BLACK = Color.parse("#101010")
 

@@ -13,11 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from vaslayout.kinds import kind
-from vaslayout.model import Layout
-from vaslayout.translate import AddressError, phys_lookup
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout
+from vaslayout.core.translate import AddressError, phys_lookup
+from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.widgets import SafeOptionList
-from vaslayout.units import fmt_addr, fmt_size
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,16 @@ def _row(layout: Layout, name: str, kind_: str, start: int, end: int, depth: int
 def physical_rows(layout: Layout, live: bool) -> tuple[list[PhysRow], str | None]:
     """The machine's /proc/iomem for a live process, else the layout's own physical ranges."""
     if live:
-        from vaslayout import procfs
+        from vaslayout import proc
 
         try:
-            entries = procfs.read_iomem()
-        except procfs.ProcError as exc:
+            entries = proc.read_iomem()
+        except proc.ProcError as exc:
             problem: str | None = str(exc)
         else:
-            if not procfs.iomem_hidden(entries):
+            if not proc.iomem_hidden(entries):
                 rows: list[PhysRow] = []
-                for e in procfs.walk_iomem(entries):
+                for e in proc.walk_iomem(entries):
                     ram = e.name == "System RAM" or e.name.startswith("Kernel ")
                     rows.append(_row(layout, e.name, "direct-map" if ram else "hole", e.start, e.end, e.depth))
                 return rows, None

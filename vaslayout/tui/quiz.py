@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from vaslayout.quiz import Question, letter
+from vaslayout.teach.quiz import Question, letter
 from vaslayout.tui.widgets import SafeOptionList
 
 

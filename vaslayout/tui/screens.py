@@ -13,9 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from vaslayout.engine import resolve
-from vaslayout.loader import LayoutError
-from vaslayout.model import Layout
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.model import Layout
 from vaslayout.tui.widgets import SafeOptionList
 
 HELP = (Path(__file__).parent / "help.md").read_text(encoding="utf-8")

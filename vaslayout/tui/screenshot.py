@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from vaslayout.model import Layout
+from vaslayout.core.model import Layout
 
 
 async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, compare: list[str] | None,

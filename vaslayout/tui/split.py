@@ -28,13 +28,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
-from vaslayout.export import correspondence
-from vaslayout.kinds import kind
-from vaslayout.model import Layout, Region
-from vaslayout.physmap import PAGE, PhysPiece, TempMapping, kmap, kmap_local, phys_pieces
-from vaslayout.scale import Block, LevelBand
+from vaslayout.core.kinds import kind
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.physmap import PAGE, PhysPiece, TempMapping, kmap, kmap_local, phys_pieces
+from vaslayout.core.scale import Block, LevelBand
+from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.teach.export import correspondence
 from vaslayout.tui.map_view import blend
-from vaslayout.units import fmt_addr, fmt_size
 
 BAND_W = 12
 TEMP_COLOUR = "#f0c040"
@@ -410,7 +410,7 @@ def info_text(view: SplitView) -> Text:
     piece = next((p for p in phys_pieces(s.layout) if p.contains(s.pcursor)), None)
     if piece is not None:
         text.append(f"  {piece.name}" + (f" ({piece.zone.name})" if piece.zone else ""))
-    from vaslayout.translate import phys_lookup
+    from vaslayout.core.translate import phys_lookup
 
     aliases = phys_lookup(s.layout, s.pcursor).aliases
     text.append("\naliases of the physical address: ", "bold")

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from vaslayout.paging import PagingMode
+from vaslayout.core.paging import PagingMode
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Rule:
 
 
 class MapInfo(Protocol):
-    """What /proc/PID/maps says of a mapping, kept on its region (procfs.Mapping is one)."""
+    """What /proc/PID/maps says of a mapping, kept on its region (proc.Mapping is one)."""
 
     @property
     def perms(self) -> str: ...

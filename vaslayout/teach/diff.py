@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from vaslayout.model import Layout, Region
+from vaslayout.core.model import Layout, Region
 
 SAME = "same"
 MOVED = "moved"

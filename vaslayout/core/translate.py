@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from vaslayout import expr
+from vaslayout.core import expr
+from vaslayout.core.model import Layout, PhysRange, Region
+from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
-from vaslayout.model import Layout, PhysRange, Region
-from vaslayout.units import fmt_addr, fmt_size
 
 
 class AddressError(UserError, ValueError):

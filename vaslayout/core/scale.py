@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from itertools import accumulate
 
-from vaslayout.model import Layout, Region
+from vaslayout.core.model import Layout, Region
 
 SCALES = ("log", "proportional", "equal")
 SCALE_TITLES = {"log": "logarithmic", "proportional": "proportional", "equal": "equal"}

@@ -4,7 +4,7 @@ A process may have 65,530 mappings. Building each as a region, then as a
 dict, then encoding it costs several times what formatting its JSON
 directly does, so the layout around the mappings goes the usual way
 (export.layout_json) and the mappings, with the holes between them, are
-formatted in place, column by column (procfs.MapsTable), in C loops: the
+formatted in place, column by column (proc.MapsTable), in C loops: the
 JSON of what a line says after its range is made once per distinct rest.
 Tests hold the text equal to json.dumps(layout_json(...)).
 """
@@ -18,11 +18,11 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import gt, sub
 from typing import Any
 
-from vaslayout.engine import gap
-from vaslayout.export import layout_json, region_json
-from vaslayout.live import Placement, place_table, with_mappings
-from vaslayout.model import Layout, Region
-from vaslayout.procfs import MapsTable
+from vaslayout.core.engine import gap
+from vaslayout.core.model import Layout, Region
+from vaslayout.proc.live import Placement, place_table, with_mappings
+from vaslayout.proc.maps import MapsTable
+from vaslayout.teach.export import layout_json, region_json
 
 CHUNK = 4096  # mappings formatted, joined and handed on at a time: the text is never whole in memory
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from vaslayout import expr
-from vaslayout.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, close_matches, printable
-from vaslayout.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
-from vaslayout.paging import MODES
+from vaslayout.core import expr
+from vaslayout.core.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, close_matches, printable
+from vaslayout.core.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
+from vaslayout.core.paging import MODES
 
 _ATTRS = ("start", "end", "last", "size")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaslayout.model import Layout, Region
-from vaslayout.procfs import IomemEntry, KernelInfo, PageInfo
+from vaslayout.core.model import Layout, Region
+from vaslayout.proc.iomem import IomemEntry
+from vaslayout.proc.kernel import KernelInfo
+from vaslayout.proc.pagemap import PageInfo
 
 
 def region_json(region: Region) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def page_json(page: PageInfo | None) -> dict[str, Any] | None:
 
 def iomem_json(layout: Layout, entries: tuple[IomemEntry, ...] | list[IomemEntry]) -> list[dict[str, Any]]:
     """The iomem tree; System RAM ranges carry their virtual aliases in `layout`."""
-    from vaslayout.translate import phys_lookup
+    from vaslayout.core.translate import phys_lookup
 
     def one(e: IomemEntry) -> dict[str, Any]:
         out: dict[str, Any] = {"name": e.name, "start": e.start, "end": e.end}
@@ -96,7 +98,7 @@ def kernel_json(info: KernelInfo) -> dict[str, Any]:
 
 def correspondence(layout: Layout) -> list[tuple[Region, int, int]]:
     """Each linear region with the physical range it maps: (region, phys start, phys end)."""
-    from vaslayout.translate import linear_regions
+    from vaslayout.core.translate import linear_regions
 
     out = []
     for r in linear_regions(layout):

@@ -16,8 +16,8 @@ import csv
 import io
 from fractions import Fraction
 
-from vaslayout.model import Layout, Region
-from vaslayout.units import fmt_addr
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.units import fmt_addr
 
 _BASE_UNITS = ((" B", 0), (" kB", 10), (" MB", 20), (" GB", 30), (" TB", 40))
 _EXACT_LIMIT = 10_000  # an exact figure must stay short: "1520 MB", not "91625968976 kB"

@@ -23,9 +23,9 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vaslayout.model import Layout, Region
-from vaslayout.translate import linear_regions, translate
-from vaslayout.units import fmt_addr
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.translate import linear_regions, translate
+from vaslayout.core.units import fmt_addr
 
 KINDS = ("region", "phys", "canonical", "pgd")
 INTERESTING = (

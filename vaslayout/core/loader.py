@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
+from vaslayout.core.paging import MODES
 from vaslayout.errors import UserError
-from vaslayout.paging import MODES
 
 MAX_FILE_BYTES = 1 << 20
 # Bounds on the work one file can cause: the built-in layouts hold about 40

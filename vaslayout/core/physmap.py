@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaslayout.model import Layout, PhysRange, Region
+from vaslayout.core.model import Layout, PhysRange, Region
 
 PAGE = 4096
 

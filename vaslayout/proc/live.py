@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vaslayout import catalog
-from vaslayout.engine import tile
-from vaslayout.loader import LayoutError
-from vaslayout.model import Layout, Region
-from vaslayout.procfs import KernelInfo, Mapping, MapsTable, ProcError
+from vaslayout.core.engine import tile
+from vaslayout.core.loader import LayoutError
+from vaslayout.core.model import Layout, Region
+from vaslayout.proc.kernel import KernelInfo
+from vaslayout.proc.maps import Mapping, MapsTable
+from vaslayout.proc.reader import ProcError
 
 LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from vaslayout import catalog, translate
-from vaslayout.engine import resolve
-from vaslayout.loader import (
+from vaslayout import catalog
+from vaslayout.core import translate
+from vaslayout.core.engine import resolve
+from vaslayout.core.loader import (
     MAX_FILE_BYTES,
     LayoutError,
     Pos,
@@ -32,14 +33,14 @@ from vaslayout.loader import (
     printable,
     read_text_file,
 )
-from vaslayout.model import Layout, Region
-from vaslayout.units import fmt_addr
+from vaslayout.core.model import Layout, Region
+from vaslayout.core.units import fmt_addr
 
 MAX_STEPS = 100
 TOUR_KEYS = ("id", "title", "summary", "steps")
 STEP_KEYS = ("title", "layout", "params", "zoom", "address", "physical", "caption", "pid")
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # vaslayout/
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class StepView:
 
 def builtin_dir() -> Path:
     """Inside an installed wheel tours/ sits in the package; in a checkout, beside it."""
-    for candidate in (_HERE / "tours", _HERE.parent / "tours"):
+    for candidate in (_PACKAGE / "tours", _PACKAGE.parent / "tours"):
         if candidate.is_dir():
             return candidate
     raise LayoutError("the built-in tours folder is missing from this installation")

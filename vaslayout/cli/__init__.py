@@ -1,0 +1,62 @@
+"""The `vaslayout` command. Non-interactive commands never import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+from collections.abc import Sequence
+
+from vaslayout.cli import interactive, layouts, live
+from vaslayout.cli.common import EXIT_USER_ERROR
+from vaslayout.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaslayout",
+        description="See and query Linux virtual address-space layouts.",
+        epilog="With no command, opens the interactive map on x86_64-4level.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (layouts, live, interactive):
+        module.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "lookup" and not any(e.startswith("-") and not e[1:2].isdigit() for e in extra):
+        args.addresses += extra  # addresses after an option: lookup LAYOUT --set ram=4G ADDR
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command is None:
+        args = parser.parse_args(["open", "x86_64-4level"])
+    elif args.command == "open" and args.layout is None and args.pid is None:
+        args.layout = "x86_64-4level"
+    if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
+        parser.error("compare takes two or three layouts")
+    if args.command == "show" and args.depth is not None and args.depth < 1:
+        parser.error("--depth must be at least 1")
+    collect = gc.isenabled()
+    if args.command not in ("screenshot", "serve", "export"):
+        # a short run, or an app's start-up: many new objects and no garbage cycles
+        # (apps resume the collector after their first frame: run_app)
+        gc.disable()
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"vaslayout: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if collect:
+            gc.enable()  # callers in the same process (tests) get their collector back
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Teaching and sharing: tours, quiz, export formats, diff."""
