@@ -7,7 +7,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from vaslayout.cli import interactive, layouts, live
+from vaslayout.cli import interactive, layouts, live, report
 from vaslayout.cli.common import EXIT_USER_ERROR
 from vaslayout.errors import UserError
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, opens the interactive map on x86_64-4level.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, interactive):
+    for module in (layouts, live, report, interactive):
         module.add_parsers(sub)
     return parser
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vaslayout.core.model import Layout
 from vaslayout.errors import UserError
-from vaslayout.model import Layout
 from vaslayout.report.explain import ExplainedReport, explain_chunk, inherit
 from vaslayout.report.parse import Split, split
 from vaslayout.report.scan import scan
@@ -61,7 +61,7 @@ def looks_binary(text: str) -> bool:
 
 
 def explain_text(text: str, layout_for: Callable[[str, dict[str, str]], Layout], *, name: str = "input",
-                 layout: str | None = None) -> Explanation:
+                 layout: str | None = None, sets: dict[str, str] | None = None) -> Explanation:
     """Every oops in text, explained. Raises ReportError when there is nothing to explain."""
     cut = len(text) > MAX_INPUT
     if cut:
@@ -77,7 +77,7 @@ def explain_text(text: str, layout_for: Callable[[str, dict[str, str]], Layout],
     all_facts = [facts for _, facts in scanned]
     for facts in all_facts:
         inherit(facts, all_facts)
-    reports = [explain_chunk(c, layout_for, layout, s) for c, s in zip(sp.chunks, scanned, strict=True)]
+    reports = [explain_chunk(c, layout_for, layout, s, sets) for c, s in zip(sp.chunks, scanned, strict=True)]
     if not any(r.addresses for r in reports):
         raise ReportError(f"{name}: {len(reports)} oops line(s) but no addresses in them to explain")
     return Explanation(reports, sp, cut)

@@ -136,7 +136,8 @@ def _split_32(found: list[Found], prefix: str, splits: tuple[tuple[int, str], ..
     return f"{prefix}-3g", Clue("layout", "no kernel pc/sp to place PAGE_OFFSET; the default 3G/1G split")
 
 
-def gather(found: list[Found], facts: Facts, layout_override: str | None = None) -> Evidence:
+def gather(found: list[Found], facts: Facts, layout_override: str | None = None,
+           sets: dict[str, str] | None = None) -> Evidence:
     arch, why = guess_arch(found, facts)
     ev = Evidence(arch=arch, layout_id=None)
     ev.clues.append(Clue("architecture", why))
@@ -171,7 +172,11 @@ def gather(found: list[Found], facts: Facts, layout_override: str | None = None)
     _kasan(ev, found, facts)
     if layout_override:
         ev.layout_id = layout_override
-        ev.clues.append(Clue("layout", f"--layout {layout_override} chosen by the user"))
+        ev.overrides = {}  # the evidence's overrides fit its own layout, not necessarily this one
+        ev.clues.append(Clue("layout", f"{layout_override} chosen by the user"))
+    if sets:
+        ev.overrides.update(sets)
+        ev.clues.append(Clue("layout", "set by the user: " + ", ".join(f"{k}={v}" for k, v in sets.items())))
     return ev
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vaslayout.model import Layout
+from vaslayout.core.model import Layout
+from vaslayout.core.translate import _task_size, translate
 from vaslayout.report import values
 from vaslayout.report.evidence import Base, Evidence, gather
 from vaslayout.report.kasan import KasanLine, kernel_line, shadow_of
 from vaslayout.report.parse import Chunk, Line
 from vaslayout.report.scan import Facts, Found, scan
-from vaslayout.translate import _task_size, translate
 
 MASK64 = (1 << 64) - 1
 # Role order: the first role an address is seen in names it in the summary.
@@ -220,10 +220,11 @@ def inherit(facts: Facts, others: list[Facts]) -> None:
 
 
 def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = None,
-                  scanned: tuple[list[Found], Facts] | None = None) -> ExplainedReport:
+                  scanned: tuple[list[Found], Facts] | None = None,
+                  sets: dict[str, str] | None = None) -> ExplainedReport:
     """layout_for(id, overrides) -> Layout: how layouts are loaded (cached by the caller)."""
     found, facts = scanned if scanned is not None else scan(chunk)
-    ev = gather(found, facts, layout_override)
+    ev = gather(found, facts, layout_override, sets)
     layout = layout_for(ev.layout_id, dict(ev.overrides)) if ev.layout_id else None
     bits = layout.address_bits if layout is not None else 64
     _bases(ev, found, facts, layout)
@@ -389,7 +390,7 @@ def _link(out: list[Explained], ev: Evidence, bits: int) -> None:
                 e.links.append("the bad pointer: the fault address is its KASAN shadow byte")
             elif fault.kasan is not None and fault.kasan.line.start <= v <= fault.kasan.line.end:
                 e.links.append("inside the decoded KASAN range: the bad pointer itself")
-            if 0 < fault.address - v < 0x1000 and e.role.startswith("reg"):
+            if 0 < fault.address - v < 0x1000 and e.role.startswith("reg") and v != k.offset:
                 fault.links.append(f"= {e.role} + 0x{fault.address - v:x}: a field of the object {e.role} points to")
         if e.region is not None and e.region.kind in _ODD or not e.canonical:
             flip = values.one_bit_flip(v, good, bits)
@@ -398,7 +399,3 @@ def _link(out: list[Explained], ev: Evidence, bits: int) -> None:
                 near = min(good, key=lambda g: abs(g - fixed))
                 e.links.append(f"one bit (bit {bit}) away from 0x{fixed:016x}, next to 0x{near:016x} of this report: "
                                "a flipped or corrupted pointer?")
-
-
-def explain_chunks(chunks: list[Chunk], layout_for: Any, layout_override: str | None = None) -> list[ExplainedReport]:
-    return [explain_chunk(c, layout_for, layout_override) for c in chunks]
