@@ -24,8 +24,6 @@ _PRIMARY = (r"general protection fault|BUG: unable to handle|BUG: kernel NULL po
 _SECONDARY = r"Internal error: Oops|\bOops: [0-9a-f]{4}"
 START = re.compile(rf"(?:{_PRIMARY})|(?P<second>{_SECONDARY})")
 _END = re.compile(r"---\[ end trace|Kernel panic - not syncing|---\[ end Kernel panic")
-# A register dump without a first line (someone pasted only the registers).
-_REGISTERS = re.compile(r"\bRIP: [0-9a-f]{4}:|\bEIP: |^\s*pc : |\bepc : |\bRAX: [0-9a-f]{16}|\bx29: ", re.M)
 
 _PREFIX = re.compile(
     r"(?:\s*>)+ ?"  # mail quoting
@@ -101,28 +99,56 @@ def _line_at(text: str, start: int, number: int) -> tuple[Line, int]:
     return Line(number, raw, at, thread, cut=end - start > MAX_LINE), (end + 1 if nl >= 0 else len(text) + 1)
 
 
-def _starts(text: str) -> list[tuple[int, bool]]:
-    """(offset of the line, is a secondary marker) for every line holding a start marker."""
+_PRIMARY_WORDS = ("general protection fault", "BUG: unable to handle", "BUG: kernel NULL pointer dereference",
+                  "Unable to handle kernel ", "BUG: KASAN: ", "kernel BUG at ")
+_SECONDARY_WORDS = ("Internal error: Oops", "Oops: ")
+_REGISTER_WORDS = ("RIP: ", "EIP: ", "pc : ", "epc : ", "RAX: ", "x29: ")
+_PER_WORD = 1000  # occurrences of one marker word looked at; enough for MAX_REPORTS oopses
+
+
+def _positions(text: str, words: tuple[str, ...], cap: int) -> tuple[list[int], int]:
+    """Where the words occur (str.find: C speed), each at most cap times, and up to where that is complete."""
+    out: list[int] = []
+    complete_to = len(text)
+    for word in words:
+        at, n = text.find(word), 0
+        while at >= 0 and n < cap:
+            out.append(at)
+            n += 1
+            at = text.find(word, at + 1)
+        if at >= 0:
+            complete_to = min(complete_to, at)
+    out.sort()
+    return [p for p in out if p < complete_to], complete_to
+
+
+def _starts(text: str) -> tuple[list[tuple[int, bool]], int]:
+    """(offset of the line, is a secondary marker) for lines holding a start marker; and where it stopped."""
     out: list[tuple[int, bool]] = []
     last_line = -1
-    for m in START.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if m.start() - line_start > MAX_LINE or line_start == last_line:
+    positions, complete_to = _positions(text, _PRIMARY_WORDS + _SECONDARY_WORDS, _PER_WORD)
+    for pos in positions:
+        line_start = text.rfind("\n", 0, pos) + 1
+        if pos - line_start > MAX_LINE or line_start == last_line:
+            continue
+        end = text.find("\n", pos)
+        m = START.search(text, line_start, min(end if end >= 0 else len(text), line_start + MAX_LINE))
+        if m is None:
             continue
         last_line = line_start
         out.append((line_start, m.group("second") is not None))
-    return out
+    return out, complete_to
 
 
 def split(text: str) -> Split:
     """Find the oopses in text; each keeps its own thread's lines up to its end."""
     lines_total = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    starts = _starts(text)
+    starts, complete_to = _starts(text)
     if not starts:
-        m = _REGISTERS.search(text)
-        if m is None:
+        regs, _ = _positions(text, _REGISTER_WORDS, 1)
+        if not regs:
             return Split((), lines_total, 0, 0)
-        begin = m.start()
+        begin = text.rfind("\n", 0, regs[0]) + 1
         for _ in range(3):  # a few lines of context above the first register line
             if begin == 0:
                 break
@@ -151,6 +177,8 @@ def split(text: str) -> Split:
     starts_by_number = {c.first.number for c in chunks}
     for chunk in chunks:
         _fill(text, chunk, starts_by_number, cut_lines)
+    if complete_to < len(text):  # markers beyond the scanned part: counted, not read
+        skipped += sum(text.count(w, complete_to) for w in _PRIMARY_WORDS)
     return Split(tuple(chunks), lines_total, len(cut_lines), skipped)
 
 

@@ -14,10 +14,10 @@ import errno
 MASK64 = (1 << 64) - 1
 POISON_DELTA = 0xdead000000000000
 _POISONS = {
-    0x100: "LIST_POISON1 (list_del() poisons ->next)",
-    0x122: "LIST_POISON2 (list_del() poisons ->prev)",
-    0x00100100: "LIST_POISON1 of kernels before v4.3",
-    0x00200200: "LIST_POISON2 of kernels before v4.3",
+    0x100: ("LIST_POISON1", "list_del() poisons ->next with it"),
+    0x122: ("LIST_POISON2", "list_del() poisons ->prev with it"),
+    0x00100100: ("LIST_POISON1", "its value before v4.3"),
+    0x00200200: ("LIST_POISON2", "its value before v4.3"),
 }
 _SLAB_BYTES = {
     0x6b: "POISON_FREE: slab memory after kfree() (use after free)",
@@ -39,10 +39,12 @@ def known_value(value: int, bits: int = 64) -> str | None:
     mask = (1 << bits) - 1
     if bits == 64 and value >> 48 == POISON_DELTA >> 48:
         low = value - POISON_DELTA
-        for base, name in _POISONS.items():
-            if 0 <= low - base < 0x100:
-                plus = f" + 0x{low - base:x}" if low != base else ""
-                return f"{name}{plus}: a pointer read from a list entry already deleted"
+        near = [base for base in _POISONS if 0 <= low - base < 0x100]
+        if near:
+            base = max(near)
+            name, why = _POISONS[base]
+            plus = f" + 0x{low - base:x}" if low != base else ""
+            return f"{name}{plus} ({why}): a pointer read from a list entry already deleted"
         return f"POISON_POINTER_DELTA + 0x{low:x}: a poisoned pointer (include/linux/poison.h)"
     if value == STACKLEAK_POISON:
         return "STACKLEAK_POISON: an erased, never-used kernel stack slot"

@@ -1,0 +1,141 @@
+"""Reading logs as people paste them, and the kernel's KASAN rule, value names and links."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vaslayout.report import ReportError, explain_text, layout_loader, looks_binary
+from vaslayout.report.kasan import kernel_line, offset_from_line
+from vaslayout.report.parse import MAX_LINE, split, strip_prefix
+from vaslayout.report.values import known_value, one_bit_flip
+
+GPF = """\
+[ 1703.516227][ T2809] general protection fault, probably for non-canonical address 0xdffffc0000000002: 0000 [#1] KASAN
+[ 1703.528051][ T2809] KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]
+[ 1703.536428][ T2809] CPU: 0 PID: 2809 Comm: kworker/u4:2 Not tainted 5.8.0-rc3-next-20200703-syzkaller #0
+[ 1703.585480][ T2809] RSP: 0018:ffffc90017aff6c8 EFLAGS: 00010202
+[ 1703.591513][ T2809] RAX: 0000000000000002 RBX: 0000000000000001 RCX: 1ffff11000022949
+[ 1703.599456][ T2809] RDX: dffffc0000000000 RSI: ffff888000114e08 RDI: ffff888000114a48
+[ 1703.631224][ T2809] FS:  0000000000000000(0000) GS:ffff8880ae600000(0000) knlGS:0000000000000000
+[ 1703.646673][ T2809] CR2: 0000000000caa008 CR3: 00000000a7aa1000 CR4: 00000000001506f0
+"""
+PLAIN = [re.sub(r"^\[[^\]]*\]\[[^\]]*\] ", "", line) for line in GPF.splitlines()]
+
+
+def _fault(text: str):
+    ex = explain_text(text, layout_loader())
+    return ex, next(a for a in ex.reports[0].addresses if a.role == "fault")
+
+
+def test_prefixes_of_real_logs_are_stripped():
+    for prefix in ("> ", "> > ", "Dec  2 04:05:57 myhost kernel: ", "Dec 02 04:05:57 myhost kernel: ",
+                   "2026-12-02T04:05:57.123456+00:00 myhost kernel: ", "[Wed Dec  2 04:05:57 2026] ",
+                   "<4>[ 1703.5] ", "kernel: "):
+        ex, fault = _fault("\n".join(prefix + line for line in PLAIN))
+        assert fault.address == 0xdffffc0000000002, prefix
+        assert fault.kasan is not None and fault.kasan.matches is True, prefix
+        assert ex.reports[0].evidence.layout_id == "x86_64-4level"
+
+
+def test_windows_line_ends_and_mail_quoting_of_a_dmesg_log():
+    _, fault = _fault("\r\n".join("> " + line for line in GPF.splitlines()))
+    assert fault.kasan is not None and fault.kasan.matches is True
+
+
+def test_strip_prefix_finds_the_caller_id():
+    at, thread = strip_prefix("[ 1703.516227][ T2809] general protection fault")
+    assert thread == "T2809"
+    assert "[ 1703.516227][ T2809] general protection fault"[at:] == "general protection fault"
+
+
+def test_other_threads_lines_are_left_out():
+    lines = GPF.splitlines()
+    lines.insert(3, "[ 1703.590000][ T4436] RAX: ffff888011111111 RBX: ffff888022222222 RCX: ffff888033333333")
+    ex, _ = _fault("\n".join(lines))
+    values = {a.address for a in ex.reports[0].addresses}
+    assert 0xffff888011111111 not in values and 0xffff888000114e08 in values
+
+
+def test_registers_alone_are_a_report_too():
+    ex = explain_text("\n".join(PLAIN[3:]), layout_loader())
+    assert {a.role for a in ex.reports[0].addresses} >= {"rsp", "reg GS", "cr2"}
+
+
+def test_unusable_input_is_one_reason():
+    for text, reason in (("", "empty"), ("\x00\x01\x02\x03" * 100, "binary"), ("hello\nworld\n", "no crash report"),
+                         ("BUG: unable to handle page fault for address: (null)\n", "no addresses")):
+        try:
+            explain_text(text, layout_loader(), name="x")
+        except ReportError as exc:
+            assert reason in str(exc) and "\n" not in str(exc)
+        else:
+            raise AssertionError(f"{text!r} was explained")
+
+
+def test_a_long_line_is_read_only_in_part_and_said_so():
+    text = GPF.replace("CPU: 0", "CPU: 0 " + "x" * 1_000_000)
+    ex, fault = _fault(text)
+    assert ex.split.lines_cut == 1 and fault.kasan is not None
+
+
+def test_many_oopses_are_counted_beyond_the_limit():
+    ex = explain_text(GPF * 60, layout_loader())
+    assert len(ex.reports) == 50 and ex.split.reports_skipped == 10
+
+
+def test_binary_is_recognised():
+    assert looks_binary("\x00" * 100) and not looks_binary(GPF)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(GPF.splitlines() + PLAIN + ["", "> ", "\x00", "RIP: 0010:", "pc : ", "x" * 5000,
+                                                         "Oops: 0000 [#1]", "[ 1.0][ T1] BUG: KASAN: x"]),
+                max_size=40), st.text(max_size=200))
+def test_any_mix_of_lines_explains_or_refuses_in_one_line(lines, junk):
+    text = "\n".join(lines) + junk
+    try:
+        ex = explain_text(text, layout_loader())
+    except ReportError as exc:
+        assert "\n" not in str(exc)
+        return
+    for rep in ex.reports:
+        assert all(line.number >= 1 and len(line.raw) <= MAX_LINE for line in rep.lines)
+        rep.to_json(0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_split_never_fails(text):
+    sp = split(text)
+    assert sp.lines_total >= 0 and len(sp.chunks) <= 50
+
+
+def test_kernel_kasan_rule():
+    # mm/kasan/report.c: orig = (addr - offset) << 3; < PAGE_SIZE null, < TASK_SIZE user, else wild
+    off, task = 0xdffffc0000000000, 0x00007ffffffff000
+    assert kernel_line(0xdffffc0000000002, off, 3, page_size=4096, task_size=task).text == \
+        "KASAN: null-ptr-deref in range [0x0000000000000010-0x0000000000000017]"
+    assert kernel_line(0xdffffc0002c3fefa, off, 3, page_size=4096, task_size=task).bug == \
+        "probably user-memory-access"
+    assert kernel_line(0xe017577ddf75b7dd, off, 3, page_size=4096, task_size=task).bug == "maybe wild-memory-access"
+    assert kernel_line(0xffffed1017344f14 - (1 << 63), off, 3, page_size=4096, task_size=task) is None
+    assert kernel_line(0xe017577ddf75b7dd, off, 3, page_size=4096, task_size=task,
+                       shadow=(0xffffec0000000000, 0xfffffc0000000000)).bug == "maybe wild-memory-access"
+    assert kernel_line(0xfffffbff00000000, off, 3, page_size=4096, task_size=task,
+                       shadow=(0xffffec0000000000, 0xfffffc0000000000)).bug == "probably wild-memory-access"
+    assert offset_from_line(0xefff800000000137, 0x1370, 4) == 0xefff800000000000
+
+
+def test_well_known_values():
+    assert "LIST_POISON1 + 0x8" in known_value(0xdead000000000108)
+    assert "LIST_POISON2" in known_value(0xdead000000000122)
+    assert "ERR_PTR(-ENOMEM)" in known_value((1 << 64) - 12)
+    assert "NULL + 0x10" in known_value(0x10)
+    assert "POISON_FREE" in known_value(0x6b6b6b6b6b6b6b6b)
+    assert "ASCII" in known_value(0x2b7463697665203a)
+    assert known_value(0xffff888000114e08) is None
+    assert one_bit_flip(0xffff8801d386d964, [0xffff8881ca472000]) == (39, 0xffff8881d386d964)
+    assert one_bit_flip(0xffff888000114e08, [0xffff888000114a48]) is None
