@@ -377,17 +377,24 @@ def _link(out: list[Explained], ev: Evidence, bits: int) -> None:
         v = e.address
         if k is not None and v == k.offset:
             e.links.append("KASAN_SHADOW_OFFSET itself: inline KASAN instrumentation keeps it in a register")
-        if bits == 64 and not e.canonical and v >> 61 == 0 and v:
+        src = next((o for o in out if o is not e and o.address >> shift == v), None) if v >= 0x100 else None
+        if src is not None:
+            e.links.append(f"= {src.role} >> {shift}: the shadow index of {src.role}, before KASAN_SHADOW_OFFSET "
+                           "is added")
+        elif bits == 64 and not e.canonical and v >> 61 == 0 and v:
             wide = (v << shift) & MASK64
             if wide >> 47 == 0x1FFFF:
-                src = next((o for o in out if o.address >> shift == v and o is not e), None)
-                who = f" = {src.role} >> {shift}" if src else ""
-                e.links.append(f"(x >> {shift}) of the kernel address ~0x{wide:016x}{who}: a shadow index before "
+                e.links.append(f"(x >> {shift}) of a kernel address ~0x{wide:016x}: a shadow index before "
                                "KASAN_SHADOW_OFFSET is added")
+        if fault is not None and k is not None and e is not fault and (v + k.offset) & MASK64 == fault.address:
+            fault.links.append(f"= KASAN_SHADOW_OFFSET + {e.role}")
         if fault is not None and e is not fault and k is not None:
             if (v >> shift) + k.offset & MASK64 == fault.address:
                 fault.links.append(f"the shadow byte of {e.role} = 0x{v:016x}: {e.role} holds the bad pointer")
                 e.links.append("the bad pointer: the fault address is its KASAN shadow byte")
+                name = values.known_value(v, bits)
+                if name and name not in e.names:
+                    e.names.append(name)
             elif fault.kasan is not None and fault.kasan.line.start <= v <= fault.kasan.line.end:
                 e.links.append("inside the decoded KASAN range: the bad pointer itself")
             if 0 < fault.address - v < 0x1000 and e.role.startswith("reg") and v != k.offset:
