@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -139,3 +140,31 @@ def test_well_known_values():
     assert known_value(0xffff888000114e08) is None
     assert one_bit_flip(0xffff8801d386d964, [0xffff8881ca472000]) == (39, 0xffff8881d386d964)
     assert one_bit_flip(0xffff888000114e08, [0xffff888000114a48]) is None
+
+
+DATA = Path(__file__).resolve().parent / "data" / "reports"
+
+
+def test_i386_pae_report():
+    ex = explain_text((DATA / "i386-pae-null.txt").read_text(), layout_loader())
+    rep = ex.reports[0]
+    assert rep.evidence.layout_id == "x86_32-vmsplit-3g" and rep.evidence.overrides == {"pae": "1"}
+    by_role = {a.role: a for a in rep.addresses}
+    assert by_role["fault"].address == 8 and "cr2" in by_role["fault"].roles
+    assert by_role["rsp"].region is not None and by_role["rsp"].region.kind == "direct-map"
+    assert rep.to_json(0)["addresses"][0]["address"] == "0x00000008"
+
+
+def test_riscv_report():
+    rep = explain_text((DATA / "riscv-sv39-null.txt").read_text(), layout_loader()).reports[0]
+    assert rep.evidence.arch == "riscv" and rep.evidence.layout_id == "riscv-sv39"
+    kinds = {a.role: a.region.kind for a in rep.addresses if a.region}
+    assert kinds["rip"] == "kernel-text" and kinds["rsp"] == "direct-map"
+
+
+def test_a_warning_with_registers_is_explained():
+    text = (DATA / "riscv-sv39-null.txt").read_text().replace(
+        "Unable to handle kernel NULL pointer dereference at virtual address 0000000000000001",
+        "WARNING: CPU: 0 PID: 1 at block/blk-mq.c:3075 blk_mq_release+0x48/0xba")
+    rep = explain_text(text, layout_loader()).reports[0]
+    assert rep.facts.title.startswith("WARNING:") and any(a.role == "rsp" for a in rep.addresses)

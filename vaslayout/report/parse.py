@@ -20,7 +20,7 @@ MAX_REPORTS = 50  # oopses explained per input; more are counted, not explained
 # Lines that open an oops. "Oops:" and "Internal error:" only open one when no
 # other start came just before them in the same thread (they follow the first line).
 _PRIMARY = (r"general protection fault|BUG: unable to handle|BUG: kernel NULL pointer dereference"
-            r"|Unable to handle kernel |BUG: KASAN: |kernel BUG at ")
+            r"|Unable to handle kernel |BUG: KASAN: |kernel BUG at |WARNING: CPU: \d+ PID: ")
 _SECONDARY = r"Internal error: Oops|\bOops: [0-9a-f]{4}"
 START = re.compile(rf"(?:{_PRIMARY})|(?P<second>{_SECONDARY})")
 _END = re.compile(r"---\[ end trace|Kernel panic - not syncing|---\[ end Kernel panic")
@@ -100,7 +100,7 @@ def _line_at(text: str, start: int, number: int) -> tuple[Line, int]:
 
 
 _PRIMARY_WORDS = ("general protection fault", "BUG: unable to handle", "BUG: kernel NULL pointer dereference",
-                  "Unable to handle kernel ", "BUG: KASAN: ", "kernel BUG at ")
+                  "Unable to handle kernel ", "BUG: KASAN: ", "kernel BUG at ", "WARNING: CPU: ")
 _SECONDARY_WORDS = ("Internal error: Oops", "Oops: ")
 _REGISTER_WORDS = ("RIP: ", "EIP: ", "pc : ", "epc : ", "RAX: ", "x29: ")
 _PER_WORD = 1000  # occurrences of one marker word looked at; enough for MAX_REPORTS oopses
