@@ -91,3 +91,13 @@ def test_explain_json_never_imports_rich():
     p = subprocess.run([sys.executable, "-c", code, REPORTS["syz-0-pf-oldmap"]["report"]], cwd=ROOT,
                        capture_output=True, text=True, check=False)
     assert p.stderr.strip().endswith("[]"), p.stderr
+
+
+def test_open_report_refuses_unusable_input_before_the_screen_opens(tmp_path):
+    assert "cannot read" in one_line_error(run("open", "--report", str(tmp_path / "none.txt")))
+    f = tmp_path / "empty.txt"
+    f.write_text("nothing to see\n")
+    assert "no crash report" in one_line_error(run("open", "--report", str(f)))
+    old = tmp_path / "old-arm64.txt"
+    old.write_text(REPORTS["syz-45-arm64-poison"]["report"])
+    assert "--layout" in one_line_error(run("open", "--report", str(old)))

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
-    elif args.command == "open" and args.layout is None and args.pid is None:
+    elif args.command == "open" and args.layout is None and args.pid is None and not args.report:
         args.layout = "x86_64-4level"
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
         parser.error("compare takes two or three layouts")

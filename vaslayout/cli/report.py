@@ -40,17 +40,43 @@ def _capture(root: str) -> tuple[str, dict[str, str]]:
     return live.kernel_layout(info)
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
-    from vaslayout.report import explain_text, layout_loader, to_json
+def _explain(args: argparse.Namespace, file: str):
+    from vaslayout.report import explain_text, layout_loader
 
-    name = "stdin" if args.file == "-" else args.file
+    name = "stdin" if file == "-" else file
     sets = parse_sets(args.set)
     layout = args.layout
-    if args.capture:
+    if getattr(args, "capture", None):
         captured, overrides = _capture(args.capture)
         layout = layout or captured
         sets = {**overrides, **sets}
-    explanation = explain_text(_read(args.file), layout_loader(), name=name, layout=layout, sets=sets or None)
+    return explain_text(_read(file), layout_loader(), name=name, layout=layout, sets=sets or None), name
+
+
+def open_report(args: argparse.Namespace) -> int:
+    """`open --report FILE`: the map steps through the report's addresses (n / p), captioned."""
+    if getattr(args, "pid", None) is not None:
+        from vaslayout.cli.common import UsageError
+
+        raise UsageError("give --report or --pid, not both")
+    from vaslayout.cli.interactive import run_app
+    from vaslayout.report.tour import report_tour
+    from vaslayout.teach.tours import step_view, validate_tour
+
+    explanation, name = _explain(args, args.report)
+    tour = report_tour(explanation, name)
+    validate_tour(tour)  # every stop resolves before the screen opens
+    from vaslayout.tui.app import VasLayoutApp
+
+    run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=step_view(tour.steps[0]).layout,
+                         present=args.present, tour=tour))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from vaslayout.report import to_json
+
+    explanation, name = _explain(args, args.file)
     if args.json:
         _dump(to_json(explanation, name))
         return 0
