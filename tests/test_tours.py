@@ -27,7 +27,7 @@ STEP_COUNTS = {
 
 
 def test_builtin_ids() -> None:
-    assert tours.builtin_tours() == ["canonical-gp", "kasan-report", "process-anatomy", "vmsplit-lowmem"]
+    assert tours.builtin_tours() == ["canonical-gp", "kasan-report", "process-anatomy", "real-crash", "vmsplit-lowmem"]
     assert tours.builtin_dir() == ROOT / "tours"
 
 
@@ -277,7 +277,7 @@ def test_unknown_builtin_id() -> None:
     with pytest.raises(LayoutError) as info:
         tours.load_tour("zzz")
     assert str(info.value) == ("unknown tour 'zzz' "
-                               "(known: canonical-gp, kasan-report, process-anatomy, vmsplit-lowmem)")
+                               "(known: canonical-gp, kasan-report, process-anatomy, real-crash, vmsplit-lowmem)")
 
 
 def test_layout_error_inside_the_layout_file(tmp_path: Path) -> None:

@@ -44,3 +44,39 @@ def report_tour(explanation: Explanation, name: str) -> Tour:
     first = explanation.reports[0]
     return Tour(id="report", title=f"{name}: {first.facts.title[:80]}", summary="", steps=tuple(steps[:MAX_STEPS]),
                 origin=name)
+
+
+def report_fields(path: str, layout: str, params: dict[str, str], address: str | None,
+                  caption: str) -> tuple[str, dict[str, str], str, str]:
+    """A tour step's `report: FILE`: (layout, params, address, caption) with the report's evidence.
+
+    The step's own layout and params win; without an address the stop is
+    the report's fault address. The explanation of that address is added
+    under the teacher's caption.
+    """
+    from vaslayout.report import explain_text, layout_loader
+
+    try:
+        with open(path, "rb") as f:
+            text = f.read(64 << 20).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise ReportError(f"cannot read the report {path}: {exc.strerror or exc}") from None
+    explanation = explain_text(text, layout_loader(), name=path, layout=layout or None)
+    rep = explanation.reports[0]
+    value = int(address, 16) if address and _is_hex(address) else None
+    chosen = next((e for e in rep.addresses if e.address == value), None) if value is not None else \
+        next((e for e in rep.addresses if e.role == "fault"), rep.addresses[0])
+    if rep.evidence.layout_id is None:
+        raise ReportError(f"{path}: no layout of this tool fits the report's kernel; give the step a layout")
+    merged = {**rep.evidence.overrides, **params}
+    if chosen is not None:
+        caption = f"{caption}\n\n{_caption(rep, chosen)}"
+    return rep.evidence.layout_id, merged, address or f"0x{chosen.address:x}", caption
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
