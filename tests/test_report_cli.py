@@ -101,3 +101,15 @@ def test_open_report_refuses_unusable_input_before_the_screen_opens(tmp_path):
     old = tmp_path / "old-arm64.txt"
     old.write_text(REPORTS["syz-45-arm64-poison"]["report"])
     assert "--layout" in one_line_error(run("open", "--report", str(old)))
+
+
+def test_capture_gives_the_layout(tmp_path):
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    data = ROOT / "tests" / "data" / "proc"
+    (proc / "cpuinfo").write_text((data / "cpuinfo-la57.txt").read_text())
+    (proc / "meminfo").write_text((data / "meminfo.txt").read_text())
+    p = run("explain", "--capture", str(tmp_path), "--json", stdin=REPORTS["syz-510-gpf-null10"]["report"])
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)["reports"][0]
+    assert rep["layout"] == "x86_64-5level" and "ram" in rep["layout_overrides"]

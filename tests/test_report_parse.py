@@ -168,3 +168,25 @@ def test_a_warning_with_registers_is_explained():
         "WARNING: CPU: 0 PID: 1 at block/blk-mq.c:3075 blk_mq_release+0x48/0xba")
     rep = explain_text(text, layout_loader()).reports[0]
     assert rep.facts.title.startswith("WARNING:") and any(a.role == "rsp" for a in rep.addresses)
+
+
+def test_five_level_paging_from_cr4_la57():
+    text = GPF.replace("CR4: 00000000001506f0", "CR4: 00000000001516f0")
+    ex, _ = _fault(text)
+    ev = ex.reports[0].evidence
+    assert ev.layout_id == "x86_64-5level" and any("LA57) is set" in c.text for c in ev.clues)
+
+
+def test_moved_bases_make_far_addresses_candidates_not_guesses():
+    text = GPF.replace("GS:ffff8880ae600000", "GS:ffff9d41ae600000").replace("ffff888000114a48", "ffff9d4100114a48")
+    text += "[ 1703.7][ T2809] Kernel Offset: 0x1e000000 from 0xffffffff81000000 (relocation range: ...)\n"
+    ex = explain_text(text, layout_loader())
+    rep = ex.reports[0]
+    assert rep.evidence.randomized is True
+    by = {a.address: a for a in rep.addresses}
+    assert by[0xffff9d4100114a48].region.kind == "direct-map"  # near the GS base
+    far = by[0xffff888000114e08].region
+    assert far.kind is None and set(far.candidates) == {"direct-map", "vmalloc", "vmemmap"}
+    assert "bases unknown" in far.why
+    text_base = next(b for b in rep.evidence.bases if b.name.startswith("kernel text"))
+    assert text_base.value == 0xffffffff9f000000

@@ -173,10 +173,11 @@ def gather(found: list[Found], facts: Facts, layout_override: str | None = None,
     if layout_override:
         ev.layout_id = layout_override
         ev.overrides = {}  # the evidence's overrides fit its own layout, not necessarily this one
-        ev.clues.append(Clue("layout", f"{layout_override} chosen by the user"))
+        ev.clues.append(Clue("layout", f"{layout_override}: given on the command line (--layout or --capture)"))
     if sets:
         ev.overrides.update(sets)
-        ev.clues.append(Clue("layout", "set by the user: " + ", ".join(f"{k}={v}" for k, v in sets.items())))
+        ev.clues.append(Clue("layout", "params given on the command line: "
+                             + ", ".join(f"{k}={v}" for k, v in sets.items())))
     return ev
 
 

@@ -26,6 +26,9 @@ _RANK = ("fault", "cr2", "rip", "rsp", "reg GS", "reg task")
 _RANDOMIZABLE = ("direct-map", "vmalloc", "vmemmap", "hole", "ldt", "ioremap")
 _GOOD = ("direct-map", "vmalloc", "vmemmap", "kernel-text", "modules")
 _ODD = ("ldt", "hole", "guard", "efi", "non-canonical")
+# The GS base is a per-CPU area in RAM: with the default direct-map base it must be
+# less than this far above it, else CONFIG_RANDOMIZE_MEMORY moved the base.
+_PLAUSIBLE_RAM = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -325,17 +328,19 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
     default_pob = direct[0].start if direct else (pob.default if pob else None)
     if gs is not None and default_pob is not None:
         region = _region(gs.value, ev, layout)
-        if region is not None and region.kind == "direct-map":
+        phys = gs.value - default_pob
+        if region is not None and region.kind == "direct-map" and 0 <= phys < _PLAUSIBLE_RAM:
             ev.randomized = False
             ev.bases.append(Base("page_offset_base", default_pob,
-                                 f"the GS base 0x{gs.value:016x} (per-CPU area, always in the direct map) lies in "
-                                 "the default direct map: the default bases fit (no sign of CONFIG_RANDOMIZE_MEMORY)"))
+                                 f"the GS base 0x{gs.value:016x} (a per-CPU area, in the direct map) is "
+                                 f"0x{phys:x} above the default base, inside any plausible RAM: the default "
+                                 "bases fit (no sign of CONFIG_RANDOMIZE_MEMORY)"))
         else:
             ev.randomized = True
             ev.bases.append(Base("page_offset_base", None,
-                                 f"the GS base 0x{gs.value:016x} is outside the default direct map: "
-                                 "CONFIG_RANDOMIZE_MEMORY moved it; page_offset_base is 1 GiB aligned, at or below "
-                                 "the GS base"))
+                                 f"the GS base 0x{gs.value:016x} would be 0x{phys:x} into RAM with the default "
+                                 "base: CONFIG_RANDOMIZE_MEMORY moved it; page_offset_base is 1 GiB aligned, at or "
+                                 "below the GS base"))
     else:
         ev.bases.append(Base("page_offset_base", None, "no GS base in the report to test the default against"))
     rsp = next((f for f in found if f.role == "rsp" and f.value >> 63), None)
