@@ -190,3 +190,20 @@ def test_moved_bases_make_far_addresses_candidates_not_guesses():
     assert "bases unknown" in far.why
     text_base = next(b for b in rep.evidence.bases if b.name.startswith("kernel text"))
     assert text_base.value == 0xffffffff9f000000
+
+
+def test_stack_words_and_module_frames_of_an_old_call_trace():
+    text = GPF + """\
+[ 1703.70][ T2809] Stack:
+[ 1703.70][ T2809]  ffff888000114a48 ffffc90017aff700 0000000000000000 ffffffff81234567
+[ 1703.70][ T2809] Call Trace:
+[ 1703.70][ T2809]  [<ffffffffc0123456>] mydrv_ioctl+0x56/0x100 [mydrv]
+[ 1703.70][ T2809]  [<ffffffff81345678>] do_vfs_ioctl+0x88/0x600
+"""
+    rep = explain_text(text, layout_loader()).reports[0]
+    by = {a.address: a for a in rep.addresses}
+    assert by[0xffffc90017aff700].role == "stack" and by[0xffffffff81234567].role == "stack"
+    mod = by[0xffffffffc0123456]
+    assert mod.role == "frame [mydrv]" and mod.region.kind == "modules" and "module mydrv" in mod.note()
+    assert by[0xffffffff81345678].role == "frame"
+    assert any(b.name == "modules" for b in rep.evidence.bases)

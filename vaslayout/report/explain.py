@@ -248,6 +248,9 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
         if name:
             e.names.append(name)
         _stale_cr2(e, facts, found)
+        module = next((r[len("frame ["):-1] for r in roles if r.startswith("frame [")), None)
+        if module:
+            e.remarks.append(f"code of the module {module} (a module frame of the call trace)")
         _randomized(e, ev, found)
         out.append(e)
     _link(out, ev, bits)
@@ -321,6 +324,11 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
                f"RIP is {facts.rip_symbol[0]}" if facts.rip_symbol else "no RIP in the report")
         ev.bases.append(Base("kernel text (_text)", None,
                              f"{how}; the KASLR slide inside the 1 GiB text mapping needs a \"Kernel Offset:\" line"))
+    frames = [f for f in found if f.role.startswith("frame [")]
+    if frames:
+        f = frames[0]
+        ev.bases.append(Base("modules", None, f"module {f.role[7:-1]} runs at 0x{f.value:016x} (line {f.line}); "
+                             "with CONFIG_RANDOMIZE_BASE modules load at a random offset above MODULES_VADDR"))
     pob = layout.params.get("page_offset_base")
     vmb = layout.params.get("vmalloc_base")
     gs = next((f for f in found if f.role in ("reg GS", "reg knlGS") and f.value >> 63), None)

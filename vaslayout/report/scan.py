@@ -149,8 +149,9 @@ def scan(chunk: Chunk) -> tuple[list[Found], Facts]:
                 _add(found, line, m, 1, "stack")
             continue
         elif in_stack and _FRAME.search(body):
+            module = _MODULE.search(body)
             for m in _FRAME.finditer(body):
-                _add(found, line, m, 1, "frame")
+                _add(found, line, m, 1, f"frame [{module.group(1)}]" if module else "frame")
             continue
         elif in_stack and (body.startswith((" ", "\t", "?")) or "+0x" in body):
             continue
