@@ -207,3 +207,19 @@ def test_stack_words_and_module_frames_of_an_old_call_trace():
     assert mod.role == "frame [mydrv]" and mod.region.kind == "modules" and "module mydrv" in mod.note()
     assert by[0xffffffff81345678].role == "frame"
     assert any(b.name == "modules" for b in rep.evidence.bases)
+
+
+def test_a_kasan_report_names_the_access_the_object_and_its_page():
+    rep = explain_text((DATA / "kasan-uaf-shape.txt").read_text(), layout_loader()).reports[0]
+    by = {a.role: a for a in rep.addresses}
+    assert by["fault"].address == 0xffff88801d5a0e18 and by["fault"].region.phys == 0x1d5a0e18
+    assert "24 bytes into the object at 0xffff88801d5a0e00" in by["fault"].links
+    assert by["struct page"].region.kind == "vmemmap" and "0x1d5a0" in by["struct page"].region.why
+    assert rep.evidence.kasan is not None
+
+
+def test_an_old_null_fault_printed_as_null():
+    text = ("BUG: unable to handle kernel NULL pointer dereference at           (null)\n"
+            "IP: [<ffffffff81234567>] f+0x1/0x2\n")
+    rep = explain_text(text, layout_loader()).reports[0]
+    assert rep.addresses[0].role == "fault" and rep.addresses[0].address == 0

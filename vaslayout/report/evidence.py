@@ -293,11 +293,12 @@ def _kasan(ev: Evidence, found: list[Found], facts: Facts) -> None:
                 ev.clues.append(Clue("kasan", f"{hit[1]} = 0x{offset:016x}, the shadow offset inline KASAN "
                                      f"instrumentation loads ({source})", hit[2]))
                 break
-    if ev.kasan is None and ("KASAN" in facts.flags or tags) and known:
+    said = "KASAN" in facts.flags or facts.kind == "kasan" or facts.title.startswith("BUG: KASAN")
+    if ev.kasan is None and (said or tags) and known:
         offset, oshift, source = known[0]
         ev.kasan = KasanMode("sw-tags" if tags else "generic", offset, 4 if tags else oshift,
                              f"the default ({source})", prints)
-        ev.clues.append(Clue("kasan", f"the oops flags name KASAN; the default offset 0x{offset:016x} is assumed "
+        ev.clues.append(Clue("kasan", f"the report names KASAN; the default offset 0x{offset:016x} is assumed "
                              f"({source})"))
     ev.tbi = ev.kasan is not None and ev.kasan.mode == "sw-tags" and ev.arch == "arm64"
     if ev.kasan is None:

@@ -39,12 +39,14 @@ class RegionAnswer:
     end: int | None = None
     candidates: tuple[str, ...] = ()
     why: str = ""
+    phys: int | None = None  # where the region's rule fixes the physical address (the translator's answer)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind,
                 "start": None if self.start is None else f"0x{self.start:x}",
                 "end": None if self.end is None else f"0x{self.end:x}",
-                "candidates": list(self.candidates), "why": self.why}
+                "candidates": list(self.candidates), "why": self.why,
+                "phys": None if self.phys is None else f"0x{self.phys:x}"}
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,8 @@ def _region(value: int, ev: Evidence, layout: Layout | None) -> RegionAnswer | N
     if top.kind == "user-space" and leaf.kind not in ("guard",):
         return RegionAnswer(top.name, "user-space", top.start, top.end,
                             why="user memory; which mapping it is only the process's maps know")
-    return RegionAnswer(leaf.name, leaf.kind, leaf.start, leaf.end)
+    why = t.explanation if leaf.kind == "vmemmap" else ""  # the struct page's pfn, in the translator's words
+    return RegionAnswer(leaf.name, leaf.kind, leaf.start, leaf.end, why=why, phys=t.phys)
 
 
 def _order(found: list[Found]) -> list[tuple[Found, list[str]]]:
@@ -410,8 +413,11 @@ def _link(out: list[Explained], ev: Evidence, bits: int) -> None:
                     e.names.append(name)
             elif fault.kasan is not None and fault.kasan.line.start <= v <= fault.kasan.line.end:
                 e.links.append("inside the decoded KASAN range: the bad pointer itself")
-            if 0 < fault.address - v < 0x1000 and e.role.startswith("reg") and v != k.offset:
+        if fault is not None and e is not fault and 0 < fault.address - v < 0x1000 and v != (k.offset if k else -1):
+            if e.role.startswith("reg"):
                 fault.links.append(f"= {e.role} + 0x{fault.address - v:x}: a field of the object {e.role} points to")
+            elif e.role == "object":
+                fault.links.append(f"{fault.address - v} bytes into the object at 0x{v:016x}")
         if e.region is not None and e.region.kind in _ODD or not e.canonical:
             flip = values.one_bit_flip(v, good, bits)
             if flip is not None and flip[1] not in by_value:

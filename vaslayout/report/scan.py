@@ -55,9 +55,16 @@ _FAULTS = (
     (re.compile(r"general protection fault(?:, probably for| for) non-canonical address 0x(" + H + r"+)"), "gp"),
     (re.compile(r"BUG: unable to handle (?:kernel )?(?:paging request|page fault) (?:for address: |at )(" + H + r"+)"),
      "pf"),
-    (re.compile(r"BUG: unable to handle kernel NULL pointer dereference at (" + H + r"+)"), "null"),
+    (re.compile(r"BUG: unable to handle kernel NULL pointer dereference at\s+(" + H + r"+|\(null\))"), "null"),
     (re.compile(r"BUG: kernel NULL pointer dereference, address: (" + H + r"+)"), "null"),
     (re.compile(r"Unable to handle kernel .{0,80}? at virtual address (?:0x)?(" + H + r"+)"), "abort"),
+    (re.compile(r"(?:Read|Write) of size \d+ at addr (" + H + r"+)"), "kasan"),
+)
+# A KASAN report's other addresses: the object, its slab region, its struct page.
+_KASAN_MORE = (
+    (re.compile(r"The buggy address belongs to the object at (" + H + r"+)"), "object"),
+    (re.compile(r"\d+-byte region \[(" + H + r"+), (" + H + r"+)\)"), "object region"),
+    (re.compile(r"\bpage:(" + H + r"{8,16})\b"), "struct page"),
 )
 _GP_PLAIN = re.compile(r"general protection fault: [0-9a-f]{4}")
 _FLAGS = re.compile(r"\[#\d+\]((?: [A-Z][A-Z0-9_]*)+)")
@@ -88,7 +95,8 @@ _STACK_START = re.compile(r"^\s*(?:Stack:|Call Trace:|Call trace:|Backtrace:|<IR
 
 def _add(out: list[Found], line: Line, m: re.Match[str], group: int, role: str) -> None:
     text = m.group(group)
-    out.append(Found(int(text, 16), role, line.number, line.body_at + m.start(group), text, len(text)))
+    value = 0 if text == "(null)" else int(text, 16)  # old kernels print a NULL fault address as "(null)"
+    out.append(Found(value, role, line.number, line.body_at + m.start(group), text, len(text)))
 
 
 def _arm_role(name: str) -> str:
@@ -162,7 +170,24 @@ def scan(chunk: Chunk) -> tuple[list[Found], Facts]:
 
 
 def _scan_fault(line: Line, body: str, found: list[Found], facts: Facts) -> None:
-    if facts.kind:
+    for rx, role in _KASAN_MORE:
+        for m in rx.finditer(body):
+            for group in range(1, (m.lastindex or 1) + 1):
+                _add(found, line, m, group, role)
+    if facts.kind and facts.kind != "bug":
+        return
+    if facts.kind == "bug":  # "BUG: KASAN: ..." first: its "Read of size N at addr" line names the fault
+        m = _FAULTS[-1][0].search(body)
+        if m:
+            facts.kind = "kasan"
+            _add(found, line, m, 1, "fault")
+        return
+    if body.lstrip().startswith("BUG: KASAN: "):
+        facts.kind, facts.title = "bug", body.strip()[:200]
+        m = _FAULTS[-1][0].search(body)
+        if m:
+            facts.kind = "kasan"
+            _add(found, line, m, 1, "fault")
         return
     for rx, kind in _FAULTS:
         m = rx.search(body)

@@ -24,7 +24,10 @@ def short(e: Explained, digits: int) -> str:
     if not e.canonical:
         parts.append("non-canonical")
     elif e.region is not None and e.region.kind:
-        parts.append(f"{e.half}: {e.region.name} ({e.region.kind})")
+        phys = f", phys 0x{e.region.phys:x}" if e.region.phys is not None else ""
+        parts.append(f"{e.half}: {e.region.name} ({e.region.kind}{phys})")
+        if e.region.kind == "vmemmap" and e.region.why:
+            parts.append(e.region.why.split(": ", 1)[-1].rstrip("."))  # which page frame the struct page describes
     elif e.region is not None and e.region.candidates:
         parts.append(f"{e.half}: {' or '.join(e.region.candidates)} (bases unknown)")
     else:
