@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vaslayout.core.model import Layout
-from vaslayout.core.translate import _task_size, translate
+from vaslayout.core.translate import translate
+
+try:  # TASK_SIZE as kasan_non_canonical_hook() sees it: core.kasan where it exists, else the translator's
+    from vaslayout.core.kasan import task_size as _task_size  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - before core/kasan.py
+    from vaslayout.core.translate import _task_size  # type: ignore[attr-defined,no-redef]
 from vaslayout.report import values
 from vaslayout.report.evidence import Base, Evidence, gather
 from vaslayout.report.kasan import KasanLine, kernel_line, shadow_of
@@ -74,6 +79,7 @@ class Explained:
     names: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
+    granule: int = 8  # bytes one shadow byte describes (16 with software tags)
 
     @property
     def address(self) -> int:
@@ -90,12 +96,9 @@ class Explained:
         if self.kasan is not None:
             parts.append(f"KASAN decode: {self.kasan.line.text}" + (f" ({self.kasan.why})" if self.kasan.why else ""))
         if self.shadow_of is not None:
-            parts.append(f"the KASAN shadow byte of 0x{self.shadow_of:016x}..+{self._granule() - 1}")
+            parts.append(f"the KASAN shadow byte of 0x{self.shadow_of:016x}..+{self.granule - 1}")
         parts += self.names + self.links
         return "; ".join(parts)
-
-    def _granule(self) -> int:
-        return 8
 
     def to_json(self, digits: int) -> dict[str, Any]:
         return {"address": f"0x{self.address:0{digits}x}", "role": self.role, "roles": self.roles,
@@ -276,7 +279,7 @@ def _kasan(e: Explained, ev: Evidence, facts: Facts, layout: Layout | None) -> N
         return
     offset, shift = (k.offset, k.scale_shift) if k else (layout.kasan.offset, layout.kasan.scale_shift)  # type: ignore
     if e.canonical and e.region is not None and e.region.kind == "kasan":
-        e.shadow_of = shadow_of(e.address, offset, shift)
+        e.shadow_of, e.granule = shadow_of(e.address, offset, shift), 1 << shift
         return
     if k is None:
         return
