@@ -223,3 +223,11 @@ def test_an_old_null_fault_printed_as_null():
             "IP: [<ffffffff81234567>] f+0x1/0x2\n")
     rep = explain_text(text, layout_loader()).reports[0]
     assert rep.addresses[0].role == "fault" and rep.addresses[0].address == 0
+
+
+def test_the_code_bytes_shift_that_makes_the_shadow_index():
+    text = GPF.replace("RCX: 1ffff11000022949", "RCX: 1ffff11000022949\n[ 1703.6][ T2809] Code: 48 89 fa 48 c1 e9 03 "
+                       "48 c1 e9 03 <80> 3c 02 00")
+    rep = explain_text(text, layout_loader()).reports[0]
+    rcx = next(a for a in rep.addresses if a.role == "reg RCX")
+    assert [link for link in rcx.links if "shr rcx, 3" in link] and len(rcx.links) == 2

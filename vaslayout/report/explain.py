@@ -260,7 +260,21 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
         _randomized(e, ev, found)
         out.append(e)
     _link(out, ev, bits)
+    _code_shifts(out, facts)
     return ExplainedReport(chunk, facts, ev, layout, out)
+
+
+def _code_shifts(out: list[Explained], facts: Facts) -> None:
+    """A register the Code: bytes shift right by 3 (`shr rdx, 3`) and that holds another's >> 3."""
+    seen: set[tuple[str, int]] = set()
+    for reg, n, line in facts.code_shifts:
+        if (reg, n) in seen:
+            continue
+        seen.add((reg, n))
+        names = {reg, reg.replace("R0", "R")}
+        for e in out:
+            if any(r.removeprefix("reg ") in names for r in e.roles) and any(">> " in link for link in e.links):
+                e.links.append(f"the Code: line (line {line}) computes it: shr {reg.lower()}, {n}")
 
 
 def _stale_cr2(e: Explained, facts: Facts, found: list[Found]) -> None:

@@ -45,6 +45,7 @@ class Facts:
     between_ranges: int | None = None  # arm64 "address between user and kernel address ranges"
     rip_symbol: tuple[str, int] | None = None  # ("rb_erase+0xb7/0x1210", line)
     code_imm64: list[tuple[int, int]] = field(default_factory=list)  # movabs immediates in Code:, (value, line)
+    code_shifts: list[tuple[str, int, int]] = field(default_factory=list)  # `shr reg, n` in Code:, (reg, n, line)
     modules: list[str] = field(default_factory=list)  # "[name]" in call traces
     hwasan: int | None = None  # line naming a __hwasan_* function (software tag-based KASAN)
     arch_hint: str | None = None  # "x86_64" | "i386" | "arm64" | "arm" | "riscv"
@@ -88,6 +89,9 @@ _MODULE = re.compile(r"\+0x" + H + r"+/0x" + H + r"+ \[(\w+)\]")
 _STACK_WORDS = re.compile(r"^\s*(?:" + H + r"{4,8}: )?(?:(?:" + H + r"{16}|" + H + r"{8}|\(\?\?\?\)) ?)+\s*$")
 _WORD = re.compile(r"\b(" + H + r"{16}|" + H + r"{8})\b")
 _MOVABS = re.compile(r"\b4[89] b[89a-f]((?: " + H + r"{2}){8})")
+_SHR = re.compile(r"\b(4[89]) c1 (e[89a-f]) (0[34])\b")  # shr r64, imm8 (REX.W C1 /5 ib)
+_SHR_REGS = {"48": ("RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI"),
+             "49": ("R08", "R09", "R10", "R11", "R12", "R13", "R14", "R15")}
 _RISC_REG_LINE = re.compile(r"(?:^|\s)(?:pc|sp|x\d{1,2}|ra|epc|r\d{1,2}|a0|s0|t0|gp|badaddr|status)\s*:")
 
 _STACK_START = re.compile(r"^\s*(?:Stack:|Call Trace:|Call trace:|Backtrace:|<IRQ>|<TASK>)")
@@ -121,6 +125,9 @@ def scan(chunk: Chunk) -> tuple[list[Found], Facts]:
             for m in _MOVABS.finditer(body):
                 raw = m.group(1).split()
                 facts.code_imm64.append((int("".join(reversed(raw)), 16), line.number))
+            for m in _SHR.finditer(body):
+                reg = _SHR_REGS[m.group(1)][int(m.group(2), 16) - 0xE8]
+                facts.code_shifts.append((reg, int(m.group(3), 16), line.number))
             in_stack = False
             continue
         _scan_fault(line, body, found, facts)
