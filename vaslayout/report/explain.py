@@ -20,7 +20,7 @@ try:  # TASK_SIZE as kasan_non_canonical_hook() sees it: core.kasan where it exi
 except ImportError:  # pragma: no cover - before core/kasan.py
     from vaslayout.core.translate import _task_size  # type: ignore[attr-defined,no-redef]
 from vaslayout.report import values
-from vaslayout.report.evidence import Base, Evidence, gather
+from vaslayout.report.evidence import Base, Clue, Evidence, gather
 from vaslayout.report.kasan import KasanLine, kernel_line, shadow_of
 from vaslayout.report.parse import Chunk, Line
 from vaslayout.report.scan import Facts, Found, scan
@@ -238,9 +238,11 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
     bits = layout.address_bits if layout is not None else 64
     _bases(ev, found, facts, layout)
     out: list[Explained] = []
+    wide = 0
     for first, roles in _order(found):
         if first.value >> bits:
-            continue  # wider than the layout's addresses (a 64-bit word in a 32-bit dump)
+            wide += 1  # wider than the layout's addresses (a 64-bit word on a 32-bit layout)
+            continue
         plain = _untag(first.value) if ev.tbi else first.value
         canonical = _canonical(plain, ev, layout)
         e = Explained(first, roles, canonical, _half(plain, canonical, layout, bits),
@@ -259,6 +261,9 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
             e.remarks.append(f"code of the module {module} (a module frame of the call trace)")
         _randomized(e, ev, found)
         out.append(e)
+    if wide:
+        ev.clues.append(Clue("layout", f"{wide} value(s) wider than the layout's {bits}-bit addresses are left out: "
+                             "is the report from a 64-bit kernel?"))
     _link(out, ev, bits)
     _code_shifts(out, facts)
     return ExplainedReport(chunk, facts, ev, layout, out)
