@@ -19,6 +19,7 @@ STEP_COUNTS = {
     "canonical-gp": 8,
     "kasan-report": 8,
     "process-anatomy": 8,
+    "real-crash": 5,
     "vmsplit-lowmem": 8,
     "where-memory-comes-from": 8,
 }

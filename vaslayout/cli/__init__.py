@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from vaslayout import __version__
-from vaslayout.cli import capture, completion, interactive, layouts, live, memory, serve
+from vaslayout.cli import capture, completion, interactive, layouts, live, memory, report, serve
 from vaslayout.cli.common import EXIT_USER_ERROR, require_terminal
 from vaslayout.errors import UserError
 
@@ -43,7 +43,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"vaslayout {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, capture, memory, interactive, serve, completion):
+    for module in (layouts, live, capture, report, memory, interactive, serve, completion):
         module.add_parsers(sub)
     parser.commands = sub.choices
     return parser
@@ -63,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.command(args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
-    elif args.command == "open" and args.layout is None and args.pid is None and args.capture is None:
+    elif (args.command == "open" and args.layout is None and args.pid is None and args.capture is None
+          and not args.report):
         args.layout = "x86_64-4level"
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
         parser.command("compare").error("compare takes two or three layouts")

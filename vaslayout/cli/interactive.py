@@ -23,6 +23,10 @@ def run_app(app) -> None:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if getattr(args, "report", None):
+        from vaslayout.cli.report import open_report
+
+        return open_report(args)
     layout, pid = load_target(args)  # errors surface before the screen opens
     from vaslayout.tui.app import VasLayoutApp
 
@@ -138,6 +142,7 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("open", help="open the interactive map")
     with_layout(p)
     p.add_argument("--present", action="store_true", help="presenter mode: big, high contrast, no footer")
+    p.add_argument("--report", metavar="FILE", help="a crash report: step through its addresses with n / p")
     p.set_defaults(func=cmd_open)
 
     p = sub.add_parser("compare", help="two or three layouts side by side")

@@ -35,10 +35,11 @@ from vaslayout.core.loader import (
 )
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.units import fmt_addr
+from vaslayout.errors import UserError
 
 MAX_STEPS = 100
 TOUR_KEYS = ("id", "title", "summary", "steps")
-STEP_KEYS = ("title", "layout", "params", "zoom", "address", "physical", "caption", "pid")
+STEP_KEYS = ("title", "layout", "params", "zoom", "address", "physical", "caption", "pid", "report")
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # vaslayout/
 
@@ -133,6 +134,13 @@ def load_tour_text(text: str, origin: str = "<tour>", base: Path | None = None) 
 # -- reading ------------------------------------------------------------------
 
 
+def _keys(node: yaml.Node) -> set[str]:
+    """The keys of a mapping node (empty for anything else), before it is read."""
+    if not isinstance(node, yaml.MappingNode):
+        return set()
+    return {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
 def _is_layout_path(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or "/" in name
 
@@ -174,10 +182,11 @@ class _TourReader(_Reader):
 
     def step(self, node: yaml.Node, number: int) -> Step:
         what = f"step {number}"
-        m = self.mapping(node, what, STEP_KEYS, ("title", "layout", "caption"))
+        m = self.mapping(node, what, STEP_KEYS, ("title", "caption") if "report" in _keys(node) else
+                         ("title", "layout", "caption"))
         where: dict[str, Pos] = {"step": self.pos(node)}
-        layout = self.nonempty(m["layout"], f"{what} layout")
-        where["layout"] = self.pos(m["layout"])
+        layout = self.nonempty(m["layout"], f"{what} layout") if "layout" in m else ""
+        where["layout"] = self.pos(m.get("layout", node))
         if _is_layout_path(layout) and self.base is not None and not os.path.isabs(layout):
             layout = str(self.base / layout)
         params: dict[str, str] = {}
@@ -194,6 +203,17 @@ class _TourReader(_Reader):
         if "address" in m:
             address = self.value(m["address"], f"{what} address").text
             where["address"] = self.pos(m["address"])
+        caption = self.nonempty(m["caption"], f"{what} caption")
+        if "report" in m:  # a crash report: its layout, params and address, its explanation under the caption
+            from vaslayout.report.tour import report_fields
+
+            report = self.nonempty(m["report"], f"{what} report")
+            if self.base is not None and not os.path.isabs(report):
+                report = str(self.base / report)
+            try:
+                layout, params, address, caption = report_fields(report, layout, params, address, caption)
+            except UserError as exc:
+                raise LayoutError(str(exc), self.pos(m["report"])) from None
         return Step(
             title=self.nonempty(m["title"], f"{what} title"),
             layout=layout,
@@ -201,7 +221,7 @@ class _TourReader(_Reader):
             zoom=zoom,
             address=address,
             physical=self.boolean(m.get("physical"), f"{what} physical"),
-            caption=self.nonempty(m["caption"], f"{what} caption"),
+            caption=caption,
             pid=self.boolean(m.get("pid"), f"{what} pid"),
             where=where,
         )
