@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gc
+import contextlib
 import sys
 from collections.abc import Sequence
 
 from vaslayout.cli import interactive, layouts, live
 from vaslayout.cli.common import EXIT_USER_ERROR
+from vaslayout.core import collector
 from vaslayout.errors import UserError
 
 
@@ -39,13 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
-    collect = gc.isenabled()
-    if args.command not in ("screenshot", "serve", "export"):
-        # a short run, or an app's start-up: many new objects and no garbage cycles
-        # (apps resume the collector after their first frame: run_app)
-        gc.disable()
+    # a short run, or an app's start-up: many new objects and no garbage cycles
+    # (the app resumes the collector after its first frame)
+    quick = args.command not in ("screenshot", "serve", "export")
     try:
-        return args.func(args)
+        with collector.paused() if quick else contextlib.nullcontext():
+            return args.func(args)
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -53,9 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    finally:
-        if collect:
-            gc.enable()  # callers in the same process (tests) get their collector back
 
 
 if __name__ == "__main__":
