@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import gc
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -12,6 +12,7 @@ from typing import NoReturn
 from vaslayout import __version__
 from vaslayout.cli import capture, completion, interactive, layouts, live, memory, report, serve
 from vaslayout.cli.common import EXIT_USER_ERROR, require_terminal
+from vaslayout.core import collector
 from vaslayout.errors import UserError
 
 
@@ -70,14 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.command("compare").error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.command("show").error("--depth must be at least 1")
-    collect = gc.isenabled()
-    if args.command not in ("screenshot", "serve", "export"):
-        # a short run, or an app's start-up: many new objects and no garbage cycles
-        # (apps resume the collector after their first frame: run_app)
-        gc.disable()
+    # a short run, or an app's start-up: many new objects and no garbage cycles
+    # (the app resumes the collector after its first frame)
+    quick = args.command not in ("screenshot", "serve", "export")
     try:
         require_terminal(args)
-        return args.func(args)
+        with collector.paused() if quick else contextlib.nullcontext():
+            return args.func(args)
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -85,9 +85,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    finally:
-        if collect:
-            gc.enable()  # callers in the same process (tests) get their collector back
 
 
 if __name__ == "__main__":

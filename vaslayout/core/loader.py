@@ -9,7 +9,6 @@ without recursion, and numbers stay as text for the expression evaluator.
 from __future__ import annotations
 
 import fcntl
-import gc
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from vaslayout.core import collector
 from vaslayout.core.paging import MODES
 from vaslayout.core.roles import ROLES
 from vaslayout.core.rules import RULES
@@ -666,14 +666,8 @@ def load_text(text: str, origin: str = "<layout>", bases: Bases | None = None) -
     origin = printable(origin)
     if len(text) > MAX_FILE_BYTES:
         raise LayoutError(f"{len(text)} characters: larger than 1 MiB, the most a layout file may be", origin)
-    # Tens of thousands of new, acyclic nodes: the cyclic collector would only rescan them.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():  # tens of thousands of new, acyclic nodes: the collector would only rescan them
         return _load_text(text, origin, bases)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _load_text(text: str, origin: str, bases: Bases | None) -> LayoutSpec:

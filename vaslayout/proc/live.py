@@ -7,11 +7,11 @@ mapping outside user space ([vsyscall]) lands where the kernel put it.
 from __future__ import annotations
 
 import dataclasses
-import gc
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vaslayout.core import collector
 from vaslayout.core.engine import tile
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
@@ -147,12 +147,5 @@ def title(base: Layout, pid: int, comm: str) -> str:
 def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str,
                    overrides: dict[str, str] | None = None) -> Layout:
     base = base_layout(info, overrides)
-    # Tens of thousands of new objects and no cycles among them: the cyclic
-    # collector would rescan the growing heap again and again for nothing.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():  # tens of thousands of new objects and no cycles among them
         return with_mappings(base, mappings, pid, title(base, pid, comm))
-    finally:
-        if paused:
-            gc.enable()

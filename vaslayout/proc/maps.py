@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from bisect import bisect_right
@@ -12,6 +11,7 @@ from itertools import islice, repeat
 from operator import le, lt
 from typing import TypeVar, overload
 
+from vaslayout.core import collector
 from vaslayout.proc.process import _check_same, _exited, _pid_dir, _read_proc
 from vaslayout.proc.reader import ProcError
 
@@ -115,7 +115,13 @@ def _why_malformed(line: str) -> str:
 
 
 def _parse(text: str, origin: str) -> tuple[list[Mapping], int | None]:
-    """Parse maps text; also return the index of the first line out of order (None: sorted, disjoint).
+    """Parse maps text; also return the index of the first line out of order (None: sorted, disjoint)."""
+    with collector.paused():  # only new, acyclic objects here: pausing the collector saves ~10% on big files
+        return _parse_lines(text, origin)
+
+
+def _parse_lines(text: str, origin: str) -> tuple[list[Mapping], int | None]:
+    """The parse itself.
 
     Lines are cut at "\n" only (a file name may hold other line breaks), a
     slice of text at a time, so a big file never exists as one list of lines.
@@ -131,8 +137,6 @@ def _parse(text: str, origin: str) -> tuple[list[Mapping], int | None]:
     lines: list[str] = []
     first = 0  # index in `out` of lines[0]
     pos, size = 0, len(text)
-    was_enabled = gc.isenabled()
-    gc.disable()  # only new, acyclic objects here: pausing the collector saves ~10% on big files
     try:
         while pos < size:
             cut = text.find("\n", pos + _CHUNK)
@@ -177,9 +181,6 @@ def _parse(text: str, origin: str) -> tuple[list[Mapping], int | None]:
         n = len(out)  # the line that failed: every earlier one was appended
         bad = lines[n - first]
         raise ProcError(f"{origin}:{n + 1}: malformed line: {_shown(bad)} ({_why_malformed(bad)})") from None
-    finally:
-        if was_enabled:
-            gc.enable()
     return out, disorder
 
 
