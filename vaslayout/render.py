@@ -159,12 +159,27 @@ def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> Row
         where.append(f"  +{t.offset:#x}" if t.offset else "", "dim")
         rows.append(("region", where))
     rows += [
-        ("canonical", Text("yes", "green") if t.canonical else Text(f"no: {layout.paging.fault_name}", "bold red")),
+        ("canonical", Text.assemble(("yes", "green"), (f"  {t.half} half", "dim")) if t.canonical
+         else Text(f"no: {layout.paging.fault_name}", "bold red")),
         ("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges)),
-        ("phys", Text(fmt_addr(t.phys, bits)) if t.phys is not None else Text("-", "dim")),
-        ("", Text(t.explanation, style="red" if not t.canonical else "italic")),
+        ("phys", phys_cell(layout, t)),
     ]
+    if t.kasan is not None and t.kasan.line:
+        rows.append(("kasan", Text(t.kasan.line, "bold yellow")))
+    rows.append(("", Text(t.explanation, style="red" if not t.canonical else "italic")))
     return rows
+
+
+def phys_cell(layout: Layout, t: Translation) -> Text:
+    """phys with where it comes from: the region's rule, or the process's pagemap; and the RAM it assumes."""
+    if t.phys is None:
+        return Text("-", "dim")
+    pbits = max(layout.address_bits, layout.physical_bits or 0)
+    cell = Text(fmt_addr(t.phys, pbits), "bold")
+    cell.append(f"  ({'from the pagemap' if t.phys_source == 'pagemap' else 'by the rule'})", "dim")
+    if t.ram_covered is False and t.assumption is not None:
+        cell.append(f"  beyond the assumed RAM ({t.assumption.text})", "yellow")
+    return cell
 
 
 def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
@@ -207,8 +222,8 @@ def live_view(region: Region | None, page) -> RenderableType:
                              ("soft-dirty", page.soft_dirty)) if on]
     if page.pfn_hidden:
         where = Text("the kernel hides the PFN from readers without CAP_SYS_ADMIN", "yellow")
-    elif page.phys is not None:
-        where = Text(f"pfn {page.pfn:#x}, phys {fmt_addr(page.phys)}", "bold")
+    elif page.phys is not None:  # the phys row above already has the address
+        where = Text(f"pfn {page.pfn:#x}", "bold")
     elif not page.present:
         where = Text("not in memory (never touched, or swapped out)", "dim")
     else:

@@ -75,7 +75,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from vaslayout.core.translate import Translation, layout_names, parse_address, phys_lookup, translate
+    from vaslayout.core.translate import Translation, layout_names, parse_address, phys_lookup, translate, with_page
 
     if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
         args.addresses.insert(0, args.layout)
@@ -89,6 +89,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
                           for a in args.addresses]
     results += [phys_lookup(layout, parse_address(a, pbits, decimal=args.dec, names=names)) for a in args.phys]
     pages = _pages(pid, results) if pid is not None else {}
+    if pid is not None:  # the process's own page is the answer where pagemap gives it
+        results = [with_page(layout, r, pages.get(r.address), pid) if isinstance(r, Translation) else r
+                   for r in results]
     if args.json:
         out = []
         for r in results:
