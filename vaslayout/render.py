@@ -195,10 +195,18 @@ def phys_view(layout: Layout, p: PhysLookup) -> RenderableType:
     if p.range is not None:
         grid.add_row("range", Text(f"{p.range.name}  [{fmt_addr(p.range.start, bits)}-{fmt_addr(p.range.last, bits)}]",
                                    style=kind(p.range.kind).colour))
+    if p.zone is not None:
+        grid.add_row("zone", Text(p.zone.name))
+    if p.ram_covered is False and p.assumption is not None:
+        grid.add_row("ram", Text(f"beyond the assumed RAM ({p.assumption.text})", "yellow"))
     for a in p.aliases:
         grid.add_row("alias", Text.assemble(fmt_addr(a.address, bits), "  ",
                                             (" > ".join(r.name for r in a.path), region_style(a.path[-1]))))
-    if not p.aliases:
+    for a in p.rule_aliases:
+        grid.add_row("alias", Text.assemble(fmt_addr(a.address, bits), "  ",
+                                            (" > ".join(r.name for r in a.path), region_style(a.path[-1])),
+                                            ("  by the rule, where RAM is there", "dim")))
+    if not p.aliases and not p.rule_aliases:
         grid.add_row("alias", Text("none", "bold yellow"))
     grid.add_row("", Text(p.explanation, style="italic"))
     return grid

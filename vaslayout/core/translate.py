@@ -297,14 +297,14 @@ def with_page(layout: Layout, t: Translation, page: Any, pid: int | str) -> Tran
         frame = page.phys - page.phys % (1 << layout.paging.page_shift)
         why = f"{where} gives pfn {page.pfn:#x}: the page is at physical {fmt_addr(frame)}"
         return replace(t, phys=page.phys, phys_source="pagemap", ram_covered=True, assumption=None,
-                       explanation=f"{t.explanation} {why}.")
+                       explanation=f"{t.explanation.rstrip('.')}; {why}.")
     if page.pfn_hidden:
         why = f"{where} hides the page frame from readers without CAP_SYS_ADMIN (run as root to see it)"
     elif page.swapped:
         why = f"{where} says the page is swapped out"
     else:
         why = f"{where} says no page is there yet (never touched, or dropped)"
-    return replace(t, phys=None, phys_source="pagemap", explanation=f"{t.explanation} {why}.")
+    return replace(t, phys=None, phys_source="pagemap", explanation=f"{t.explanation.rstrip('.')}; {why}.")
 
 
 @dataclass(frozen=True)
