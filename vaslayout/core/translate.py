@@ -236,13 +236,21 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
     return f"{where}: mapped page by page; only the page tables know the physical address{extra}."
 
 
-def _kasan_for(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...]) -> ShadowByte | None:
-    """The shadow decode where it says something: x86 non-canonical, the shadow region, arm64 faults."""
+def _kasan_for(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...],
+               covered: bool | None) -> ShadowByte | None:
+    """The shadow decode where it says something: x86 non-canonical, the shadow region, arm64 faults.
+
+    arm64 decodes any kernel fault at or above the offset, so every such
+    address gets it, except a linear-map address the assumed RAM backs: that
+    page is mapped, an access does not fault, and there is nothing to print.
+    """
     s = decode(layout, addr, canonical)
     if s is None:
         return None
-    if not canonical or s.in_shadow or layout.arch == "arm64":
+    if not canonical or s.in_shadow:
         return s
+    if layout.arch == "arm64":
+        return None if covered is True else s
     owner = _rule_owner(path)
     return s if owner is not None and owner.rule is not None and owner.rule.name == "kasan-shadow" else None
 
@@ -263,7 +271,7 @@ def translate(layout: Layout, addr: int) -> Translation:
         assumption = _limit_param(layout, owner.rule)
         if owner.rule.limit is not None:
             covered = delta < owner.rule.limit
-    kasan = _kasan_for(layout, addr, canonical, path)
+    kasan = _kasan_for(layout, addr, canonical, path, covered)
     return Translation(
         address=addr,
         canonical=canonical,
