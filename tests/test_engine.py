@@ -373,7 +373,7 @@ def test_set_that_breaks_the_layout_is_reported() -> None:
     e = tiny({"PAGE_OFFSET": "0xff80_0000"})  # lowmem_size turns negative
     assert str(e) == "tiny.yaml:32:9: 'lowmem': start 0xff800000 is not below end 0xf8000000"
     e = tiny({"PAGE_OFFSET": "5G"})
-    assert str(e) == "tiny.yaml:21:5: 'user space' [0x00000000, 0x140000000) does not fit in 32-bit addresses"
+    assert str(e) == "tiny.yaml:21:5: 'user space' [0x00000000, 2^32 + 0x40000000) does not fit in 32-bit addresses"
 
 
 CHOICES = """\

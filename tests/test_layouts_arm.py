@@ -507,7 +507,7 @@ class TestLinearMap:
         layout = load(layout_id)
         assert translate(layout, page_offset).phys == 0
         assert translate(layout, page_offset + 0x7FFFFFFF).phys == 0x7FFFFFFF
-        assert translate(layout, page_offset + 0x80000000).phys is None  # beyond the 2 GiB of RAM
+        assert translate(layout, page_offset + 0x80000000).ram_covered is False  # beyond the 2 GiB of RAM
         assert layout.find("linear_ram").size == linear_bytes
 
     def test_phys_offset_moves_ram(self, layout_id, page_offset, linear_bytes):

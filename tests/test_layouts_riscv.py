@@ -239,7 +239,7 @@ class TestDirectMap:
         assert translate(layout, page_offset).phys == RAM_BASE
         assert translate(layout, page_offset + 0x1234).phys == RAM_BASE + 0x1234
         assert translate(layout, page_offset + 0x7FFFFFFF).phys == 0xFFFFFFFF
-        assert translate(layout, page_offset + 0x80000000).phys is None  # beyond 2 GB of RAM
+        assert translate(layout, page_offset + 0x80000000).ram_covered is False  # beyond 2 GB of RAM
 
     def test_phys_follows_params(self, layout_id):
         page_offset = MODES[layout_id][2]
@@ -247,7 +247,7 @@ class TestDirectMap:
         assert translate(at_zero, page_offset + 0x1000).phys == 0x1000
         bigger = load(layout_id, overrides={"ram": "4G"})
         assert translate(bigger, page_offset + 0x80000000).phys == 0x100000000
-        assert translate(bigger, page_offset + 0x100000000).phys is None
+        assert translate(bigger, page_offset + 0x100000000).ram_covered is False
 
     def test_phys_lookup_finds_both_aliases(self, layouts, layout_id):
         page_offset = MODES[layout_id][2]

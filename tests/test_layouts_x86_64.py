@@ -167,10 +167,10 @@ class TestDirectMap:
         assert translate(layout, page_offset + 0x7FFFFFFF).phys == 0x7FFFFFFF
 
     def test_only_ram_is_backed(self, layouts, layout_id, page_offset):
-        assert translate(layouts[layout_id], page_offset + 0x80000000).phys is None
+        assert translate(layouts[layout_id], page_offset + 0x80000000).ram_covered is False
         bigger = load(layout_id, overrides={"ram": "4G"})
         assert translate(bigger, page_offset + 0x80000000).phys == 0x80000000
-        assert translate(bigger, page_offset + 0x100000000).phys is None
+        assert translate(bigger, page_offset + 0x100000000).ram_covered is False
 
     def test_physical_ranges(self, layouts, layout_id, page_offset):
         layout = layouts[layout_id]
@@ -388,6 +388,7 @@ def test_every_param_is_documented(layouts, layout_id):
         "vmemmap_base",
         "direct_map_size",
         "kasan_shadow_offset",
+        "compat_task",
         "fixaddr_start",
     }
     assert set(layout.params) == expected

@@ -134,8 +134,9 @@ def test_cli_lookup_pid_self_adds_mapping_and_page() -> None:
     p = run("lookup", "--pid", "self", "0x0", "--json")
     assert p.returncode == 0, p.stderr
     (answer,) = json.loads(p.stdout)
-    assert set(answer) == {"address", "address_hex", "canonical", "region", "path", "offset", "offset_hex", "indices",
-                           "phys", "phys_hex", "explanation", "mapping", "page"}
+    assert set(answer) == {"address", "address_hex", "canonical", "half", "region", "path", "offset", "offset_hex",
+                           "indices", "phys", "phys_hex", "phys_source", "ram_covered", "assumption", "kasan", "tag",
+                           "explanation", "mapping", "page"}
     assert answer["mapping"] is None and answer["page"] is None  # nothing is mapped at 0
 
 
@@ -165,7 +166,9 @@ def test_cli_lookup_in_a_mapping_reports_the_page() -> None:
         assert answer["mapping"] == {"name": heapish.name, "perms": heapish.perms, "offset": heapish.offset,
                                      "offset_hex": hex(heapish.offset), "dev": heapish.dev, "inode": heapish.inode}
         assert set(answer["page"]) >= {"present", "swapped", "pfn", "pfn_hidden", "phys"}
-        assert answer["phys"] is None  # the core key keeps its meaning: user memory has no fixed phys
+        # the pagemap's page is the answer where the kernel gives it (to root), and says where it came from
+        assert answer["phys"] == answer["page"]["phys"]
+        assert answer["phys_source"] == "pagemap"
     finally:
         child.stdin.close()  # type: ignore[union-attr]
         child.wait()

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaslayout.core.engine import resolve
+from vaslayout.core.kasan import decode
 from vaslayout.core.loader import load_file, load_text
 from vaslayout.core.model import Kasan, Layout
 from vaslayout.core.paging import MODES
 from vaslayout.core.translate import (
     AddressError,
     Translation,
-    kasan_decode,
     layout_names,
     parse_address,
     phys_lookup,
@@ -158,7 +158,9 @@ def test_translate_lowmem(tiny2g: Layout) -> None:
 
 def test_translate_to_json(tiny2g: Layout) -> None:
     data = translate(tiny2g, 0xC000_1000).to_json()
-    assert set(data) == {"address", "canonical", "region", "path", "offset", "indices", "phys", "explanation"}
+    assert set(data) == {"address", "canonical", "half", "region", "path", "offset", "indices", "phys",
+                         "phys_source", "ram_covered", "assumption", "kasan", "tag", "explanation"}
+    assert (data["half"], data["phys_source"], data["ram_covered"], data["kasan"]) == ("kernel", "rule", None, None)
     assert data["region"] == {"name": "lowmem", "id": "lowmem", "kind": "direct-map",
                               "start": 0xC000_0000, "end": 0xF800_0000}
     assert data["path"] == ["kernel space", "lowmem"]
@@ -317,60 +319,67 @@ def test_modes_as_data() -> None:
     ],
 )
 def test_kasan_decode(k64: Layout, addr: int, lo: int, bug: str) -> None:
-    text = kasan_decode(k64, addr)
-    assert text == (f"with KASAN it is the shadow byte of [0x{lo:016x}-0x{lo + 7:016x}]: "
-                    f"the kernel reports \"KASAN: {bug}\"")
+    s = decode(k64, addr, canonical=False)
+    assert s is not None and (s.start, s.last, s.bug) == (lo, lo + 7, bug)
+    assert s.line == f"KASAN: {bug} in range [0x{lo:016x}-0x{lo + 7:016x}]"
 
 
 def test_kasan_decode_below_offset_or_without_kasan(k64: Layout, tiny2g: Layout) -> None:
-    assert kasan_decode(k64, 0xDFFF_FBFF_FFFF_FFFF) is None
-    assert kasan_decode(k64, 0x1000) is None
-    assert kasan_decode(tiny2g, 0xFFFF_FFFF) is None
+    assert decode(k64, 0xDFFF_FBFF_FFFF_FFFF, False) is None
+    assert decode(k64, 0x1000, True) is None
+    assert decode(tiny2g, 0xFFFF_FFFF, True) is None
 
 
 def test_kasan_decode_5_level() -> None:
     text = (DATA / "kasan64.yaml").read_text().replace("x86-64-4level", "x86-64-5level")
     layout = resolve(load_text(text, "k57.yaml"))
+
+    def bug(addr: int) -> str:
+        s = decode(layout, addr, False)
+        assert s is not None
+        return s.bug
+
     # KASAN_SHADOW_START = offset + ((-1UL << 56) >> 3) = 0xffdffc0000000000, END = 0xfffffc0000000000
-    assert "probably wild" in (kasan_decode(layout, 0xFFDF_FC00_0000_0000) or "")
-    assert "maybe wild" in (kasan_decode(layout, 0xFFDF_FBFF_FFFF_FFFF) or "")
-    assert "probably wild" in (kasan_decode(layout, 0xFFFF_FBFF_FFFF_FFFF) or "")
+    assert bug(0xFFDF_FC00_0000_0000) == "probably wild-memory-access"
+    assert bug(0xFFDF_FBFF_FFFF_FFFF) == "maybe wild-memory-access"
+    assert bug(0xFFFF_FBFF_FFFF_FFFF) == "probably wild-memory-access"
     # TASK_SIZE_MAX = (1 << 56) - 4096
-    assert "probably user" in (kasan_decode(layout, 0xDFFF_FC00_0000_0000 + ((1 << 56) - 8192 >> 3)) or "")
-    assert "maybe wild" in (kasan_decode(layout, 0xDFFF_FC00_0000_0000 + ((1 << 56) - 4096 >> 3)) or "")
+    assert bug(0xDFFF_FC00_0000_0000 + ((1 << 56) - 8192 >> 3)) == "probably user-memory-access"
+    assert bug(0xDFFF_FC00_0000_0000 + ((1 << 56) - 4096 >> 3)) == "maybe wild-memory-access"
 
 
 def test_kasan_granule_follows_scale_shift(k64: Layout) -> None:
     layout = Layout(k64.id, k64.title, k64.arch, 64, k64.paging, k64.root, kasan=Kasan(0xDFFF_FC00_0000_0000, 4))
-    assert kasan_decode(layout, 0xDFFF_FC00_0000_0001) == (
-        "with KASAN it is the shadow byte of [0x0000000000000010-0x000000000000001f]: "
-        "the kernel reports \"KASAN: null-ptr-deref\"")
+    s = decode(layout, 0xDFFF_FC00_0000_0001, False)
+    assert s is not None and s.line == "KASAN: null-ptr-deref in range [0x0000000000000010-0x000000000000001f]"
 
 
 def test_translate_non_canonical_with_kasan(k64: Layout) -> None:
     t = translate(k64, 0xDFFF_FC00_0000_0014)
-    assert t.canonical is False
+    assert t.canonical is False and t.half == "non-canonical"
     assert t.region is not None and t.region.kind == "non-canonical"
     assert t.phys is None
     assert t.explanation.startswith("Non-canonical: bits 63..47 must all be equal")
     assert "#GP" in t.explanation
-    assert "[0x00000000000000a0-0x00000000000000a7]" in t.explanation
-    assert "KASAN: null-ptr-deref" in t.explanation
+    assert '"KASAN: null-ptr-deref in range [0x00000000000000a0-0x00000000000000a7]"' in t.explanation
 
 
-def test_translate_inside_the_shadow(k64: Layout) -> None:
+def test_translate_inside_the_shadow_claims_no_kernel_line(k64: Layout) -> None:
+    """x86 prints the decode only after a #GP on a non-canonical address; the shadow is canonical."""
     t = translate(k64, 0xFFFF_EC00_0000_0000)
     assert t.canonical and t.region is not None and t.region.kind == "kasan"
-    assert "[0xffff800000000000-0xffff800000000007]" in t.explanation
-    assert "probably wild-memory-access" in t.explanation
+    assert t.kasan is not None and t.kasan.printed is False and t.kasan.in_shadow
+    assert "the shadow byte of the 8 bytes [0xffff800000000000-0xffff800000000007]" in t.explanation
+    assert "KASAN:" not in t.explanation and "wild" not in t.explanation
 
 
 def test_translate_64_bit_rules(k64: Layout) -> None:
     t = translate(k64, 0xFFFF_8880_0000_1000)
     assert t.phys == 0x1000 and t.canonical
-    t = translate(k64, 0xFFFF_8881_0000_0000)  # past ram = 4G: the direct map has nothing there
-    assert t.phys is None
-    assert "only its first 4 GiB are backed by RAM" in t.explanation
+    t = translate(k64, 0xFFFF_8881_0000_0000)  # past ram = 4G: the rule's phys, and the RAM assumed not there
+    assert (t.phys, t.phys_source, t.ram_covered) == (0x1_0000_0000, "rule", False)
+    assert t.assumption is not None and t.assumption.text == "ram=4G"
+    assert "beyond the 4 GiB of RAM the map is backed with" in t.explanation
     t = translate(k64, 0xFFFF_EA00_0000_0040 + 5)
     assert t.phys is None
     assert "byte 5 of the struct page (64 bytes each) that describes pfn 0x1" in t.explanation
@@ -387,7 +396,9 @@ def test_phys_lookup_lowmem_alias(tiny2g: Layout) -> None:
     assert [(a.address, a.path[-1].name) for a in p.aliases] == [(0xC000_1000, "lowmem")]
     assert p.explanation == "lowmem [0x00000000-0x37ffffff]; virtual alias: 0xc0001000 in lowmem."
     data = p.to_json()
-    assert set(data) == {"phys", "range", "zone", "aliases", "explanation"}
+    assert set(data) == {"phys", "range", "zone", "ram_covered", "assumption", "aliases", "rule_aliases",
+                         "explanation"}
+    assert (data["ram_covered"], data["assumption"], data["rule_aliases"]) == (True, None, [])
     assert data["aliases"][0]["address"] == 0xC000_1000
     assert data["aliases"][0]["path"] == ["kernel space", "lowmem"]
 
@@ -404,7 +415,10 @@ def test_phys_lookup_highmem_message(tiny2g: Layout) -> None:
 def test_phys_lookup_beyond_ram(tiny2g: Layout) -> None:
     p = phys_lookup(tiny2g, 0x8000_0000)
     assert p.range is None and p.aliases == ()
-    assert p.explanation == "beyond installed RAM (2 GiB); no permanent kernel mapping."
+    assert p.ram_covered is False and p.assumption is not None and p.assumption.text == "ram=2G"
+    assert p.explanation == ("beyond the assumed RAM, which ends at 0x80000000: this assumes ram=2G (as set): "
+                             "give the real size with --set ram=SIZE, or read a machine's with --capture DIR or "
+                             "--pid PID; no permanent kernel mapping.")
     with pytest.raises(AddressError, match="32-bit physical"):
         phys_lookup(tiny2g, 1 << 32)
 

@@ -108,6 +108,18 @@ def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> Row
     return [(label, pieces_text(pieces)) for label, pieces in rows.translation_rows(layout, t, ranges)]
 
 
+def phys_cell(layout: Layout, t: Translation) -> Text:
+    """phys with where it comes from: the region's rule, or the process's pagemap; and the RAM it assumes."""
+    if t.phys is None:
+        return Text("-", "dim")
+    pbits = max(layout.address_bits, layout.physical_bits or 0)
+    cell = Text(fmt_addr(t.phys, pbits), "bold")
+    cell.append(f"  ({'from the pagemap' if t.phys_source == 'pagemap' else 'by the rule'})", "dim")
+    if t.ram_covered is False and t.assumption is not None:
+        cell.append(f"  beyond the assumed RAM ({t.assumption.text})", "yellow")
+    return cell
+
+
 def translation_view(layout: Layout, t: Translation, ranges: bool = True) -> RenderableType:
     return rows_view(rows.translation_rows(layout, t, ranges))
 

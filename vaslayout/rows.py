@@ -161,12 +161,26 @@ def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> lis
             where.append((f"  +{t.offset:#x}", f"{style} dim"))
         rows.append(("region", tuple(where)))
     rows += [
-        ("canonical", (("yes", "green"),) if t.canonical else ((f"no: {layout.paging.fault_name}", "bold red"),)),
+        ("canonical", (("yes", "green"), (f"  {t.half} half", "dim")) if t.canonical
+         else ((f"no: {layout.paging.fault_name}", "bold red"),)),
         ("bits", address_fields(layout, t.address, error=not t.canonical, ranges=ranges)),
-        ("phys", ((fmt_addr(t.phys, bits), ""),) if t.phys is not None else (("-", "dim"),)),
-        ("", ((t.explanation, "red" if not t.canonical else "italic"),)),
+        ("phys", phys_pieces(layout, t)),
     ]
+    if t.kasan is not None and t.kasan.line:
+        rows.append(("kasan", ((t.kasan.line, "bold yellow"),)))
+    rows.append(("", ((t.explanation, "red" if not t.canonical else "italic"),)))
     return rows
+
+
+def phys_pieces(layout: Layout, t: Translation) -> tuple[Piece, ...]:
+    """phys with where it comes from (the region's rule, or the process's pagemap) and the RAM it assumes."""
+    if t.phys is None:
+        return (("-", "dim"),)
+    pieces: list[Piece] = [(fmt_addr(t.phys, max(layout.address_bits, layout.physical_bits or 0)), "bold"),
+                           (f"  ({'from the pagemap' if t.phys_source == 'pagemap' else 'by the rule'})", "dim")]
+    if t.ram_covered is False and t.assumption is not None:
+        pieces.append((f"  beyond the assumed RAM ({t.assumption.text})", "yellow"))
+    return tuple(pieces)
 
 
 def phys_rows(layout: Layout, p: PhysLookup) -> list[Row]:
@@ -176,10 +190,18 @@ def phys_rows(layout: Layout, p: PhysLookup) -> list[Row]:
     if p.range is not None:
         rows.append(("range", ((f"{p.range.name}  [{fmt_addr(p.range.start, bits)}-{fmt_addr(p.range.last, bits)}]",
                                 kind(p.range.kind).colour),)))
+    if p.zone is not None:
+        rows.append(("zone", ((p.zone.name, ""),)))
+    if p.ram_covered is False and p.assumption is not None:
+        rows.append(("ram", ((f"beyond the assumed RAM ({p.assumption.text})", "yellow"),)))
     for a in p.aliases:
         rows.append(("alias", ((fmt_addr(a.address, bits), ""), ("  ", ""),
                                (" > ".join(r.name for r in a.path), region_style(a.path[-1])))))
-    if not p.aliases:
+    for a in p.rule_aliases:
+        rows.append(("alias", ((fmt_addr(a.address, bits), ""), ("  ", ""),
+                               (" > ".join(r.name for r in a.path), region_style(a.path[-1])),
+                               ("  by the rule, where RAM is there", "dim"))))
+    if not p.aliases and not p.rule_aliases:
         rows.append(("alias", (("none", "bold yellow"),)))
     rows.append(("", ((p.explanation, "italic"),)))
     return rows
@@ -199,8 +221,8 @@ def live_rows(region: Region | None, page: Any) -> list[Row]:
                              ("soft-dirty", page.soft_dirty)) if on]
     if page.pfn_hidden:
         where: Piece = ("the kernel hides the PFN from readers without CAP_SYS_ADMIN", "yellow")
-    elif page.phys is not None:
-        where = (f"pfn {page.pfn:#x}, phys {fmt_addr(page.phys)}", "bold")
+    elif page.phys is not None:  # the phys row above already has the address
+        where = (f"pfn {page.pfn:#x}", "bold")
     elif not page.present:
         where = ("not in memory (never touched, or swapped out)", "dim")
     else:

@@ -121,6 +121,16 @@ class Answers:
                   and r.region.kind != "vsyscall"]
         return {p.vaddr: p for p in proc.read_pagemap(self.pid, wanted)} if wanted else {}
 
+    def with_pages(self, results: list[Any]) -> tuple[list[Any], dict[int, Any]]:
+        """The results with the process's own page as phys where pagemap gives it, and the pages."""
+        pages = self.pages(results)
+        if not pages:
+            return results, pages
+        from vaslayout.core.translate import Translation, with_page
+
+        return [with_page(self.layout, r, pages.get(r.address), self.pid) if isinstance(r, Translation) else r
+                for r in results], pages
+
 
 def answer_rows(answers: Answers, result: Any, pages: dict[int, Any]) -> list[list[Any]]:
     """The row groups of one answer: the translation, and for a live process its mapping and page."""
@@ -139,7 +149,7 @@ def _json_items(answers: Answers, batches: Iterable[list[Any]]) -> Iterator[list
     from vaslayout.core.translate import Translation
 
     for results in batches:
-        pages = answers.pages(results)
+        results, pages = answers.with_pages(results)
         out = []
         for r in results:
             d = r.to_json()
@@ -158,7 +168,7 @@ def _text(answers: Answers, batches: Iterable[list[Any]], width: int | None) -> 
 
     first = True
     for results in batches:
-        pages = answers.pages(results)
+        results, pages = answers.with_pages(results)
         lines: list[str] = []
         for r in results:
             if not first:
@@ -174,7 +184,7 @@ def _rich(answers: Answers, results: list[Any]) -> None:
     from vaslayout.render import rows_view
 
     console = output.console()
-    pages = answers.pages(results)
+    results, pages = answers.with_pages(results)
     for i, r in enumerate(results):
         if i:
             console.print()

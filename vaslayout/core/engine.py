@@ -16,17 +16,19 @@ from vaslayout.core.loader import LayoutError, LayoutSpec, NamedSpec, Pos, Regio
 from vaslayout.core.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
 from vaslayout.core.paging import MODES
 from vaslayout.core.roles import ROLES
+from vaslayout.core.units import fmt_bound
 
 _ATTRS = ("start", "end", "last", "size")
 
 
 def fmt(addr: int, bits: int = 64) -> str:
-    return f"0x{addr:0{bits // 4}x}"
+    """An address for a message; never a number wider than the layout (units.fmt_bound)."""
+    return fmt_bound(addr, bits)
 
 
 def _signed(value: int, bits: int) -> str:
     """fmt() that shows a negative value as -0x..., not as 0x-..."""
-    return fmt(value, bits) if value >= 0 else "-" + fmt(-value, bits)
+    return fmt_bound(value, bits)
 
 
 MAX_CHAIN = 100  # names evaluated inside one another
@@ -286,7 +288,7 @@ def _resolve(spec: LayoutSpec, overrides: Mapping[str, str | int]) -> Layout:
         offset = env.eval(spec.kasan_offset)
         shift = env.eval(spec.kasan_scale_shift) if spec.kasan_scale_shift else 3
         if not 0 <= offset < top:
-            raise LayoutError(f"kasan offset {offset:#x} does not fit in {bits}-bit addresses",
+            raise LayoutError(f"kasan offset {fmt_bound(offset, bits)} does not fit in {bits}-bit addresses",
                               spec.kasan_offset.pos)
         if not 0 <= shift <= 8:
             where = spec.kasan_scale_shift.pos if spec.kasan_scale_shift else spec.kasan_offset.pos
@@ -380,7 +382,8 @@ def _physical(env: _Env, items: tuple[RegionSpec, ...], bits: int | None,
             continue
         if not 0 <= start < end <= limit:
             raise LayoutError(
-                f"{what} {r.name!r} [{start:#x}, {end:#x}) is reversed or beyond "
+                f"{what} {r.name!r} [{fmt_bound(start, bits or 64)}, {fmt_bound(end, bits or 64)}) is reversed "
+                "or beyond "
                 f"{bits or 64}-bit physical addresses", r.pos)
         out.append((PhysRange(r.name, r.kind, start, end, r.description, r.source), r))
     out.sort(key=lambda p: p[0].start)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vaslayout.core.model import Layout, PhysRange, Region
+from vaslayout.core.model import Layout, PhysRange, Region, Span
 
 PAGE = 4096
 
@@ -109,3 +109,48 @@ def kmap_local(layout: Layout, phys: int, cpu: int = 0, idx: int = 0) -> TempMap
         f"kmap_local_page() on CPU {cpu}: fixmap slot FIX_KMAP_BEGIN + {idx} + KM_MAX_IDX * {cpu} = {slot}, "
         f"at FIXADDR_TOP - {slot} pages = {virt:#x}, maps phys {page:#x} until kunmap_local(); only this "
         "CPU may use it, and no lock is needed.")
+
+
+@dataclass(frozen=True)
+class ZoneLimit(Span):
+    """The zone a physical address belongs to by the kernel's zone limits, whatever the RAM.
+
+    A layout's zones are the spans of the machine it models (zone_sizes_init()
+    ends each at max_pfn); an address beyond that RAM still has a zone by the
+    limits, and this names it.
+    """
+
+    name: str
+    start: int
+    end: int
+    why: str  # the limit, with its kernel source
+    kind: str = "zone"
+
+
+_MAX_DMA = 16 << 20  # MAX_DMA_PFN = (16UL * 1024 * 1024) >> PAGE_SHIFT, arch/x86/include/asm/dma.h
+_MAX_DMA32 = 4 << 30  # MAX_DMA32_PFN = 1UL << (32 - PAGE_SHIFT), arch/x86/include/asm/dma.h
+
+
+def zone_by_limits(layout: Layout, phys: int) -> ZoneLimit | None:
+    """ZONE_DMA / ZONE_DMA32 / ZONE_NORMAL / ZONE_HIGHMEM of phys by the limits x86 zone_sizes_init() uses.
+
+    The zones are those of include/linux/mmzone.h (enum zone_type). x86-64:
+    ZONE_DMA below MAX_DMA_PFN (16 MiB), ZONE_DMA32 below MAX_DMA32_PFN
+    (4 GiB), ZONE_NORMAL above. 32-bit x86: ZONE_DMA below 16 MiB,
+    ZONE_NORMAL below MAXMEM (the most RAM lowmem can hold), ZONE_HIGHMEM
+    above. Other architectures set their DMA limits from the firmware's
+    description of the machine, so no zone is claimed for them.
+    """
+    top = phys_top(layout)
+    dma = ZoneLimit("ZONE_DMA", 0, _MAX_DMA, "below MAX_DMA_PFN, 16 MiB: arch/x86/include/asm/dma.h")
+    if layout.arch == "x86_64":
+        zones = [dma, ZoneLimit("ZONE_DMA32", _MAX_DMA, _MAX_DMA32,
+                                "below MAX_DMA32_PFN, 4 GiB: arch/x86/include/asm/dma.h"),
+                 ZoneLimit("ZONE_NORMAL", _MAX_DMA32, top, "from 4 GiB up: include/linux/mmzone.h, arch/x86/mm/init.c")]
+    elif layout.arch in ("x86", "i386", "x86_32") and "MAXMEM" in layout.derived:
+        maxmem = layout.derived["MAXMEM"].value
+        zones = [dma, ZoneLimit("ZONE_NORMAL", _MAX_DMA, maxmem, f"below MAXMEM, {maxmem:#x}: lowmem"),
+                 ZoneLimit("ZONE_HIGHMEM", maxmem, top, "from MAXMEM up: include/linux/mmzone.h, arch/x86/mm/init.c")]
+    else:
+        return None
+    return next((z for z in zones if z.start <= phys < z.end), None)

@@ -22,9 +22,7 @@ def _no_phys(rule: Rule, offset: int) -> int | None:
 
 
 def _linear_phys(rule: Rule, offset: int) -> int | None:
-    """phys = addr - start + phys, inside the backed part only."""
-    if rule.limit is not None and offset >= rule.limit:
-        return None
+    """phys = addr - start + phys: the rule's answer; whether RAM backs it (`limit`) is the caller's other fact."""
     return rule.phys + offset
 
 

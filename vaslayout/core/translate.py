@@ -1,14 +1,24 @@
-"""What is at this address? Virtual -> region, indices, phys; phys -> virtual aliases."""
+"""What is at this address? Virtual -> region, indices, phys; phys -> virtual aliases.
+
+An answer keeps apart what the layout's rule gives and what is only
+assumed: the direct map's rule fixes phys for every address in it, and
+whether the assumed RAM (`ram`, a modelling default unless set) holds that
+physical address is a separate fact, named with the assumption. A KASAN
+decode is claimed as a kernel line only where the kernel prints one
+(core/kasan.py).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vaslayout.core import expr
+from vaslayout.core.kasan import ShadowByte, decode, describe, hw_tags_note, mode_of
 from vaslayout.core.kinds import kind
-from vaslayout.core.model import Layout, PhysRange, Region
+from vaslayout.core.model import Layout, PhysRange, Region, Rule
+from vaslayout.core.physmap import ZoneLimit, zone_by_limits
 from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
@@ -72,6 +82,40 @@ def _region_json(r: Region) -> dict[str, Any]:
     return {"name": r.name, "id": r.id, "kind": r.kind, "start": r.start, "end": r.end}
 
 
+def size_text(value: int) -> str:
+    """A size as --set takes it back: 2G, 512M, 4K, else hex."""
+    for suffix, shift in (("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if value and value % (1 << shift) == 0:
+            return f"{value >> shift}{suffix}"
+    return f"{value:#x}"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A modelling default an answer leans on: the param, its value, and how to give the real one."""
+
+    param: str
+    value: int
+    is_default: bool
+
+    @property
+    def text(self) -> str:
+        return f"{self.param}={size_text(self.value)}"
+
+    @property
+    def how(self) -> tuple[str, ...]:
+        return (f"--set {self.param}=SIZE", "--capture DIR", "--pid PID")
+
+    def sentence(self) -> str:
+        which = "the layout's default" if self.is_default else "as set"
+        return (f"this assumes {self.text} ({which}): give the real size with {self.how[0]}, "
+                f"or read a machine's with {self.how[1]} or {self.how[2]}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"param": self.param, "value": self.value, "default": self.is_default,
+                "text": self.text, "change": list(self.how)}
+
+
 @dataclass(frozen=True)
 class Translation:
     address: int
@@ -82,16 +126,28 @@ class Translation:
     indices: dict[str, int]
     phys: int | None
     explanation: str
+    half: str = "kernel"  # user | kernel | non-canonical
+    phys_source: str | None = None  # "rule": the region's translation rule; "pagemap": a live process's page
+    ram_covered: bool | None = None  # does the assumed RAM hold phys? None where no RAM size is assumed
+    assumption: Assumption | None = None
+    kasan: ShadowByte | None = None
+    tag: int | None = None  # tag-based KASAN: the top byte of a kernel pointer, which the MMU ignores (TBI)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "address": self.address,
             "canonical": self.canonical,
+            "half": self.half,
             "region": _region_json(self.region) if self.region else None,
             "path": [r.name for r in self.path],
             "offset": self.offset,
             "indices": dict(self.indices),
             "phys": self.phys,
+            "phys_source": self.phys_source,
+            "ram_covered": self.ram_covered,
+            "assumption": self.assumption.to_json() if self.assumption else None,
+            "kasan": self.kasan.to_json() if self.kasan else None,
+            "tag": self.tag,
             "explanation": self.explanation,
         }
 
@@ -103,121 +159,164 @@ def _rule_owner(path: tuple[Region, ...]) -> Region | None:
     return None
 
 
-def _task_size(layout: Layout) -> int:
-    """TASK_SIZE as the kernel's KASAN hook sees it (a native task).
-
-    The layout's `task_size` role is taken at its word; without one, x86-64's
-    formula, or the end of the layout's `user` region.
-    """
-    declared = layout.role_value("task_size")
-    if declared is not None:
-        return declared
-    mode = layout.paging
-    if mode.sign_extended:  # x86-64: TASK_SIZE_MAX = (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE
-        return (1 << (mode.va_bits - 1)) - (1 << mode.page_shift)
-    user = layout.role_region("user")
-    return user.end if user is not None else 0
-
-
-def _in_shadow(layout: Layout, addr: int) -> bool:
-    """addr_in_shadow(): KASAN_SHADOW_START <= addr < KASAN_SHADOW_END."""
-    k = layout.kasan
-    assert k is not None
-    start, end = layout.role_value("kasan_shadow_start"), layout.role_value("kasan_shadow_end")
-    if start is not None and end is not None:  # the layout's own kasan.h values
-        return start <= addr < end
-    mode = layout.paging
-    if mode.sign_extended:  # the shadow of the kernel half, as arch/x86/include/asm/kasan.h defines it
-        shift = mode.va_bits - 1  # __VIRTUAL_MASK_SHIFT
-        start = k.offset + ((layout.size - (1 << shift)) >> k.scale_shift)
-        return start <= addr < start + (1 << (shift - k.scale_shift))
-    return any(r.kind == "kasan" and r.contains(addr) for r in layout.path_at(addr))
-
-
-def kasan_decode(layout: Layout, addr: int) -> str | None:
-    """The kernel's kasan_non_canonical_hook, in words (mm/kasan/report.c).
-
-    orig = (addr - KASAN_SHADOW_OFFSET) << KASAN_SHADOW_SCALE_SHIFT in an
-    unsigned long; then null-ptr-deref below PAGE_SIZE, probably
-    user-memory-access below TASK_SIZE, probably wild-memory-access when addr
-    is inside the shadow region, else maybe wild-memory-access.
-    """
-    k = layout.kasan
-    if k is None or addr < k.offset:
+def _limit_param(layout: Layout, rule: Rule) -> Assumption | None:
+    """The param a linear rule's limit comes from (`ram` where it is ram), as an assumption."""
+    if rule.limit is None:
         return None
-    mask = layout.size - 1
-    orig = ((addr - k.offset) << k.scale_shift) & mask
-    granule = 1 << k.scale_shift
-    bits = layout.address_bits
-    if orig < 1 << layout.paging.page_shift:
-        bug = "null-ptr-deref"
-    elif orig < _task_size(layout):
-        bug = "probably user-memory-access"
-    elif _in_shadow(layout, addr):
-        bug = "probably wild-memory-access"
-    else:
-        bug = "maybe wild-memory-access"
-    return (f"with KASAN it is the shadow byte of [{fmt_addr(orig, bits)}-{fmt_addr(orig + granule - 1, bits)}]: "
-            f"the kernel reports \"KASAN: {bug}\"")
+    params = sorted(layout.params.values(), key=lambda p: p.name != "ram")
+    for p in params:
+        if p.value == rule.limit:
+            return Assumption(p.name, p.value, p.value == p.default)
+    return None
 
 
-def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...],
-             phys: int | None) -> str:
+def _tagged(layout: Layout) -> bool:
+    """Tag-based KASAN on arm64: kernel pointers carry a tag in bits 63..56 (TCR_EL1.TBI1)."""
+    return layout.arch == "arm64" and layout.kasan is not None and mode_of(layout) in ("sw-tags", "hw-tags")
+
+
+def _untag(layout: Layout, addr: int) -> tuple[int, int | None]:
+    """The address the MMU translates, and the tag it ignores (TBI), for a tagged kernel pointer."""
+    if _tagged(layout) and addr >> 55 & 1:
+        return addr | 0xFF << 56, addr >> 56
+    return addr, None
+
+
+def half_of(layout: Layout, addr: int, canonical: bool) -> str:
+    """user, kernel or non-canonical: the top bit picks the half (bit 55 on arm64), else TASK_SIZE does."""
+    if not canonical:
+        return "non-canonical"
+    mode = layout.paging
+    if mode.sign_extended:
+        bit = 55 if mode.upper_label == "ttbr" else layout.address_bits - 1
+        return "kernel" if addr >> bit & 1 else "user"
+    user = layout.role_region("user")
+    if user is not None:
+        return "user" if user.contains(addr) else "kernel"
+    top = layout.role_value("task_size")
+    return "user" if top is not None and addr < top else "kernel"
+
+
+def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...], phys: int | None,
+             covered: bool | None, assumption: Assumption | None, kasan: ShadowByte | None) -> str:
     bits = layout.address_bits
     mode = layout.paging
     if not canonical:
         text = f"Non-canonical: {mode.canonical_rule()} and here they are not, so any load or store {mode.fault}"
-        kasan = kasan_decode(layout, addr)
-        return f"{text}; {kasan}." if kasan else text + "."
+        return f"{text}; {describe(layout, kasan)}." if kasan else text + "."
     if not path:
         return "No region of this layout covers the address."
     leaf = path[-1]
     where = " > ".join(r.name for r in path)
     owner = _rule_owner(path)
+    extra = f"; {describe(layout, kasan)}" if kasan is not None and layout.arch != "x86_64" else ""
     if owner is not None and owner.rule is not None:
         rule = owner.rule
-        if rule.name == "linear":
+        if rule.name == "linear" and phys is not None:
             base = f"phys = address - {fmt_addr(owner.start, bits)} + {fmt_addr(rule.phys, bits)}"
-            if phys is None:
-                return (f"{where}: a linear map ({base}), but only its first "
-                        f"{fmt_size(rule.limit or 0)} are backed by RAM, so nothing is mapped here.")
-            return f"{where}: a linear map, {base} = {fmt_addr(phys, bits)}."
+            text = f"{where}: a linear map, {base} = {fmt_addr(phys, max(bits, layout.physical_bits or bits))}"
+            if covered is False and assumption is not None:
+                text += (f"; that is beyond the {fmt_size(rule.limit or 0)} of RAM the map is backed with, "
+                         f"and {assumption.sentence()}")
+            return text + extra + "."
         if rule.name == "struct-page":
             pfn = rule.first_pfn + (addr - owner.start) // rule.struct_size
             byte = (addr - owner.start) % rule.struct_size
             return (f"{where}: byte {byte} of the struct page ({rule.struct_size} bytes each) that describes "
-                    f"pfn {pfn:#x}, the physical page at {fmt_addr(pfn << mode.page_shift, bits)}.")
+                    f"pfn {pfn:#x}, the physical page at "
+                    f"{fmt_addr(pfn << mode.page_shift, max(bits, layout.physical_bits or bits))}{extra}.")
         if rule.name == "kasan-shadow":
-            kasan = kasan_decode(layout, addr)
-            if kasan:
-                return f"{where}: KASAN shadow memory; {kasan}."
+            if kasan is not None:
+                return f"{where}: {describe(layout, kasan)}."
+            note = hw_tags_note(layout)
+            if note:
+                return f"{where}: {note}."
     if kind(leaf.kind).unmapped:
-        return f"{where}: nothing is mapped here; an access faults."
+        return f"{where}: nothing is mapped here; an access faults{extra}."
     if kind(leaf.kind).user:
-        return f"{where}: user memory, different in every process; only its page tables know the physical page."
-    return f"{where}: mapped page by page; only the page tables know the physical address."
+        return f"{where}: user memory, different in every process; only its page tables know the physical page{extra}."
+    return f"{where}: mapped page by page; only the page tables know the physical address{extra}."
+
+
+def _kasan_for(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...],
+               covered: bool | None) -> ShadowByte | None:
+    """The shadow decode where it says something: x86 non-canonical, the shadow region, arm64 faults.
+
+    arm64 decodes any kernel fault at or above the offset, so every such
+    address gets it, except a linear-map address the assumed RAM backs: that
+    page is mapped, an access does not fault, and there is nothing to print.
+    """
+    s = decode(layout, addr, canonical)
+    if s is None:
+        return None
+    if not canonical or s.in_shadow:
+        return s
+    if layout.arch == "arm64":
+        return None if covered is True else s
+    owner = _rule_owner(path)
+    return s if owner is not None and owner.rule is not None and owner.rule.name == "kasan-shadow" else None
 
 
 def translate(layout: Layout, addr: int) -> Translation:
     if not 0 <= addr < layout.size:
-        raise AddressError(f"{addr:#x} is wider than {layout.address_bits} bits")
-    canonical = layout.paging.canonical(addr)
-    path = layout.path_at(addr)
+        raise AddressError(f"the address is wider than {layout.address_bits} bits "
+                           f"(largest: {fmt_addr(layout.size - 1, layout.address_bits)})")
+    walked, tag = _untag(layout, addr)
+    canonical = layout.paging.canonical(walked)
+    path = layout.path_at(walked)
     leaf = path[-1] if path else None
-    phys = None
+    phys = source = covered = assumption = None
     owner = _rule_owner(path)
     if owner is not None and owner.rule is not None:
-        phys = rule_kind(owner.rule).phys(owner.rule, addr - owner.start)
+        delta = walked - owner.start
+        phys = rule_kind(owner.rule).phys(owner.rule, delta)  # the rule's answer, whatever RAM is assumed
+        if phys is not None:
+            source = "rule"
+            assumption = _limit_param(layout, owner.rule)
+            if owner.rule.limit is not None:
+                covered = delta < owner.rule.limit  # a separate fact: does the assumed RAM back it?
+    kasan = _kasan_for(layout, addr, canonical, path, covered)
     return Translation(
         address=addr,
         canonical=canonical,
         region=leaf,
         path=path,
-        offset=addr - leaf.start if leaf else None,
-        indices=layout.paging.indices(addr),
+        offset=walked - leaf.start if leaf else None,
+        indices=layout.paging.indices(walked),
         phys=phys,
-        explanation=_explain(layout, addr, canonical, path, phys),
+        explanation=_explain(layout, walked, canonical, path, phys, covered, assumption, kasan),
+        half=half_of(layout, walked, canonical),
+        phys_source=source,
+        ram_covered=covered,
+        assumption=assumption,
+        kasan=kasan,
+        tag=tag,
     )
+
+
+def with_page(layout: Layout, t: Translation, page: Any, pid: int | str) -> Translation:
+    """The translation of a live process's address, with the physical page its pagemap gives.
+
+    `page` is a pagemap entry (proc/pagemap.PageInfo: phys, pfn, present,
+    swapped, pfn_hidden). When the kernel gives the page, that is the
+    answer: phys with source "pagemap". Otherwise phys stays None and the
+    explanation says why (not present, swapped, or the PFN hidden).
+    """
+    if page is None:
+        return t
+    where = f"/proc/{pid}/pagemap"
+    if page.phys is not None:
+        frame = page.phys - page.phys % (1 << layout.paging.page_shift)
+        why = f"{where} gives pfn {page.pfn:#x}: the page is at physical {fmt_addr(frame)}"
+        return replace(t, phys=page.phys, phys_source="pagemap", ram_covered=True, assumption=None,
+                       explanation=f"{t.explanation.rstrip('.')}; {why}.")
+    if page.pfn_hidden:
+        why = f"{where} hides the page frame from readers without CAP_SYS_ADMIN (run as root to see it)"
+    elif page.swapped:
+        why = f"{where} says the page is swapped out"
+    else:
+        why = f"{where} says no page is there yet (never touched, or dropped)"
+    return replace(t, phys=None, phys_source="pagemap", explanation=f"{t.explanation.rstrip('.')}; {why}.")
 
 
 @dataclass(frozen=True)
@@ -232,16 +331,25 @@ class PhysLookup:
     range: PhysRange | None
     aliases: tuple[Alias, ...]
     explanation: str
-    zone: PhysRange | None = None
+    zone: PhysRange | ZoneLimit | None = None
+    ram_covered: bool | None = None  # does the assumed RAM hold this address? None: the layout models no RAM
+    assumption: Assumption | None = None
+    rule_aliases: tuple[Alias, ...] = ()  # where a linear rule puts it, beyond the RAM it backs
 
     def to_json(self) -> dict[str, Any]:
         r, z = self.range, self.zone
+
+        def alias(a: Alias) -> dict[str, Any]:
+            return {"address": a.address, "region": _region_json(a.path[-1]), "path": [p.name for p in a.path]}
+
         return {
             "phys": self.phys,
             "range": {"name": r.name, "kind": r.kind, "start": r.start, "end": r.end} if r else None,
             "zone": {"name": z.name, "start": z.start, "end": z.end} if z else None,
-            "aliases": [{"address": a.address, "region": _region_json(a.path[-1]),
-                         "path": [p.name for p in a.path]} for a in self.aliases],
+            "ram_covered": self.ram_covered,
+            "assumption": self.assumption.to_json() if self.assumption else None,
+            "aliases": [alias(a) for a in self.aliases],
+            "rule_aliases": [alias(a) for a in self.rule_aliases],
             "explanation": self.explanation,
         }
 
@@ -265,34 +373,57 @@ def linear_regions(layout: Layout) -> list[Region]:
     return list(seen.values())
 
 
+def _ram_assumption(layout: Layout) -> Assumption | None:
+    p = layout.params.get("ram")
+    return Assumption("ram", p.value, p.value == p.default) if p is not None else None
+
+
 def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
     pbits = layout.physical_bits or layout.address_bits
     if not 0 <= phys < 1 << pbits:
-        raise AddressError(f"{phys:#x} is wider than {pbits}-bit physical addresses")
-    aliases = []
+        raise AddressError(f"the address is wider than {pbits}-bit physical addresses "
+                           f"(largest: {(1 << pbits) - 1:#x})")
+    aliases: list[Alias] = []
+    beyond: list[Alias] = []
     for r in linear_regions(layout):
         rule = r.rule
         assert rule is not None
-        span = r.size if rule.limit is None else min(r.size, rule.limit)
-        if rule.phys <= phys < rule.phys + span:
-            virt = r.start + phys - rule.phys
-            path = layout.path_at(virt)
-            if _rule_owner(path) is r:  # not where a child region brings its own rule
-                aliases.append(Alias(virt, path))
+        if not rule.phys <= phys < rule.phys + r.size:
+            continue
+        virt = r.start + phys - rule.phys
+        path = layout.path_at(virt)
+        if _rule_owner(path) is not r:  # a child region brings its own rule
+            continue
+        backed = rule.limit is None or phys - rule.phys < rule.limit
+        (aliases if backed else beyond).append(Alias(virt, path))
     aliases.sort(key=lambda a: a.address)
+    beyond.sort(key=lambda a: a.address)
     prange = next((p for p in layout.physical if p.start <= phys < p.end), None)
     bits = layout.address_bits
+    pwidth = max(bits, pbits)  # PAE: 36-bit physical addresses on a 32-bit layout
+    zone: PhysRange | ZoneLimit | None = next((z for z in layout.zones if z.start <= phys < z.end), None)
+    if zone is None:
+        zone = zone_by_limits(layout, phys)
+    covered = prange is not None if layout.physical else None
+    assumption = _ram_assumption(layout) if covered is False else None
     parts = []
-    zone = next((z for z in layout.zones if z.start <= phys < z.end), None)
-    pwidth = max(bits, layout.physical_bits or bits)  # PAE: 36-bit physical addresses on a 32-bit layout
     if prange is not None:
         parts.append(f"{prange.name} [{fmt_addr(prange.start, pwidth)}-{fmt_addr(prange.last, pwidth)}]"
                      + (f" in {zone.name}" if zone else ""))
-    elif layout.physical:
-        parts.append(f"beyond installed RAM ({fmt_size(max(p.end for p in layout.physical))})")
+    else:
+        if zone is not None:
+            why = f" ({zone.why})" if isinstance(zone, ZoneLimit) else ""
+            parts.append(f"{zone.name} by the kernel's zone limits{why}")
+        if layout.physical:
+            top = max(p.end for p in layout.physical)
+            text = f"beyond the assumed RAM, which ends at {fmt_addr(top, pwidth)}"
+            parts.append(f"{text}: {assumption.sentence()}" if assumption else text)
     if aliases:
         listed = ", ".join(f"{fmt_addr(a.address, bits)} in {a.path[-1].name}" for a in aliases)
         parts.append(f"virtual alias{'es' if len(aliases) > 1 else ''}: {listed}")
+    elif beyond:
+        listed = ", ".join(f"{fmt_addr(a.address, bits)} in {a.path[-1].name}" for a in beyond)
+        parts.append(f"where RAM is there, the rule maps it at {listed}")
     else:
         parts.append("no permanent kernel mapping")
         if prange is not None and prange.kind == "highmem":
@@ -307,4 +438,4 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
                            f"[{fmt_addr(fixmap.start, bits)}-{fmt_addr(fixmap.last, bits)}]")
             if how:
                 parts.append("the kernel reaches it only through temporary mappings: " + "; ".join(how))
-    return PhysLookup(phys, prange, tuple(aliases), "; ".join(parts) + ".", zone)
+    return PhysLookup(phys, prange, tuple(aliases), "; ".join(parts) + ".", zone, covered, assumption, tuple(beyond))

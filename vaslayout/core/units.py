@@ -9,6 +9,24 @@ def fmt_addr(addr: int, bits: int = 64) -> str:
     return f"0x{addr:0{bits // 4}x}"
 
 
+def fmt_bound(value: int, bits: int = 64) -> str:
+    """A bound for a message, never wider than `bits`: 2^bits itself, or past it as 2^bits + 0x..., or -0x...
+
+    An exclusive end at the very top (2^64 on a 64-bit layout) or a bad value
+    beyond it would otherwise print as a number no address of the layout can be.
+    """
+    top = 1 << bits
+    if value < 0:
+        return "-" + fmt_bound(-value, bits)
+    if value < top:
+        return fmt_addr(value, bits)
+    if value == top:
+        return f"2^{bits}"
+    if value - top < top:
+        return f"2^{bits} + {fmt_addr(value - top, bits)}"
+    return f"{fmt_size(value)} (past 2^{bits})"
+
+
 def fmt_size(size: int) -> str:
     """Exact where a unit divides the size (1520 MiB), else approximate (~128 TiB)."""
     if size <= 0:
