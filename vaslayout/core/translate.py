@@ -177,7 +177,7 @@ def _tagged(layout: Layout) -> bool:
 
 def _untag(layout: Layout, addr: int) -> tuple[int, int | None]:
     """The address the MMU translates, and the tag it ignores (TBI), for a tagged kernel pointer."""
-    if _tagged(layout) and addr >> 55 & 1:
+    if _tagged(layout) and addr >> 55 & 1 and addr >> 56 != 0xFF:  # 0xff: KASAN_TAG_KERNEL, no tag to tell
         return addr | 0xFF << 56, addr >> 56
     return addr, None
 
