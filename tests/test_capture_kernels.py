@@ -49,6 +49,9 @@ XFAIL: dict[tuple[str, str], str] = {
     **{(name, check): reason for name in ("arm64-6.1-48bit", "arm64-6.1-max") for check, reason in (
         ("kcore_segments", ARM64_IMAGE + "; " + ARM64_6_1_MODULES), ("text_symbol", ARM64_IMAGE),
         ("area_bounds", ARM64_6_1_MODULES), ("zones", ARM64_ZONES))},
+    ("arm64-6.12-48bit", "kcore_segments"): ARM64_IMAGE,
+    ("arm64-6.12-48bit", "text_symbol"): ARM64_IMAGE,
+    ("arm64-6.12-48bit", "zones"): ARM64_ZONES,
 }
 
 

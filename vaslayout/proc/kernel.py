@@ -204,7 +204,9 @@ def _other_paging(arch: str, config: dict[str, str], real: RealView, info_va_bit
         return "arm-lpae" if config.get("CONFIG_ARM_LPAE") == "y" else "arm-2level"
     if arch in ("aarch64", "arm64"):
         page = number(real.vmcoreinfo, "PAGESIZE") or 1 << int(config.get("CONFIG_ARM64_PAGE_SHIFT", "12"))
-        vabits = (real.variables or {}).get("vabits_actual", [None])[0] or info_va_bits
+        t1sz = number(real.vmcoreinfo, "NUMBER(TCR_EL1_T1SZ)")  # what the CPU runs: a 52-bit build on 48-bit hw
+        vabits = (64 - t1sz if t1sz else None) or (real.variables or {}).get("vabits_actual", [None])[0] \
+            or info_va_bits
         return f"arm64-{page >> 10}k-{vabits}" if vabits else None
     if arch == "riscv64":
         vabits = info_va_bits
