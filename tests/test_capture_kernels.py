@@ -52,6 +52,8 @@ XFAIL: dict[tuple[str, str], str] = {
     ("arm64-6.12-48bit", "kcore_segments"): ARM64_IMAGE,
     ("arm64-6.12-48bit", "text_symbol"): ARM64_IMAGE,
     ("arm64-6.12-48bit", "zones"): ARM64_ZONES,
+    ("arm64-6.12-52bit", "*"): ("arm64 4K pages with 52-bit VAs (LPA2): no layout yet; the kernel has "
+                                "VMALLOC_END 0xffffc1ffbf800000 and vmemmap at 0xffffc1ffc0000000"),
 }
 
 

@@ -346,6 +346,11 @@ def detect(root: str = "/", release: str | None = None, *,
             notes.append(f"direct map, vmalloc and vmemmap bases: documented defaults assumed ({why}; "
                          "only /proc/kcore, as root, shows the real ones)")
 
+    if not x86_64:
+        kaslr_offset = number(real.vmcoreinfo, "KERNELOFFSET")  # arm64, riscv: kaslr_offset() in VMCOREINFO
+        if kaslr_offset is not None:
+            notes.append(f"KASLR offset {kaslr_offset:#x} from kcore's VMCOREINFO")
+
     return KernelInfo(
         linux=linux, release=release, arch=arch, la57_cpu=la57_cpu, config_source=config_source,
         config=config, five_level=five_level, paging=paging, ram_ranges=ram_ranges, total_ram=total_ram,
