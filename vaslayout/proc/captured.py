@@ -102,8 +102,12 @@ class CaptureSource:
         self.root = capture.open_capture(self.path)
         self.manifest = capture.manifest(self.root)
         self.info: KernelInfo = detect(self.root)
-        self.choice = resolve.choose(self.info)
         self.outside: list[VmallocArea] = []
+
+    @property
+    def choice(self) -> resolve.Choice:
+        """The built-in layout and params for this kernel (a ProcError when no layout describes it)."""
+        return resolve.choose(self.info)
 
     @property
     def name(self) -> str:
