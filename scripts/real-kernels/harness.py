@@ -106,7 +106,7 @@ def fetch_kernel(kernel: Kernel) -> tuple[Path, Path, str, str]:
     package, version = resolve(kernel.metapackage, kernel.suite)
     deb = download(package, kernel.debian_arch, version)
     boot = extract(deb, "boot")
-    vmlinuz = next(boot.glob("vmlinuz-*"))
+    vmlinuz = next(p for pattern in ("vmlinuz-*", "vmlinux-*") for p in boot.glob(pattern))  # riscv64: vmlinux
     config = next(boot.glob("config-*"))
     raw = vmlinuz.read_bytes()
     if raw[:2] == b"\x1f\x8b":  # riscv64 and arm64 ship Image.gz; QEMU's riscv loader wants the Image

@@ -252,7 +252,7 @@ def detect(root: str = "/", release: str | None = None, *,
     text, text_note = _kallsyms_text(proc)  # stops at _text: kallsyms can hold 200,000 lines
     real = real_view(root, text)
     syms = {"_text": text} if text is not None else {}
-    if real.segments:  # a capture or root: the image's end is worth a whole read
+    if real.segments or not live:  # root or a capture: the image's ends are worth a whole read
         syms.update(symbols(root, ("_stext", "_etext", "_end")))
         image = next((s for s in real.segments if s.kind == "text"), None)
         if image is not None:  # kcore's text segment is [_text, _end) (fs/proc/kcore.c): kallsyms may lack both
