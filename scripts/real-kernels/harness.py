@@ -123,7 +123,10 @@ def fetch_busybox(arch: str, suite: str) -> Path:
     version = re.search(r"^Version: (\S+)", sh("apt-cache", "show", "--no-all-versions", spec), re.M)
     assert version
     deb = download("busybox-static", arch, version.group(1))
-    return extract(deb, "bin") / "busybox"
+    for folder in ("bin", "usr/bin"):  # trixie's package is merged into /usr
+        if (extract(deb, folder) / "busybox").is_file():
+            return extract(deb, folder) / "busybox"
+    raise SystemExit(f"{deb}: no busybox in bin/ or usr/bin/")
 
 
 def newc(entries: list[tuple[str, int, bytes, tuple[int, int]]]) -> bytes:
