@@ -80,12 +80,13 @@ def vmalloc_areas(source: CaptureSource, layout: Layout) -> list[str]:
 
 
 def text_symbol(source: CaptureSource, layout: Layout) -> list[str]:
-    """_text lies in kernel text."""
-    text = source.info.symbols.get("_text")
+    """_text (or _stext, where kallsyms lists no _text) lies in kernel text."""
+    name = "_text" if "_text" in source.info.symbols else "_stext"
+    text = source.info.symbols.get(name)
     if text is None:
-        return ["the capture shows no _text"]
+        return ["the capture shows neither _text nor _stext"]
     kinds = _kinds_at(layout, text)
-    return [] if "kernel-text" in kinds else [f"_text {text:#x} in {sorted(kinds)}"]
+    return [] if "kernel-text" in kinds else [f"{name} {text:#x} in {sorted(kinds)}"]
 
 
 def process_mappings(source: CaptureSource, layout: Layout) -> list[str]:

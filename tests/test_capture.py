@@ -272,3 +272,10 @@ def test_an_unprivileged_capture_and_detect_succeed_and_say_what_is_missing() ->
     missing, notes = ast.literal_eval(as_nobody(unprivileged))  # the child's repr of two lists of strings
     assert "proc/kcore" in missing and "kcore-vars.json" not in missing
     assert any("randomized bases" in n for n in notes) and any("documented defaults assumed" in n for n in notes)
+
+
+@given(st.text(max_size=300))
+def test_zone_and_memory_line_readers_take_any_log(text: str) -> None:
+    zones = dmesg_zones("Zone ranges:\n" + text) + dmesg_zones("Zone ranges:\n  DMA [mem 0x5-0x1]\n")
+    assert all(start < end for _, start, end in zones)
+    assert capture.memory_lines(text).count("\n") <= text.count("\n") + 1

@@ -106,7 +106,7 @@ def fetch_kernel(kernel: Kernel) -> tuple[Path, Path, str, str]:
     package, version = resolve(kernel.metapackage, kernel.suite)
     deb = download(package, kernel.debian_arch, version)
     boot = extract(deb, "boot")
-    vmlinuz = next(boot.glob("vmlinuz-*"))
+    vmlinuz = next(p for pattern in ("vmlinuz-*", "vmlinux-*") for p in boot.glob(pattern))  # riscv64: vmlinux
     config = next(boot.glob("config-*"))
     raw = vmlinuz.read_bytes()
     if raw[:2] == b"\x1f\x8b":  # riscv64 and arm64 ship Image.gz; QEMU's riscv loader wants the Image
@@ -123,7 +123,10 @@ def fetch_busybox(arch: str, suite: str) -> Path:
     version = re.search(r"^Version: (\S+)", sh("apt-cache", "show", "--no-all-versions", spec), re.M)
     assert version
     deb = download("busybox-static", arch, version.group(1))
-    return extract(deb, "bin") / "busybox"
+    for folder in ("bin", "usr/bin"):  # trixie's package is merged into /usr
+        if (extract(deb, folder) / "busybox").is_file():
+            return extract(deb, folder) / "busybox"
+    raise SystemExit(f"{deb}: no busybox in bin/ or usr/bin/")
 
 
 def newc(entries: list[tuple[str, int, bytes, tuple[int, int]]]) -> bytes:

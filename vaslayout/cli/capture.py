@@ -24,8 +24,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
     print(f"wrote {out}: {len(taken)} files", file=sys.stderr)
     for path, why in sorted(report.unreadable.items()):
         print(f"  not captured: {path}: {why}", file=sys.stderr)
-    if "proc/kcore" in report.unreadable:
+    why = report.unreadable.get("proc/kcore", "")
+    if why and os.path.exists("/proc/kcore"):
         print("  (as root the capture also holds kcore's segments and the randomized bases)", file=sys.stderr)
+    elif why:
+        print("  (this system has no /proc/kcore, as in a container: the bases in it are assumed, not read)",
+              file=sys.stderr)
     return 0
 
 

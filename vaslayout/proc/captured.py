@@ -27,6 +27,7 @@ from vaslayout.proc.reader import ProcError, proc_path
 from vaslayout.proc.vmallocinfo import VmallocArea, grouped_runs, parse_vmallocinfo
 
 SOURCE = "/proc/vmallocinfo"
+AREA_KINDS = frozenset({"vmalloc", "modules", "ioremap"})  # where vmalloc, vmap and ioremap areas may lie
 
 
 def read_vmallocinfo(root: str) -> list[VmallocArea]:
@@ -56,7 +57,8 @@ def _run_region(group: str, areas: Sequence[VmallocArea], container: Region) -> 
 
 
 def with_vmalloc_areas(layout: Layout, areas: Sequence[VmallocArea]) -> tuple[Layout, list[VmallocArea]]:
-    """The layout with the areas as children of the leaves that hold them; the areas that fit no leaf."""
+    """The layout with the areas as children of the vmalloc, modules or ioremap leaves that hold them;
+    the areas that fit no such leaf."""
     by_leaf: dict[int, list[VmallocArea]] = {}
     outside: list[VmallocArea] = []
     for area in areas:
@@ -64,8 +66,9 @@ def with_vmalloc_areas(layout: Layout, areas: Sequence[VmallocArea]) -> tuple[La
             outside.append(area)
             continue
         index = layout.leaf_index(area.start)
-        if area.end > layout.leaves[index].end:
-            outside.append(area)
+        leaf = layout.leaves[index]
+        if area.end > leaf.end or leaf.kind not in AREA_KINDS:
+            outside.append(area)  # the layout puts something else here: the check over captures says so
         else:
             by_leaf.setdefault(index, []).append(area)
     root = layout.root
@@ -99,8 +102,12 @@ class CaptureSource:
         self.root = capture.open_capture(self.path)
         self.manifest = capture.manifest(self.root)
         self.info: KernelInfo = detect(self.root)
-        self.choice = resolve.choose(self.info)
         self.outside: list[VmallocArea] = []
+
+    @property
+    def choice(self) -> resolve.Choice:
+        """The built-in layout and params for this kernel (a ProcError when no layout describes it)."""
+        return resolve.choose(self.info)
 
     @property
     def name(self) -> str:

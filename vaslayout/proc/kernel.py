@@ -204,7 +204,9 @@ def _other_paging(arch: str, config: dict[str, str], real: RealView, info_va_bit
         return "arm-lpae" if config.get("CONFIG_ARM_LPAE") == "y" else "arm-2level"
     if arch in ("aarch64", "arm64"):
         page = number(real.vmcoreinfo, "PAGESIZE") or 1 << int(config.get("CONFIG_ARM64_PAGE_SHIFT", "12"))
-        vabits = (real.variables or {}).get("vabits_actual", [None])[0] or info_va_bits
+        t1sz = number(real.vmcoreinfo, "NUMBER(TCR_EL1_T1SZ)")  # what the CPU runs: a 52-bit build on 48-bit hw
+        vabits = (64 - t1sz if t1sz else None) or (real.variables or {}).get("vabits_actual", [None])[0] \
+            or info_va_bits
         return f"arm64-{page >> 10}k-{vabits}" if vabits else None
     if arch == "riscv64":
         vabits = info_va_bits
@@ -250,7 +252,7 @@ def detect(root: str = "/", release: str | None = None, *,
     text, text_note = _kallsyms_text(proc)  # stops at _text: kallsyms can hold 200,000 lines
     real = real_view(root, text)
     syms = {"_text": text} if text is not None else {}
-    if real.segments:  # a capture or root: the image's end is worth a whole read
+    if real.segments or not live:  # root or a capture: the image's ends are worth a whole read
         syms.update(symbols(root, ("_stext", "_etext", "_end")))
         image = next((s for s in real.segments if s.kind == "text"), None)
         if image is not None:  # kcore's text segment is [_text, _end) (fs/proc/kcore.c): kallsyms may lack both
@@ -343,6 +345,11 @@ def detect(root: str = "/", release: str | None = None, *,
             why = "CONFIG_RANDOMIZE_MEMORY=y" if config.get("CONFIG_RANDOMIZE_MEMORY") == "y" else "config unknown"
             notes.append(f"direct map, vmalloc and vmemmap bases: documented defaults assumed ({why}; "
                          "only /proc/kcore, as root, shows the real ones)")
+
+    if not x86_64:
+        kaslr_offset = number(real.vmcoreinfo, "KERNELOFFSET")  # arm64, riscv: kaslr_offset() in VMCOREINFO
+        if kaslr_offset is not None:
+            notes.append(f"KASLR offset {kaslr_offset:#x} from kcore's VMCOREINFO")
 
     return KernelInfo(
         linux=linux, release=release, arch=arch, la57_cpu=la57_cpu, config_source=config_source,

@@ -154,8 +154,9 @@ def dmesg_zones(text: str) -> tuple[tuple[str, int, int], ...]:
         found = _ZONE_LINE.match(message)
         if not found:
             break
-        if found.group(2):
-            out.append((found.group(1), int(found.group(2), 16), int(found.group(3), 16) + 1))
+        lo, hi = (int(found.group(2), 16), int(found.group(3), 16) + 1) if found.group(2) else (0, 0)
+        if lo < hi:
+            out.append((found.group(1), lo, hi))
     return tuple(out)
 
 

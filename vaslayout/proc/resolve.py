@@ -147,9 +147,16 @@ def _facts(info: KernelInfo) -> dict[str, int]:
             base = min(start for start, _ in info.ram_ranges)
         if base is not None:
             facts["phys_ram_base"] = base
+        link = number(real.vmcoreinfo, "NUMBER(KERNEL_LINK_ADDR)")
+        offset = number(real.vmcoreinfo, "NUMBER(va_kernel_pa_offset)")
+        kernel_map = (real.variables or {}).get("kernel_map", [])
         code = info.kernel_image.get("Kernel code")
-        if code is not None:
-            facts["kernel_phys"] = code[0]
+        if link is not None and offset is not None:  # arch/riscv/mm/init.c: va_kernel_pa_offset = virt - phys
+            facts["kernel_phys"] = (link - offset) % (1 << 64)
+        elif len(kernel_map) > 3:
+            facts["kernel_phys"] = kernel_map[3]  # struct kernel_mapping's phys_addr
+        elif code is not None:  # "Kernel code" starts after the head; the image itself is 2 MiB aligned
+            facts["kernel_phys"] = code[0] & ~((2 << 20) - 1)
     modules = next((s for s in real.segments if s.kind == "modules"), None)
     if modules is not None:
         facts["modules_size"] = modules.size
