@@ -358,7 +358,13 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
     vmb = layout.params.get("vmalloc_base")
     gs = next((f for f in found if f.role in ("reg GS", "reg knlGS") and f.value >> 63), None)
     direct = [era for era in ev.eras if era.kind == "direct-map"]
-    default_pob = direct[0].start if direct else (pob.default if pob else None)
+    default_pob = direct[0].start if direct else (pob.value if pob else None)
+    given = [p for p in (pob, vmb) if p is not None and p.value != p.default]
+    if given:  # --set or --capture named the bases: they are known, not inferred
+        ev.randomized = False
+        for p in given:
+            ev.bases.append(Base(p.name, p.value, "given on the command line or by the capture"))
+        return
     if gs is not None and default_pob is not None:
         region = _region(gs.value, ev, layout)
         phys = gs.value - default_pob
@@ -384,10 +390,10 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
             how = f"RSP 0x{rsp.value:016x}: with moved bases, direct map (no VMAP_STACK) or vmalloc (VMAP_STACK)"
             ev.bases.append(Base("vmalloc_base", None, how))
         elif kind == "vmalloc":
-            ev.bases.append(Base("vmalloc_base", vmb.default, f"RSP 0x{rsp.value:016x} lies in the default vmalloc "
+            ev.bases.append(Base("vmalloc_base", vmb.value, f"RSP 0x{rsp.value:016x} lies in the default vmalloc "
                                  "area: a CONFIG_VMAP_STACK stack"))
         elif kind == "direct-map":
-            ev.bases.append(Base("vmalloc_base", vmb.default if ev.randomized is False else None,
+            ev.bases.append(Base("vmalloc_base", vmb.value if ev.randomized is False else None,
                                  f"RSP 0x{rsp.value:016x} is in the direct map: a stack without CONFIG_VMAP_STACK"))
 
 
