@@ -104,3 +104,10 @@ def test_a_kernel_without_a_layout_here_says_so():
     assert any("no layout" in c["text"] for c in rep["evidence"])
     fault = rep["addresses"][0]
     assert "LIST_POISON1" in fault["note"]
+
+
+def test_tagged_linear_map_pointers_of_a_52_bit_kernel():
+    entry = next(r for r in REPORTS if r["id"] == "syz-734-arm64-swtags")
+    rep = to_json(explain_text(entry["report"], layout_loader()), "734")["reports"][0]
+    x24 = next(a for a in rep["addresses"] if a["address"] == "0x16f0000014accd90")
+    assert (x24["canonical"], x24["half"], x24["region"]["kind"]) == (True, "kernel", "direct-map")

@@ -168,9 +168,11 @@ def _canonical(value: int, ev: Evidence, layout: Layout | None) -> bool:
     return value >> 47 in (0, 0x1FFFF) if value >> 32 else True
 
 
-def _half(value: int, canonical: bool, layout: Layout | None, bits: int) -> str:
+def _half(value: int, canonical: bool, layout: Layout | None, bits: int, arch: str) -> str:
     if not canonical:
         return "non-canonical"
+    if arch == "arm64":  # canonical by the report's own VA bits: bit 55 picks TTBR1 (kernel) or TTBR0 (user)
+        return "kernel" if value >> 55 & 1 else "user"
     if layout is not None and 0 <= value < layout.size:
         path = layout.path_at(value)
         if path and path[0].kind == "user-space":
@@ -245,7 +247,7 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
             continue
         plain = _untag(first.value) if ev.tbi else first.value
         canonical = _canonical(plain, ev, layout)
-        e = Explained(first, roles, canonical, _half(plain, canonical, layout, bits),
+        e = Explained(first, roles, canonical, _half(plain, canonical, layout, bits, ev.arch),
                       _region(plain, ev, layout) if canonical else _region(first.value, ev, layout))
         if ev.tbi and plain != first.value and canonical:
             e.remarks.append(f"tag 0x{first.value >> 56:02x} in the top byte (TBI); untagged 0x{plain:016x}")
