@@ -17,6 +17,8 @@ def _read(name: str) -> str:
 
     try:
         if name == "-":
+            if sys.stdin.isatty():
+                print("vaslayout: paste the report, then Ctrl-D", file=sys.stderr)
             data = sys.stdin.buffer.read(READ_LIMIT + 1)
         else:
             with open(name, "rb") as f:
