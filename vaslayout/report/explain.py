@@ -14,6 +14,7 @@ from typing import Any
 
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import translate
+from vaslayout.errors import UserError
 
 try:  # TASK_SIZE as kasan_non_canonical_hook() sees it: core.kasan where it exists, else the translator's
     from vaslayout.core.kasan import task_size as _task_size  # type: ignore[import-not-found]
@@ -239,6 +240,7 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
     layout = layout_for(ev.layout_id, dict(ev.overrides)) if ev.layout_id else None
     bits = layout.address_bits if layout is not None else 64
     _bases(ev, found, facts, layout)
+    layout = _enough_ram(ev, found, layout, layout_for)
     out: list[Explained] = []
     wide = 0
     for first, roles in _order(found):
@@ -282,6 +284,41 @@ def _code_shifts(out: list[Explained], facts: Facts) -> None:
         for e in out:
             if any(r.removeprefix("reg ") in names for r in e.roles) and any(">> " in link for link in e.links):
                 e.links.append(f"the Code: line (line {line}) computes it: shr {reg.lower()}, {n}")
+
+
+def _enough_ram(ev: Evidence, found: list[Found], layout: Layout | None, layout_for: Any) -> Layout | None:
+    """With the bases known, RAM reaches at least the highest direct-map pointer: so much is assumed.
+
+    The layout backs only its `ram` param with the direct map; a pointer
+    above it would otherwise read as unbacked. The translator, on the layout
+    with 1 TiB of RAM, says where each direct-map pointer lands; RAM is
+    rounded up to 1 GiB above the highest and said as a clue.
+    """
+    if layout is None or ev.randomized is not False or "ram" not in layout.params or "ram" in ev.overrides:
+        return layout
+    ram = layout.params["ram"].value
+    try:
+        probe = layout_for(ev.layout_id, {**ev.overrides, "ram": hex(_PLAUSIBLE_RAM)})
+    except UserError:
+        return layout
+    top = -1
+    for f in found:
+        if f.value >= layout.size or _region(f.value, ev, layout) is None:
+            continue
+        t = translate(probe, f.value)
+        if t.region is not None and t.region.kind == "direct-map" and t.phys is not None:
+            top = max(top, t.phys)
+    if top < ram:
+        return layout
+    need = ((top >> 30) + 1) << 30
+    try:
+        bigger = layout_for(ev.layout_id, {**ev.overrides, "ram": hex(need)})
+    except UserError:
+        return layout
+    ev.overrides["ram"] = hex(need)
+    ev.clues.append(Clue("layout", f"RAM of at least {need >> 30} GiB assumed: a direct-map pointer of the report "
+                         f"reaches physical 0x{top:x}, above the layout's default {ram >> 30} GiB"))
+    return bigger
 
 
 def _stale_cr2(e: Explained, facts: Facts, found: list[Found]) -> None:
