@@ -9,6 +9,7 @@ placed elsewhere (evidence.Era).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from vaslayout.report.parse import Chunk, Line
 from vaslayout.report.scan import Facts, Found, scan
 
 MASK64 = (1 << 64) - 1
+LayoutFor = Callable[[str, dict[str, str]], Layout]  # (layout id or file, params) -> the resolved layout
 # Role order: the first role an address is seen in names it in the summary.
 _RANK = ("fault", "cr2", "rip", "rsp", "reg GS", "reg task")
 _RANDOMIZABLE = ("direct-map", "vmalloc", "vmemmap", "hole", "ldt", "ioremap")
@@ -231,7 +233,7 @@ def inherit(facts: Facts, others: list[Facts]) -> None:
             facts.cr4 = other.cr4
 
 
-def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = None,
+def explain_chunk(chunk: Chunk, layout_for: LayoutFor, layout_override: str | None = None,
                   scanned: tuple[list[Found], Facts] | None = None,
                   sets: dict[str, str] | None = None) -> ExplainedReport:
     """layout_for(id, overrides) -> Layout: how layouts are loaded (cached by the caller)."""
@@ -286,7 +288,7 @@ def _code_shifts(out: list[Explained], facts: Facts) -> None:
                 e.links.append(f"the Code: line (line {line}) computes it: shr {reg.lower()}, {n}")
 
 
-def _enough_ram(ev: Evidence, found: list[Found], layout: Layout | None, layout_for: Any) -> Layout | None:
+def _enough_ram(ev: Evidence, found: list[Found], layout: Layout | None, layout_for: LayoutFor) -> Layout | None:
     """With the bases known, RAM reaches at least the highest direct-map pointer: so much is assumed.
 
     The layout backs only its `ram` param with the direct map; a pointer
