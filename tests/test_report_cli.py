@@ -113,3 +113,23 @@ def test_capture_gives_the_layout(tmp_path):
     assert p.returncode == 0, p.stderr
     rep = json.loads(p.stdout)["reports"][0]
     assert rep["layout"] == "x86_64-5level" and "ram" in rep["layout_overrides"]
+
+
+def test_capture_bases_become_params(tmp_path):
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    (proc / "cpuinfo").write_text((ROOT / "tests" / "data" / "proc" / "cpuinfo-4level.txt").read_text())
+    (tmp_path / "kcore-vars.json").write_text(json.dumps({"variables": {
+        "page_offset_base": {"value": "0xffff88a000000000"}, "vmalloc_base": {"value": "0xffffc98a40000000"},
+        "vmemmap_base": {"value": "0xffffea8000000000"}}}))  # moved bases that the 4-level table can hold
+    text = REPORTS["syz-510-gpf-null10"]["report"].replace("ffff888000114e08", "ffff88a000114e08").replace(
+        "ffff888000114a48", "ffffc98a40001000")
+    p = run("explain", "--capture", str(tmp_path), "--json", stdin=text)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)["reports"][0]
+    assert rep["layout_overrides"]["page_offset_base"] == "0xffff88a000000000"
+    by = {a["address"]: a for a in rep["addresses"]}
+    assert by["0xffff88a000114e08"]["region"]["kind"] == "direct-map"
+    assert by["0xffffc90017aff6c8"]["region"]["kind"] != "vmalloc"  # below the captured vmalloc_base
+    assert by["0xffffc98a40001000"]["region"]["kind"] == "vmalloc"
+    assert any(b["name"] == "page_offset_base" and b["known"] for b in rep["bases"])

@@ -231,3 +231,20 @@ def test_the_code_bytes_shift_that_makes_the_shadow_index():
     rep = explain_text(text, layout_loader()).reports[0]
     rcx = next(a for a in rep.addresses if a.role == "reg RCX")
     assert [link for link in rcx.links if "shr rcx, 3" in link] and len(rcx.links) == 2
+
+
+def test_the_user_registers_of_the_syscall_are_told_apart():
+    text = GPF + """\
+[ 1703.70][ T2809] Call Trace:
+[ 1703.70][ T2809]  <TASK>
+[ 1703.70][ T2809]  entry_SYSCALL_64_after_hwframe+0x63/0xcd
+[ 1703.70][ T2809] RIP: 0033:0x7f3dcc8a1b29
+[ 1703.70][ T2809] RSP: 002b:00007ffd1c2a3f48 EFLAGS: 00000246 ORIG_RAX: 0000000000000010
+[ 1703.70][ T2809] RAX: ffffffffffffffda RBX: 0000000000000003 RCX: 00007f3dcc8a1b29
+[ 1703.70][ T2809]  </TASK>
+"""
+    rep = explain_text(text, layout_loader()).reports[0]
+    by = {a.address: a for a in rep.addresses}
+    assert by[0x7f3dcc8a1b29].role == "rip (user)" and by[0x00007ffd1c2a3f48].role == "rsp (user)"
+    assert "ERR_PTR(-ENOSYS)" in by[0xffffffffffffffda].note()
+    assert by[0xffffc90017aff6c8].role == "rsp"  # the kernel's own stack pointer keeps its role

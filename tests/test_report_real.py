@@ -104,3 +104,18 @@ def test_a_kernel_without_a_layout_here_says_so():
     assert any("no layout" in c["text"] for c in rep["evidence"])
     fault = rep["addresses"][0]
     assert "LIST_POISON1" in fault["note"]
+
+
+def test_tagged_linear_map_pointers_of_a_52_bit_kernel():
+    entry = next(r for r in REPORTS if r["id"] == "syz-734-arm64-swtags")
+    rep = to_json(explain_text(entry["report"], layout_loader()), "734")["reports"][0]
+    x24 = next(a for a in rep["addresses"] if a["address"] == "0x16f0000014accd90")
+    assert (x24["canonical"], x24["half"], x24["region"]["kind"]) == (True, "kernel", "direct-map")
+
+
+def test_the_whole_annotated_file_read_as_one_indented_log():
+    """26 reports, two of them with a second oops, indented four spaces among YAML keys."""
+    doc = to_json(explain_text(DATA.read_text(), layout_loader()), "all")
+    assert len(doc["reports"]) == 28
+    seen = {int(a["address"], 16) for rep in doc["reports"] for a in rep["addresses"]}
+    assert all(int(a["addr"], 16) in seen for r in REPORTS for a in r["addresses"])

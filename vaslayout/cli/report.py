@@ -17,6 +17,8 @@ def _read(name: str) -> str:
 
     try:
         if name == "-":
+            if sys.stdin.isatty():
+                print("vaslayout: paste the report, then Ctrl-D", file=sys.stderr)
             data = sys.stdin.buffer.read(READ_LIMIT + 1)
         else:
             with open(name, "rb") as f:
@@ -28,8 +30,16 @@ def _read(name: str) -> str:
     return data[:READ_LIMIT].decode("utf-8", errors="replace")
 
 
+_CAPTURED_BASES = ("page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base")
+
+
 def _capture(root: str) -> tuple[str, dict[str, str]]:
-    """The layout and bases a capture of the same machine gives (its proc tree read like /proc)."""
+    """The layout and bases a capture of the same machine gives (its proc tree read like /proc).
+
+    A capture's kcore-vars.json, where it has one, holds the KASLR bases as
+    the kernel's own variables read from /proc/kcore: they become params.
+    """
+    import json
     import os
 
     from vaslayout import proc
@@ -37,7 +47,17 @@ def _capture(root: str) -> tuple[str, dict[str, str]]:
 
     proc_root = os.path.join(root, "proc") if os.path.isdir(os.path.join(root, "proc")) else root
     info = proc.detect(root=proc_root, boot=os.path.join(root, "boot"))
-    return live.kernel_layout(info)
+    name, overrides = live.kernel_layout(info)
+    try:
+        with open(os.path.join(root, "kcore-vars.json"), encoding="utf-8") as f:
+            variables = json.load(f).get("variables", {})
+    except (OSError, ValueError, AttributeError):
+        variables = {}
+    for base in _CAPTURED_BASES:
+        value = variables.get(base, {}).get("value") if isinstance(variables.get(base), dict) else None
+        if isinstance(value, str) and value.startswith("0x"):
+            overrides[base] = value
+    return name, overrides
 
 
 def _explain(args: argparse.Namespace, file: str):

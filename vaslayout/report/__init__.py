@@ -80,4 +80,5 @@ def explain_text(text: str, layout_for: Callable[[str, dict[str, str]], Layout],
     reports = [explain_chunk(c, layout_for, layout, s, sets) for c, s in zip(sp.chunks, scanned, strict=True)]
     if not any(r.addresses for r in reports):
         raise ReportError(f"{name}: {len(reports)} oops line(s) but no addresses in them to explain")
+    reports = [r for r in reports if r.addresses]  # a line that only quotes an oops's words
     return Explanation(reports, sp, cut)

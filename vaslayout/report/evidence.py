@@ -217,6 +217,11 @@ def _arm64(ev: Evidence, found: list[Found], facts: Facts) -> None:
     if page_k == 16 or (page_k == 4 and ev.va_bits not in (None, 48)):
         ev.clues.append(Clue("layout", f"no {page_k}k/{ev.va_bits}-bit arm64 layout here: regions are read from "
                              f"{ev.layout_id}, the canonical check uses {ev.va_bits} bits"))
+    if page_k == 4 and ev.va_bits == 52:
+        ev.eras.append(Era(0xfff0000000000000, 0xffff000000000000, "direct-map",
+                           "linear map, the part only 52-bit VAs reach",
+                           "with 52-bit VAs PAGE_OFFSET = _PAGE_OFFSET(52) = 0xfff0000000000000 "
+                           "(arch/arm64/include/asm/memory.h)"))
     v = ev.version
     if v is not None and v < (5, 4):
         kernel = [f.value for f in _kernel_pointers(found) if f.value >> 63]

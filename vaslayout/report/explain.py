@@ -9,11 +9,13 @@ placed elsewhere (evidence.Era).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import translate
+from vaslayout.errors import UserError
 
 try:  # TASK_SIZE as kasan_non_canonical_hook() sees it: core.kasan where it exists, else the translator's
     from vaslayout.core.kasan import task_size as _task_size  # type: ignore[import-not-found]
@@ -26,6 +28,7 @@ from vaslayout.report.parse import Chunk, Line
 from vaslayout.report.scan import Facts, Found, scan
 
 MASK64 = (1 << 64) - 1
+LayoutFor = Callable[[str, dict[str, str]], Layout]  # (layout id or file, params) -> the resolved layout
 # Role order: the first role an address is seen in names it in the summary.
 _RANK = ("fault", "cr2", "rip", "rsp", "reg GS", "reg task")
 _RANDOMIZABLE = ("direct-map", "vmalloc", "vmemmap", "hole", "ldt", "ioremap")
@@ -168,9 +171,11 @@ def _canonical(value: int, ev: Evidence, layout: Layout | None) -> bool:
     return value >> 47 in (0, 0x1FFFF) if value >> 32 else True
 
 
-def _half(value: int, canonical: bool, layout: Layout | None, bits: int) -> str:
+def _half(value: int, canonical: bool, layout: Layout | None, bits: int, arch: str) -> str:
     if not canonical:
         return "non-canonical"
+    if arch == "arm64":  # canonical by the report's own VA bits: bit 55 picks TTBR1 (kernel) or TTBR0 (user)
+        return "kernel" if value >> 55 & 1 else "user"
     if layout is not None and 0 <= value < layout.size:
         path = layout.path_at(value)
         if path and path[0].kind == "user-space":
@@ -228,7 +233,7 @@ def inherit(facts: Facts, others: list[Facts]) -> None:
             facts.cr4 = other.cr4
 
 
-def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = None,
+def explain_chunk(chunk: Chunk, layout_for: LayoutFor, layout_override: str | None = None,
                   scanned: tuple[list[Found], Facts] | None = None,
                   sets: dict[str, str] | None = None) -> ExplainedReport:
     """layout_for(id, overrides) -> Layout: how layouts are loaded (cached by the caller)."""
@@ -237,6 +242,7 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
     layout = layout_for(ev.layout_id, dict(ev.overrides)) if ev.layout_id else None
     bits = layout.address_bits if layout is not None else 64
     _bases(ev, found, facts, layout)
+    layout = _enough_ram(ev, found, layout, layout_for)
     out: list[Explained] = []
     wide = 0
     for first, roles in _order(found):
@@ -245,7 +251,7 @@ def explain_chunk(chunk: Chunk, layout_for: Any, layout_override: str | None = N
             continue
         plain = _untag(first.value) if ev.tbi else first.value
         canonical = _canonical(plain, ev, layout)
-        e = Explained(first, roles, canonical, _half(plain, canonical, layout, bits),
+        e = Explained(first, roles, canonical, _half(plain, canonical, layout, bits, ev.arch),
                       _region(plain, ev, layout) if canonical else _region(first.value, ev, layout))
         if ev.tbi and plain != first.value and canonical:
             e.remarks.append(f"tag 0x{first.value >> 56:02x} in the top byte (TBI); untagged 0x{plain:016x}")
@@ -280,6 +286,41 @@ def _code_shifts(out: list[Explained], facts: Facts) -> None:
         for e in out:
             if any(r.removeprefix("reg ") in names for r in e.roles) and any(">> " in link for link in e.links):
                 e.links.append(f"the Code: line (line {line}) computes it: shr {reg.lower()}, {n}")
+
+
+def _enough_ram(ev: Evidence, found: list[Found], layout: Layout | None, layout_for: LayoutFor) -> Layout | None:
+    """With the bases known, RAM reaches at least the highest direct-map pointer: so much is assumed.
+
+    The layout backs only its `ram` param with the direct map; a pointer
+    above it would otherwise read as unbacked. The translator, on the layout
+    with 1 TiB of RAM, says where each direct-map pointer lands; RAM is
+    rounded up to 1 GiB above the highest and said as a clue.
+    """
+    if layout is None or ev.randomized is not False or "ram" not in layout.params or "ram" in ev.overrides:
+        return layout
+    ram = layout.params["ram"].value
+    try:
+        probe = layout_for(ev.layout_id, {**ev.overrides, "ram": hex(_PLAUSIBLE_RAM)})
+    except UserError:
+        return layout
+    top = -1
+    for f in found:
+        if f.value >= layout.size or _region(f.value, ev, layout) is None:
+            continue
+        t = translate(probe, f.value)
+        if t.region is not None and t.region.kind == "direct-map" and t.phys is not None:
+            top = max(top, t.phys)
+    if top < ram:
+        return layout
+    need = ((top >> 30) + 1) << 30
+    try:
+        bigger = layout_for(ev.layout_id, {**ev.overrides, "ram": hex(need)})
+    except UserError:
+        return layout
+    ev.overrides["ram"] = hex(need)
+    ev.clues.append(Clue("layout", f"RAM of at least {need >> 30} GiB assumed: a direct-map pointer of the report "
+                         f"reaches physical 0x{top:x}, above the layout's default {ram >> 30} GiB"))
+    return bigger
 
 
 def _stale_cr2(e: Explained, facts: Facts, found: list[Found]) -> None:
@@ -358,7 +399,13 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
     vmb = layout.params.get("vmalloc_base")
     gs = next((f for f in found if f.role in ("reg GS", "reg knlGS") and f.value >> 63), None)
     direct = [era for era in ev.eras if era.kind == "direct-map"]
-    default_pob = direct[0].start if direct else (pob.default if pob else None)
+    default_pob = direct[0].start if direct else (pob.value if pob else None)
+    given = [p for p in (pob, vmb) if p is not None and p.value != p.default]
+    if given:  # --set or --capture named the bases: they are known, not inferred
+        ev.randomized = False
+        for p in given:
+            ev.bases.append(Base(p.name, p.value, "given on the command line or by the capture"))
+        return
     if gs is not None and default_pob is not None:
         region = _region(gs.value, ev, layout)
         phys = gs.value - default_pob
@@ -384,10 +431,10 @@ def _bases(ev: Evidence, found: list[Found], facts: Facts, layout: Layout | None
             how = f"RSP 0x{rsp.value:016x}: with moved bases, direct map (no VMAP_STACK) or vmalloc (VMAP_STACK)"
             ev.bases.append(Base("vmalloc_base", None, how))
         elif kind == "vmalloc":
-            ev.bases.append(Base("vmalloc_base", vmb.default, f"RSP 0x{rsp.value:016x} lies in the default vmalloc "
+            ev.bases.append(Base("vmalloc_base", vmb.value, f"RSP 0x{rsp.value:016x} lies in the default vmalloc "
                                  "area: a CONFIG_VMAP_STACK stack"))
         elif kind == "direct-map":
-            ev.bases.append(Base("vmalloc_base", vmb.default if ev.randomized is False else None,
+            ev.bases.append(Base("vmalloc_base", vmb.value if ev.randomized is False else None,
                                  f"RSP 0x{rsp.value:016x} is in the direct map: a stack without CONFIG_VMAP_STACK"))
 
 

@@ -31,7 +31,7 @@ _PREFIX = re.compile(
     r"|[A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d \S+ kernel: "  # syslog / journalctl short
     r"|\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)? \S+ kernel: "  # ISO syslog / journal short-iso
     r"|kernel: "
-    r"|\[\s*\d+\.\d+\] ?"  # dmesg timestamp
+    r"|\s*\[\s*\d+\.\d+\] ?"  # dmesg timestamp (the whole line may be indented, in a mail or a doc)
     r"|\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ?"  # dmesg -T
 )
 _CALLER = re.compile(r"\[\s*([TC]\d+)\] ?")

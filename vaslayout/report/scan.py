@@ -49,6 +49,7 @@ class Facts:
     modules: list[str] = field(default_factory=list)  # "[name]" in call traces
     hwasan: int | None = None  # line naming a __hwasan_* function (software tag-based KASAN)
     arch_hint: str | None = None  # "x86_64" | "i386" | "arm64" | "arm" | "riscv"
+    user_regs: bool = False  # inside a dump of user-mode registers (RIP: 0033:...), the syscall's entry state
 
 
 H = r"[0-9a-f]"
@@ -207,12 +208,18 @@ def _scan_fault(line: Line, body: str, found: list[Found], facts: Facts) -> None
         facts.kind, facts.title = "gp", body.strip()[:200]
 
 
+_USER_CS = ("0033", "0023", "002b", "0073")  # __USER_CS / __USER32_CS (x86-64), __USER_CS (i386)
+
+
 def _scan_registers(line: Line, body: str, found: list[Found], facts: Facts) -> None:
     m = _RIP.search(body)
     if m:
         facts.arch_hint = facts.arch_hint or "x86_64"
+        facts.user_regs = m.group(1) in _USER_CS
+    user = " (user)" if facts.user_regs else ""
+    if m:
         if m.group(2) or m.group(3):
-            _add(found, line, m, 2 if m.group(2) else 3, "rip")
+            _add(found, line, m, 2 if m.group(2) else 3, "rip" + user)
         elif m.group(4) and "+0x" in m.group(4) and facts.rip_symbol is None:
             facts.rip_symbol = (m.group(4), line.number)
     elif (m := _IP.search(body)) is not None:
@@ -224,10 +231,10 @@ def _scan_registers(line: Line, body: str, found: list[Found], facts: Facts) -> 
             facts.arch_hint = facts.arch_hint or "i386"
     m = _RSP.search(body)
     if m:
-        _add(found, line, m, 1, "rsp")
+        _add(found, line, m, 1, "rsp" + user)
     for m in _X86_REGS.finditer(body):
         facts.arch_hint = facts.arch_hint or "x86_64"
-        _add(found, line, m, 2, f"reg {m.group(1)}")
+        _add(found, line, m, 2, f"reg {m.group(1)}{user}")
     for m in _I386_REGS.finditer(body):
         facts.arch_hint = facts.arch_hint or "i386"
         _add(found, line, m, 2, "rsp" if m.group(1) == "ESP" else f"reg {m.group(1)}")

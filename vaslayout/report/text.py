@@ -106,7 +106,7 @@ def _summary(rep: ExplainedReport) -> Iterator[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     yield "   summary:"
     for r in rows:
-        yield "     " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        yield ("     " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]).rstrip()
 
 
 def render(explanation: Explanation) -> Iterator[str]:
