@@ -32,28 +32,26 @@ KEYMAP = "keymap.json"
 _scratch: Path | None = None  # set by scratch(): a run that must neither read nor change the user's files
 
 
-def state_dir() -> Path:
-    """Where the lookup history is kept."""
+def _folder(variable: str, kind: str) -> Path:
+    """scratch() if on, else $variable, else platformdirs' user_<kind>_dir."""
     if _scratch is not None:
         return _scratch
-    override = os.environ.get("VASLAYOUT_STATE_DIR")
+    override = os.environ.get(variable)
     if override:
         return Path(override)
-    from platformdirs import user_state_dir
+    import platformdirs
 
-    return Path(user_state_dir("vaslayout"))
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("vaslayout"))
+
+
+def state_dir() -> Path:
+    """Where the lookup history is kept."""
+    return _folder("VASLAYOUT_STATE_DIR", "state")
 
 
 def config_dir() -> Path:
     """Where the user's choices (theme, keymap) are kept."""
-    if _scratch is not None:
-        return _scratch
-    override = os.environ.get("VASLAYOUT_CONFIG_DIR")
-    if override:
-        return Path(override)
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("vaslayout"))
+    return _folder("VASLAYOUT_CONFIG_DIR", "config")
 
 
 @contextlib.contextmanager

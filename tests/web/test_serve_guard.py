@@ -379,3 +379,16 @@ def test_without_the_extra_serve_says_how_to_get_it() -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert p.returncode == 2
     assert p.stderr == f"vaslayout: {serve.MISSING_EXTRA}\n"
+
+
+def test_serve_follow_starts_each_app_following_the_teachers_view(tmp_path: Path) -> None:
+    channel = tmp_path / "view.json"
+    with served("--follow", str(channel)) as s:
+        async def go() -> list[str]:
+            async with aiohttp.ClientSession() as http, http.ws_connect(s.ws_url, origin=s.origin) as ws:
+                await first_bytes(ws)
+                (pid,) = s.apps()
+                return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+        argv = run(go())
+    assert argv[argv.index("--follow") + 1] == str(channel.resolve())

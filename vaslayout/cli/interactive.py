@@ -33,8 +33,23 @@ def cmd_open(args: argparse.Namespace) -> int:
     source = getattr(args, "capture_source", None)  # --capture: params re-resolve the kernel's built-in layout
     name = args.layout or (source.choice.layout_id if source is not None else f"pid-{pid}")
     run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
-                         present=args.present))
+                         present=args.present, channel=_channel(args)))
     return 0
+
+
+def _channel(args: argparse.Namespace):
+    """open --share / --follow: the view file a teacher's map writes and a class's maps read (tui/follow.py)."""
+    from pathlib import Path
+
+    if args.share and args.follow:
+        raise UsageError("--share or --follow, not both")
+    if args.share:
+        from vaslayout.tui.follow import default_channel
+
+        return "share", Path(args.share) if args.share != "-" else default_channel()
+    if args.follow:
+        return "follow", Path(args.follow)
+    return None
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -143,6 +158,9 @@ def add_parsers(sub: Any) -> None:
     with_layout(p)
     p.add_argument("--present", action="store_true", help="presenter mode: big, high contrast, no footer")
     p.add_argument("--report", metavar="FILE", help="a crash report: step through its addresses with n / p")
+    p.add_argument("--share", nargs="?", const="-", metavar="FILE",
+                   help="publish this map's view for 'vaslayout serve --follow' (default: in the state directory)")
+    p.add_argument("--follow", metavar="FILE", help="follow the view another map shares in FILE (F: explore alone)")
     p.set_defaults(func=cmd_open)
 
     p = sub.add_parser("compare", help="two or three layouts side by side")

@@ -41,6 +41,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--max-sessions", type=int, default=DEFAULT_SESSIONS, metavar="N",
                    help=f"at most N browsers at once, each its own app (default {DEFAULT_SESSIONS})")
     p.add_argument("--present", action="store_true", help="open in presenter mode")
+    p.add_argument("--follow", nargs="?", const="-", metavar="FILE",
+                   help="every browser follows the map of 'vaslayout open --share' (read-only; F explores alone)")
     p.set_defaults(func=cmd_serve)
 
 
@@ -128,6 +130,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command += ["--set", f"{name}={value}"]
     if args.present:
         command.append("--present")
+    if args.follow:
+        from pathlib import Path
+
+        from vaslayout.tui.follow import default_channel
+
+        channel = default_channel() if args.follow == "-" else Path(args.follow)
+        command += ["--follow", str(channel.resolve())]  # the teacher's folder, not each visitor's own
     import asyncio
 
     from vaslayout.cli.map_server import MapServer

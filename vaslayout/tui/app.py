@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -119,6 +120,8 @@ class VasLayoutApp(App[None]):
         Binding("r", "reload", "Re-read", id="app.reload", tooltip="Read the process's maps again"),
         Binding("R", "auto_reload", "Auto", id="app.auto_reload", tooltip="Re-read the maps every 2 s"),
         Binding("f5", "present", "Present", id="app.present", tooltip="Presenter mode: big, high contrast"),
+        Binding("F", "follow_toggle", "Follow", id="app.follow", show=False,
+                tooltip="Following the teacher: explore on your own, or snap back"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -127,8 +130,10 @@ class VasLayoutApp(App[None]):
                  initial: Layout | None = None, cursor: int | None = None,
                  compare: list[str] | None = None, pid: int | None = None, present: bool = False,
                  quiz: tuple[list, str] | None = None, tour=None, tour_live: Layout | None = None,
-                 tour_step: int = 0) -> None:
+                 tour_step: int = 0, channel: tuple[str, Path] | None = None) -> None:
         super().__init__()
+        self._channel = channel  # ("share" | "follow", the view file): see tui/follow.py
+        self.follower = None
         self.collect_after_start = False  # the CLI pauses the collector for start-up; resume it after frame 1
         self._quiz_on_start = quiz
         self.tour = tour  # a tours.Tour being played
@@ -188,6 +193,14 @@ class VasLayoutApp(App[None]):
         self.query_one(Details).show_legend(self.layout)
         # details and breadcrumb follow the map in the same frame (a message would lag one behind)
         self.watch(self.map, "state", self._follow)
+        if self._channel is not None:
+            from vaslayout.tui import follow
+
+            kind, path = self._channel
+            if kind == "share":
+                follow.Publisher(self, path)
+            else:
+                self.follower = follow.Follower(self, path)
         if self.collect_after_start:
             self.call_after_refresh(_resume_collector)
         self.map.focus()
@@ -386,6 +399,14 @@ class VasLayoutApp(App[None]):
         from vaslayout.tui.screens import ParamEditor
 
         self.push_screen(ParamEditor(self.layout, self.overrides_now()))
+
+    def action_follow_toggle(self) -> None:
+        if self.follower is None:
+            self.notify("This map follows no one (vaslayout serve --follow)", severity="information")
+            return
+        following = self.follower.toggle()
+        self.notify("Following the teacher again" if following else
+                    "Exploring on your own: F snaps back to the teacher")
 
     def action_lookup(self) -> None:
         self.query_one(LookupBar).open(self.layout)
