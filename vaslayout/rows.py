@@ -58,7 +58,7 @@ _CELL_CACHE_MAX = 4096  # centred cells remembered per field (a 9-bit index has 
 
 def _field_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool) -> list[tuple[str, int, int, str, str]]:
     """Per field: name, high bit, low bit, label, colour (the same for every address of a layout)."""
-    key = (tuple(fields), error, ranges)
+    key = (id(fields), error, ranges)  # fields lists live in _MODE_FIELDS: their ids stay theirs
     plan = _PLANS.get(key)
     if plan is None:
         plan = []
@@ -76,7 +76,7 @@ def _fixed_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool):
     """When every label is at least as wide as any value of its field (labels with bit ranges), each
     field has one width for every address: the label line is made once and each field's centred cells
     are remembered. None when a value can be wider than its label."""
-    key = (tuple(fields), error, ranges)
+    key = (id(fields), error, ranges)
     if key in _FIXED:
         return _FIXED[key]
     out = []
@@ -139,7 +139,8 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
     return [*pieces, ("\n", ""), *_label_pieces(labels, ranges)]
 
 
-_MODE_FIELDS: dict[Any, tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
+# id(mode) -> (mode, its fields, the hardware's fields): hashing a PagingMode walks all its levels
+_MODE_FIELDS: dict[int, tuple[Any, list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
 
 
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> tuple[Piece, ...]:
@@ -150,11 +151,11 @@ def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool 
     a second pair of lines shows the hardware's split.
     """
     mode = layout.paging
-    known = _MODE_FIELDS.get(mode)
-    if known is None:
+    known = _MODE_FIELDS.get(id(mode))
+    if known is None or known[0] is not mode:
         hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)] if mode.hw_levels else []
-        known = _MODE_FIELDS[mode] = (mode.fields(), hw)
-    fields, hw = known
+        known = _MODE_FIELDS[id(mode)] = (mode, mode.fields(), hw)
+    _, fields, hw = known
     pieces = [START, *_field_pieces(fields, addr, error, ranges)]
     if hw:
         more = _field_pieces(hw, addr, error, ranges)
