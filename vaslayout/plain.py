@@ -17,14 +17,21 @@ from vaslayout.rows import LAYOUT_COLUMNS, Row, layout_rows, param_text
 GAP = 2  # spaces between columns, as rich's grids and tables put them
 
 
+_LEADS: dict[tuple[str, int, int], str] = {}
+
+
 def row_lines(rows: Sequence[Row], width: int | None = None, gap: int = GAP) -> list[str]:
     """Labels on the left, each value's lines under its first; wrapped to `width` if given."""
     label_width = max([len(label) for label, _ in rows], default=0)
     indent = " " * (label_width + gap)
     out: list[str] = []
+    leads = _LEADS
     for label, pieces in rows:
         text = "".join([p[0] for p in pieces])
-        first = label.ljust(label_width) + " " * gap if label or label_width else ""
+        first = leads.get((label, label_width, gap))
+        if first is None:
+            first = label.ljust(label_width) + " " * gap if label or label_width else ""
+            leads[(label, label_width, gap)] = first
         if width is None and "\n" not in text:
             out.append((first + text).rstrip())
             continue

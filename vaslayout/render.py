@@ -76,8 +76,11 @@ def derived_table(layout: Layout) -> Table | None:
 
 
 def pieces_text(pieces: tuple[Piece, ...]) -> Text:
-    """A value of rows.py as rich Text: each piece in its style."""
-    return Text.assemble(*pieces)
+    """A value of rows.py as rich Text: the first piece's style for the whole, the rest added to it."""
+    text = Text(pieces[0][0], style=pieces[0][1]) if pieces else Text()
+    for piece, style in pieces[1:]:
+        text.append(piece, style)
+    return text
 
 
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> Text:

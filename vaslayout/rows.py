@@ -2,7 +2,10 @@
 
 One data function per answer (a virtual address, a physical one, a live
 mapping and its page). Each row is a label and a tuple of pieces (text,
-style); a "\n" inside a piece starts a new line of the value. render.py
+style); a "\n" inside a piece starts a new line of the value. The first
+piece's style is the whole value's (rich pads a cell in it) and later
+pieces add theirs to it, so a value of several colours starts with an
+empty, unstyled piece (START). render.py
 turns the pieces into rich Text for the terminal and the TUI; plain.py
 joins them into lines for pipes, big outputs and other modules (a crash
 report's explanation). What the rows say is decided here, once; how they
@@ -21,6 +24,7 @@ from vaslayout.core.units import fmt_addr, fmt_size
 
 Piece = tuple[str, str]  # text, a rich style string ("" for none)
 Row = tuple[str, tuple[Piece, ...]]
+START: Piece = ("", "")  # leads a value whose pieces each bring their own style
 
 FIELD_COLOURS = {
     "sign": "#b03030",
@@ -47,13 +51,14 @@ def region_style(region: Region) -> str:
 
 
 _PLANS: dict[tuple[Any, ...], list[tuple[str, int, int, str, str]]] = {}
-_FIXED: dict[tuple[Any, ...], tuple[list[tuple[int, int, bool, int, str, int, dict[int, str]]], str] | None] = {}
+FieldPlan = list[tuple[int, int, bool, int, str, int, dict[int, str]]]  # lo, mask, hex?, digits, colour, width, cells
+_FIXED: dict[tuple[Any, ...], tuple[FieldPlan, list[Piece]] | None] = {}
 _CELL_CACHE_MAX = 4096  # centred cells remembered per field (a 9-bit index has 512)
 
 
 def _field_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool) -> list[tuple[str, int, int, str, str]]:
     """Per field: name, high bit, low bit, label, colour (the same for every address of a layout)."""
-    key = (tuple(fields), error, ranges)
+    key = (id(fields), error, ranges)  # fields lists live in _MODE_FIELDS: their ids stay theirs
     plan = _PLANS.get(key)
     if plan is None:
         plan = []
@@ -71,7 +76,7 @@ def _fixed_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool):
     """When every label is at least as wide as any value of its field (labels with bit ranges), each
     field has one width for every address: the label line is made once and each field's centred cells
     are remembered. None when a value can be wider than its label."""
-    key = (tuple(fields), error, ranges)
+    key = (id(fields), error, ranges)
     if key in _FIXED:
         return _FIXED[key]
     out = []
@@ -84,9 +89,20 @@ def _fixed_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool):
             return None
         out.append((lo, (1 << (hi - lo + 1)) - 1 if hi >= lo else -1, hexa, (hi - lo + 4) // 4, colour, len(label), {}))
         labels.append(label)
-    plan = (out, "\n" + ("   " if ranges else " ").join(labels))
+    plan = (out, _label_pieces(labels, ranges))
     _FIXED[key] = plan
     return plan
+
+
+def _label_pieces(labels: list[str], ranges: bool) -> list[Piece]:
+    """The line of field labels under the values: each label dim, the gaps between them plain."""
+    gap = ("   " if ranges else " ", "")
+    out: list[Piece] = []
+    for i, label in enumerate(labels):
+        if i:
+            out.append(gap)
+        out.append((label, "dim"))
+    return out
 
 
 def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ranges: bool) -> list[Piece]:
@@ -94,7 +110,7 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
     bar = (" │ ", "dim") if ranges else ("│", "dim")
     fixed = _fixed_plan(fields, error, ranges)
     if fixed is not None:
-        plan, label_line = fixed
+        plan, label_pieces = fixed
         pieces: list[Piece] = []
         for lo, mask, hexa, digits, colour, width, cells in plan:
             value = (addr >> lo) & mask if mask >= 0 else -1
@@ -106,8 +122,7 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
             if pieces:
                 pieces.append(bar)
             pieces.append((cell, colour))
-        pieces.append((label_line, "dim"))
-        return pieces
+        return [*pieces, ("\n", ""), *label_pieces]
     pieces = []
     labels = []
     for i, (name, hi, lo, label, colour) in enumerate(_field_plan(fields, error, ranges)):
@@ -121,11 +136,11 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
             pieces.append(bar)
         pieces.append((cell.center(width), colour))
         labels.append(label.center(width))
-    pieces.append(("\n" + ("   " if ranges else " ").join(labels), "dim"))
-    return pieces
+    return [*pieces, ("\n", ""), *_label_pieces(labels, ranges)]
 
 
-_MODE_FIELDS: dict[Any, tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
+# id(mode) -> (mode, its fields, the hardware's fields): hashing a PagingMode walks all its levels
+_MODE_FIELDS: dict[int, tuple[Any, list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
 
 
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> tuple[Piece, ...]:
@@ -136,16 +151,16 @@ def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool 
     a second pair of lines shows the hardware's split.
     """
     mode = layout.paging
-    known = _MODE_FIELDS.get(mode)
-    if known is None:
+    known = _MODE_FIELDS.get(id(mode))
+    if known is None or known[0] is not mode:
         hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)] if mode.hw_levels else []
-        known = _MODE_FIELDS[mode] = (mode.fields(), hw)
-    fields, hw = known
-    pieces = _field_pieces(fields, addr, error, ranges)
+        known = _MODE_FIELDS[id(mode)] = (mode, mode.fields(), hw)
+    _, fields, hw = known
+    pieces = [START, *_field_pieces(fields, addr, error, ranges)]
     if hw:
         more = _field_pieces(hw, addr, error, ranges)
-        label = more.pop()
-        pieces += [("\n", ""), *more, ("   hardware", "dim"), label]
+        cut = more.index(("\n", ""))
+        pieces += [("\n", ""), *more[:cut], ("   hardware\n", "dim"), *more[cut + 1:]]
     return tuple(pieces)
 
 
@@ -154,11 +169,10 @@ def translation_rows(layout: Layout, t: Translation, ranges: bool = True) -> lis
     bits = layout.address_bits
     rows: list[Row] = [("address", ((fmt_addr(t.address, bits), "bold" if t.canonical else "bold red"),))]
     if t.region is not None:
-        style = region_style(t.region)
-        where: list[Piece] = [(" > ".join(r.name for r in t.path), style),
-                              (f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", f"{style} dim")]
+        where: list[Piece] = [(" > ".join(r.name for r in t.path), region_style(t.region)),
+                              (f"  [{fmt_addr(t.region.start, bits)}-{fmt_addr(t.region.last, bits)}]", "dim")]
         if t.offset:
-            where.append((f"  +{t.offset:#x}", f"{style} dim"))
+            where.append((f"  +{t.offset:#x}", "dim"))
         rows.append(("region", tuple(where)))
     rows += [
         ("canonical", (("yes", "green"), (f"  {t.half} half", "dim")) if t.canonical
@@ -195,7 +209,7 @@ def phys_rows(layout: Layout, p: PhysLookup) -> list[Row]:
     if p.ram_covered is False and p.assumption is not None:
         rows.append(("ram", ((f"beyond the assumed RAM ({p.assumption.text})", "yellow"),)))
     for a in p.aliases:
-        rows.append(("alias", ((fmt_addr(a.address, bits), ""), ("  ", ""),
+        rows.append(("alias", (START, (fmt_addr(a.address, bits), ""), ("  ", ""),
                                (" > ".join(r.name for r in a.path), region_style(a.path[-1])))))
     for a in p.rule_aliases:
         rows.append(("alias", ((fmt_addr(a.address, bits), ""), ("  ", ""),
@@ -212,7 +226,7 @@ def live_rows(region: Region | None, page: Any) -> list[Row]:
     m = region.mapping if region is not None else None
     if m is None or region is None:
         return [("mapping", (("none: no mapping of the process covers this address", "dim"),))]
-    rows: list[Row] = [("mapping", ((region.name, region_style(region)),
+    rows: list[Row] = [("mapping", (START, (region.name, region_style(region)),
                                     (f"  {m.perms}  offset {m.offset:#x}  dev {m.dev}  inode {m.inode}", "")))]
     if page is None:
         return rows
@@ -227,7 +241,7 @@ def live_rows(region: Region | None, page: Any) -> list[Row]:
         where = ("not in memory (never touched, or swapped out)", "dim")
     else:
         where = ("-", "dim")
-    rows.append(("page", (where, ("  [" + ", ".join(flags) + "]" if flags else "", "dim"))))
+    rows.append(("page", (START, where, ("  [" + ", ".join(flags) + "]" if flags else "", "dim"))))
     return rows
 
 

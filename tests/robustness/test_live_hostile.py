@@ -100,7 +100,7 @@ def buffer_address() -> tuple[bytearray, int]:
 
 @needs_linux
 @needs_x86_64
-@pytest.mark.parametrize("step", ["read_maps", "detect", "comm"])
+@pytest.mark.parametrize("step", ["read_maps_table", "detect", "comm"])
 def test_show_when_the_process_dies_before_a_step(child, monkeypatch, capsys, step: str) -> None:
     kill_before(monkeypatch, step, child)
     line = one_line(*run_cli(["show", "--pid", str(child.pid)], capsys))

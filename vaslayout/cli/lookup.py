@@ -164,16 +164,22 @@ def _json_items(answers: Answers, batches: Iterable[list[Any]]) -> Iterator[list
 
 def _text(answers: Answers, batches: Iterable[list[Any]], width: int | None) -> Iterator[str]:
     """Each batch's answers as plain text, a blank line between answers."""
+    from vaslayout.core.translate import Translation
     from vaslayout.plain import row_lines
+    from vaslayout.rows import translation_rows
 
+    layout, live = answers.layout, answers.pid is not None
     first = True
     for results in batches:
-        results, pages = answers.with_pages(results)
+        results, pages = answers.with_pages(results) if live else (results, {})
         lines: list[str] = []
         for r in results:
             if not first:
                 lines.append("")
             first = False
+            if not live and type(r) is Translation:  # the common case, without a list of groups
+                lines += row_lines(translation_rows(layout, r), width)
+                continue
             for group in answer_rows(answers, r, pages):
                 lines += row_lines(group, width)
         if lines:
