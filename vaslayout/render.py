@@ -260,6 +260,22 @@ def kernel_view(data: dict) -> RenderableType:
                                       else "unknown"))
     grid.add_row("phys_base", val("phys_base", f"{data['phys_base']:#x}" if data["phys_base"] is not None
                                   else "unknown"))
+    for name in ("page_offset_base", "vmalloc_base", "vmemmap_base"):
+        if name in data.get("variables", {}):
+            grid.add_row(name, f"{fmt_addr(data['variables'][name])}  (read through kcore)")
+        elif name in defaults:
+            grid.add_row(name, Text("documented default assumed (only /proc/kcore, as root, shows it)", "yellow"))
+    segments = data.get("kcore_segments") or []
+    if segments:
+        grid.add_row("kcore", ", ".join(f"{s['kind']} {fmt_addr(s['start'])}" for s in segments[:6])
+                     + (f", ... ({len(segments)} segments)" if len(segments) > 6 else ""))
+    layout = data.get("layout") or {}
+    if layout.get("id"):
+        grid.add_row("layout", f"{layout['id']} " + " ".join(f"{k}={v}" for k, v in layout["overrides"].items()))
+        if layout.get("not_in_layout"):
+            grid.add_row("", Text("the layout has no param for: " + ", ".join(layout["not_in_layout"]), "dim"))
+    elif layout.get("why"):
+        grid.add_row("layout", Text(layout["why"], "yellow"))
     for note in data["notes"]:
         grid.add_row("", Text(note, style="dim"))
     return grid

@@ -212,7 +212,7 @@ def test_a_read_torn_by_a_change_is_read_again(tmp_path: Path, monkeypatch: pyte
     reads = iter([b"2000-3000 r--p 0 00:00 0\n1000-1800 rw-p 0 00:00 0\n",  # torn: out of order
                   b"1000-1800 rw-p 0 00:00 0\n1800-2000 r--p 0 00:00 0\n"])
     monkeypatch.setattr("vaslayout.proc.process._read_file", lambda path: next(reads))
-    maps = proc.read_maps(77, root=str(root))
+    maps = proc.read_maps(77, root=str(root.parent))
     assert [(m.start, m.end) for m in maps] == [(0x1000, 0x1800), (0x1800, 0x2000)]
 
 
@@ -257,7 +257,7 @@ def test_a_short_pagemap_reads_as_absent_pages(tmp_path: Path) -> None:
     root = tmp_path / "proc"
     (root / "5").mkdir(parents=True)
     (root / "5" / "pagemap").write_bytes(b"\xff" * 12)  # one and a half entries
-    pages = proc.read_pagemap(5, [0x0, 0x1000, 0x5000], root=str(root), page_size=4096)
+    pages = proc.read_pagemap(5, [0x0, 0x1000, 0x5000], root=str(root.parent), page_size=4096)
     assert pages[0].present
     assert not pages[1].present and not pages[2].present
 
@@ -292,14 +292,14 @@ def reuse(root: Path, start: int = 5000) -> None:
 
 
 def test_start_time_names_one_process(fake: Path) -> None:
-    assert proc.start_time(4242, root=str(fake)) == 100
+    assert proc.start_time(4242, root=str(fake.parent)) == 100
     (fake / "4242" / "stat").write_text(stat_line(4242, "a) b (c", 123))  # a name that holds ") "
-    assert proc.start_time(4242, root=str(fake)) == 123
+    assert proc.start_time(4242, root=str(fake.parent)) == 123
     (fake / "4242" / "stat").write_text("4242 (x) S 1\n")
     with pytest.raises(ProcError, match="/4242/stat: malformed$"):
-        proc.start_time(4242, root=str(fake))
+        proc.start_time(4242, root=str(fake.parent))
     with pytest.raises(ProcError, match="^no process 999$"):
-        proc.start_time(999, root=str(fake))
+        proc.start_time(999, root=str(fake.parent))
 
 
 @needs_linux
@@ -314,15 +314,15 @@ def test_start_time_of_real_processes(child) -> None:
 
 
 def test_maps_of_a_reused_pid_are_refused(fake: Path) -> None:
-    started = proc.start_time(4242, root=str(fake))
-    assert proc.read_maps(4242, root=str(fake), started=started)[0].path == "/usr/bin/first"
+    started = proc.start_time(4242, root=str(fake.parent))
+    assert proc.read_maps(4242, root=str(fake.parent), started=started)[0].path == "/usr/bin/first"
     reuse(fake)
     with pytest.raises(ProcError) as exc:
-        proc.read_maps(4242, root=str(fake), started=started)
+        proc.read_maps(4242, root=str(fake.parent), started=started)
     assert str(exc.value) == "process 4242 has exited and its pid was given to another process (now 'second')"
     with pytest.raises(ProcError, match="given to another process"):
-        proc.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096, started=started)
-    assert proc.read_maps(4242, root=str(fake))[0].start == 0x600000  # asked without a start time
+        proc.read_pagemap(4242, [0x400000], root=str(fake.parent), page_size=4096, started=started)
+    assert proc.read_maps(4242, root=str(fake.parent))[0].start == 0x600000  # asked without a start time
 
 
 def test_a_pid_reused_during_the_read_is_noticed(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,7 +335,7 @@ def test_a_pid_reused_during_the_read_is_noticed(fake: Path, monkeypatch: pytest
 
     monkeypatch.setattr("vaslayout.proc.process._read_file", read_then_reuse)
     with pytest.raises(ProcError, match="^process 4242 has exited and its pid was given to another process"):
-        proc.read_maps(4242, root=str(fake))
+        proc.read_maps(4242, root=str(fake.parent))
 
 
 def test_a_pid_reused_during_the_pagemap_read_is_noticed(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -348,12 +348,12 @@ def test_a_pid_reused_during_the_pagemap_read_is_noticed(fake: Path, monkeypatch
 
     monkeypatch.setattr(os, "pread", pread_then_reuse)
     with pytest.raises(ProcError, match="given to another process"):
-        proc.read_pagemap(4242, [0x400000], root=str(fake), page_size=4096)
+        proc.read_pagemap(4242, [0x400000], root=str(fake.parent), page_size=4096)
 
 
 def test_fixture_trees_without_stat_still_read(fake: Path) -> None:
     (fake / "4242" / "stat").unlink()
-    assert len(proc.read_maps(4242, root=str(fake), started=100)) == 1
+    assert len(proc.read_maps(4242, root=str(fake.parent), started=100)) == 1
 
 
 def live_app_with_reuse(pid: int, fake: Path, monkeypatch: pytest.MonkeyPatch, started: int | None) -> VasLayoutApp:
@@ -368,13 +368,13 @@ def live_app_with_reuse(pid: int, fake: Path, monkeypatch: pytest.MonkeyPatch, s
     (d / "maps").write_text("00600000-00700000 rw-p 00000000 00:00 0\n")
     real_read_maps, real_comm = proc.read_maps, proc.comm
 
-    def read_maps(p: int, root: str = "/proc", **kwargs):
+    def read_maps(p: int, root: str = "/", **kwargs):
         if started is not None:
             kwargs.setdefault("started", started)  # what the proposed fix passes
-        return real_read_maps(p, str(fake), **kwargs)
+        return real_read_maps(p, str(fake.parent), **kwargs)
 
     monkeypatch.setattr(proc, "read_maps", read_maps)
-    monkeypatch.setattr(proc, "comm", lambda p, root="/proc": real_comm(p, str(fake)))
+    monkeypatch.setattr(proc, "comm", lambda p, root="/": real_comm(p, str(fake.parent)))
     return VasLayoutApp(f"pid-{pid}", initial=layout, pid=pid)
 
 

@@ -7,7 +7,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from vaslayout.cli import interactive, layouts, live
+from vaslayout.cli import capture, interactive, layouts, live
 from vaslayout.cli.common import EXIT_USER_ERROR
 from vaslayout.errors import UserError
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command, opens the interactive map on x86_64-4level.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, interactive):
+    for module in (layouts, live, capture, interactive):
         module.add_parsers(sub)
     return parser
 
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         args = parser.parse_args(["open", "x86_64-4level"])
-    elif args.command == "open" and args.layout is None and args.pid is None:
+    elif args.command == "open" and args.layout is None and args.pid is None and args.capture is None:
         args.layout = "x86_64-4level"
     if args.command == "compare" and not 2 <= len(args.layouts) <= 3:
         parser.error("compare takes two or three layouts")

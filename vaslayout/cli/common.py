@@ -46,6 +46,14 @@ def load_target(args: argparse.Namespace):
     """LAYOUT (a built-in id or a file) or --pid: the layout to show, and the pid if live."""
     overrides = parse_sets(args.set)
     pid_spec = getattr(args, "pid", None)
+    capture_path = getattr(args, "capture", None)
+    if capture_path is not None:
+        if args.layout or pid_spec is not None:
+            raise UsageError("give a LAYOUT, --pid or --capture, not two of them")
+        from vaslayout.proc.captured import CaptureSource
+
+        args.capture_source = CaptureSource(capture_path)
+        return args.capture_source.layout(overrides), None
     if pid_spec is not None:
         if args.layout:
             raise UsageError("give a LAYOUT or --pid, not both")
@@ -84,3 +92,10 @@ def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
     if pid:
         p.add_argument("--pid", metavar="PID",
                        help="a live process instead of a layout: a pid, 'self', or a command name")
+        add_capture(p)
+
+
+def add_capture(p: argparse.ArgumentParser) -> None:
+    """--capture: a capture (vaslayout capture) instead of the running system."""
+    p.add_argument("--capture", metavar="FILE|DIR",
+                   help="the kernel of a capture (a tar.gz from 'vaslayout capture', or its unpacked directory)")

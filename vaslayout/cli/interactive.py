@@ -26,7 +26,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     layout, pid = load_target(args)  # errors surface before the screen opens
     from vaslayout.tui.app import VasLayoutApp
 
-    name = args.layout or f"pid-{pid}"
+    source = getattr(args, "capture_source", None)  # --capture: params re-resolve the kernel's built-in layout
+    name = args.layout or (source.choice.layout_id if source is not None else f"pid-{pid}")
     run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
                          present=args.present))
     return 0

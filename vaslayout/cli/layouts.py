@@ -77,7 +77,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_lookup(args: argparse.Namespace) -> int:
     from vaslayout.core.translate import Translation, layout_names, parse_address, phys_lookup, translate
 
-    if args.pid is not None and args.layout:  # `lookup --pid self ADDR`: no LAYOUT, so it was an address
+    if (args.pid is not None or args.capture is not None) and args.layout:  # `lookup --pid self ADDR`: an address
         args.addresses.insert(0, args.layout)
         args.layout = None
     layout, pid = load_target(args)

@@ -34,17 +34,25 @@ def _show_live_json(args: argparse.Namespace) -> int:
     return 0
 
 
+def system_root(args: argparse.Namespace) -> str:
+    """"/" for the running system, or the root a --capture stands for."""
+    if getattr(args, "capture", None) is None:
+        return "/"
+    from vaslayout.proc.capture import open_capture
+
+    return open_capture(args.capture)
+
+
 def cmd_show_physical(args: argparse.Namespace) -> int:
     from vaslayout import proc
-    from vaslayout.catalog import load
     from vaslayout.proc import live
 
-    entries = proc.read_iomem()
+    root = system_root(args)
+    entries = proc.read_iomem(root)
     if proc.iomem_hidden(entries):
         raise proc.ProcError("/proc/iomem shows every address as 0 to readers without CAP_SYS_ADMIN: run as root")
-    info = proc.detect()
-    name, overrides = live.kernel_layout(info)
-    layout = load(name, {**overrides, **parse_sets(args.set)})
+    info = proc.detect(root)
+    layout = live.base_layout(info, parse_sets(args.set))
     from vaslayout.teach.export import iomem_json
 
     data = iomem_json(layout, entries)
@@ -62,10 +70,11 @@ def cmd_show_physical(args: argparse.Namespace) -> int:
 def cmd_detect(args: argparse.Namespace) -> int:
     from vaslayout import proc
 
-    info = proc.detect()
+    info = proc.detect(system_root(args))
     from vaslayout.teach.export import kernel_json
 
     data = kernel_json(info)
+    data["layout"] = _layout_choice(info)
     if args.json:
         _dump(data)
         return 0
@@ -75,8 +84,23 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _layout_choice(info: Any) -> dict[str, Any]:
+    """The built-in layout and params detect's facts give, or why there is none."""
+    from vaslayout.errors import UserError
+    from vaslayout.proc import resolve
+
+    try:
+        choice = resolve.choose(info)
+    except UserError as exc:
+        return {"id": None, "why": str(exc)}
+    return {"id": choice.layout_id, "overrides": choice.overrides, "not_in_layout": list(choice.unused)}
+
+
 def add_parsers(sub: Any) -> None:
     """Register this module's commands."""
-    p = sub.add_parser("detect", help="what the running kernel shows of its layout, and from where")
+    from vaslayout.cli.common import add_capture
+
+    p = sub.add_parser("detect", help="what the running kernel (or a capture's) shows of its layout, and from where")
     p.add_argument("--json", action="store_true")
+    add_capture(p)
     p.set_defaults(func=cmd_detect)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vaslayout.proc.maps import _is_hex, _shown
-from vaslayout.proc.reader import ProcError, _read_file
+from vaslayout.proc.reader import ProcError, _read_file, proc_path
 
 # --------------------------------------------------------------------------- iomem
 
@@ -58,9 +57,9 @@ def parse_iomem(text: str, origin: str) -> list[IomemEntry]:
     return top
 
 
-def read_iomem(root: str = "/proc") -> list[IomemEntry]:
+def read_iomem(root: str = "/") -> list[IomemEntry]:
     """Read /proc/iomem as a tree. Without root the kernel prints every range as 0-0: see iomem_hidden."""
-    path = os.path.join(root, "iomem")
+    path = proc_path(root, "iomem")
     try:
         data = _read_file(path)
     except PermissionError:

@@ -12,30 +12,21 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vaslayout import catalog
 from vaslayout.core.engine import tile
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
+from vaslayout.proc import resolve
 from vaslayout.proc.kernel import KernelInfo
 from vaslayout.proc.maps import Mapping, MapsTable
 from vaslayout.proc.reader import ProcError
 
-LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}
+LAYOUT_FOR_PAGING = {"x86-64-4level": "x86_64-4level", "x86-64-5level": "x86_64-5level"}  # user halves tiled
 
 
 def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
-    """The built-in layout that describes the running kernel, and the params we could read."""
-    name = LAYOUT_FOR_PAGING.get(info.paging or "")
-    if name is None:
-        raise ProcError(f"no built-in layout describes a running {info.arch} kernel yet (x86-64 only)")
-    overrides: dict[str, str] = {}
-    if info.ram_ranges:
-        overrides["ram"] = hex(max(end for _, end in info.ram_ranges))  # the direct map reaches the top of RAM
-    elif info.total_ram:
-        overrides["ram"] = hex(info.total_ram)
-    if info.phys_base is not None:
-        overrides["phys_base"] = hex(info.phys_base)
-    return name, overrides
+    """The built-in layout that describes the kernel, and the params we could read (proc/resolve.py)."""
+    choice = resolve.choose(info)
+    return choice.layout_id, choice.overrides
 
 
 _REGION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Region) if f.default is not dataclasses.MISSING}
@@ -59,12 +50,14 @@ def _user_container(layout: Layout, m: Mapping) -> Region | None:
     return found
 
 
-def _replace(region: Region, target: Region, children: tuple[Region, ...]) -> Region:
+def replace_children(region: Region, target: Region, children: tuple[Region, ...]) -> Region:
+    """The tree under `region` with `target`'s children set (the path to it copied, the rest shared)."""
     if region is target:
         return dataclasses.replace(region, children=children)
     if not (region.start <= target.start and target.end <= region.end) or not region.children:
         return region
-    return dataclasses.replace(region, children=tuple(_replace(c, target, children) for c in region.children))
+    return dataclasses.replace(region, children=tuple(replace_children(c, target, children)
+                                                      for c in region.children))
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,7 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
     root = base.root
     try:
         if p.user is not None:
-            root = _replace(root, p.user, tile([mapping_region(m, source) for m in p.inside],
+            root = replace_children(root, p.user, tile([mapping_region(m, source) for m in p.inside],
                                                p.user.start, p.user.end, bits))
         for index, found in p.elsewhere.items():
             leaf = base.leaves[index]
@@ -127,7 +120,7 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
                 root = _swap(root, leaf, replaced)
             else:
                 kids = tile(regions, leaf.start, leaf.end, bits)
-                root = _replace(root, leaf, kids)
+                root = replace_children(root, leaf, kids)
     except LayoutError as exc:
         raise ProcError(f"/proc/{pid}/maps: {exc.message}") from None
     return dataclasses.replace(base, id=f"pid-{pid}", title=title, root=root, origin=f"/proc/{pid}/maps")
@@ -142,8 +135,8 @@ def _swap(region: Region, old: Region, new: Region) -> Region:
 
 
 def base_layout(info: KernelInfo, overrides: dict[str, str] | None = None) -> Layout:
-    name, found = kernel_layout(info)
-    return catalog.load(name, {**found, **(overrides or {})})
+    """The kernel's layout with what it told us: bases, RAM ranges, sizes."""
+    return resolve.kernel_layout(info, overrides)
 
 
 def title(base: Layout, pid: int, comm: str) -> str:

@@ -290,7 +290,7 @@ def parse_maps_table(text: str, origin: str) -> MapsTable:
 _Parsed = TypeVar("_Parsed", list[Mapping], MapsTable)
 
 
-def read_maps(pid: int, root: str = "/proc", *, started: int | None = None) -> list[Mapping]:
+def read_maps(pid: int, root: str = "/", *, started: int | None = None) -> list[Mapping]:
     """Read and parse /proc/PID/maps; re-read when the snapshot is torn (unsorted or overlapping).
 
     The kernel drops the mmap lock between read() calls, so a process that maps
@@ -302,7 +302,7 @@ def read_maps(pid: int, root: str = "/proc", *, started: int | None = None) -> l
     return _read_maps(pid, root, started, _parse)
 
 
-def read_maps_table(pid: int, root: str = "/proc", *, started: int | None = None,
+def read_maps_table(pid: int, root: str = "/", *, started: int | None = None,
                     first: bytes | None = None) -> MapsTable:
     """read_maps as a MapsTable; `first`, the maps already read (ChildRead) after `started` was."""
     return _read_maps(pid, root, started, _parse_table, first)

@@ -69,7 +69,7 @@ def page_info(vaddr: int, raw: int, page_size: int = 4096) -> PageInfo:
     )
 
 
-def read_pagemap(pid: int, vaddrs: Sequence[int], root: str = "/proc",
+def read_pagemap(pid: int, vaddrs: Sequence[int], root: str = "/",
                  page_size: int | None = None, *, started: int | None = None) -> list[PageInfo]:
     """Read the pagemap entry of each address: 8 bytes at (vaddr / page size) * 8.
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import errno
 import os
 
-from vaslayout.proc.reader import ProcError, _read_file
+from vaslayout.proc.reader import ProcError, _read_file, proc_path
 
 COMM_LEN = 15  # TASK_COMM_LEN - 1: the kernel truncates comm to this
 
 
 def _pid_dir(root: str, pid: int) -> str:
-    return os.path.join(root, str(pid))
+    return proc_path(root, str(pid))
 
 
 def _read_proc(root: str, pid: int, name: str, what: str) -> bytes:
-    """Read root/PID/name, turning every OSError into one clear ProcError."""
+    """Read ROOT/proc/PID/name, turning every OSError into one clear ProcError."""
     path = os.path.join(_pid_dir(root, pid), name)
     if pid <= 0:
         raise ProcError(f"no process {pid}")
@@ -66,7 +66,7 @@ def _exited(root: str, pid: int) -> bool:
     return bool(fields) and fields[0] in ("Z", "X")
 
 
-def start_time(pid: int, root: str = "/proc") -> int:
+def start_time(pid: int, root: str = "/") -> int:
     """When the process started, in clock ticks after boot (field 22 of /proc/PID/stat).
 
     A pid alone does not name a process for long: once it exits, the kernel
@@ -104,13 +104,13 @@ def _check_same(pid: int, root: str, started: int | None) -> int | None:
 # --------------------------------------------------------------------------- processes
 
 
-def comm(pid: int, root: str = "/proc") -> str:
+def comm(pid: int, root: str = "/") -> str:
     """The process's command name (at most 15 characters: the kernel truncates it)."""
     data = _read_proc(root, pid, "comm", "details")
     return data.decode("utf-8", "backslashreplace").removesuffix("\n")
 
 
-def resolve_pid(spec: str, root: str = "/proc") -> int:
+def resolve_pid(spec: str, root: str = "/") -> int:
     """Turn "self", a number or a command name into a pid; a name must match exactly one process.
 
     Names longer than 15 characters are compared truncated, as the kernel
@@ -126,12 +126,13 @@ def resolve_pid(spec: str, root: str = "/proc") -> int:
         if pid <= 0 or not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"no process {pid}")
         return pid
+    proc = proc_path(root)
     try:
-        entries = os.listdir(root)
+        entries = os.listdir(proc)
     except OSError as exc:
-        raise ProcError(f"cannot list {root}: {exc.strerror or exc}") from None
+        raise ProcError(f"cannot list {proc}: {exc.strerror or exc}") from None
     want = s[:COMM_LEN]
-    me = os.getpid() if os.path.realpath(root) == "/proc" else None
+    me = os.getpid() if os.path.realpath(proc) == "/proc" else None
     found = []
     for entry in entries:
         if not (entry.isascii() and entry.isdigit()):
@@ -140,7 +141,7 @@ def resolve_pid(spec: str, root: str = "/proc") -> int:
         if pid == me:
             continue
         try:
-            with open(os.path.join(root, entry, "comm"), "rb") as f:
+            with open(os.path.join(proc, entry, "comm"), "rb") as f:
                 name = f.read().decode("utf-8", "backslashreplace").removesuffix("\n")
         except OSError:
             continue  # exited or unreadable while we looked

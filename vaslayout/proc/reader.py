@@ -7,6 +7,11 @@ import os
 from vaslayout.errors import UserError
 
 
+def proc_path(root: str, *parts: str) -> str:
+    """ROOT/proc/PARTS: every reader takes a system root ("/" live, a capture's directory otherwise)."""
+    return os.path.join(root, "proc", *parts)
+
+
 class ProcError(UserError):
     """A user error reading /proc or /boot; str() is one line that names the input."""
 

@@ -89,6 +89,12 @@ def kernel_json(info: KernelInfo) -> dict[str, Any]:
         "text": info.text, "kaslr_offset": info.kaslr_offset, "phys_base": info.phys_base,
         "kernel_image": {k: list(v) for k, v in info.kernel_image.items()},
         "defaults": list(info.defaults), "notes": list(info.notes),
+        "root": info.root, "symbols": dict(info.symbols), "zones": [list(z) for z in info.zones],
+        "variables": {name: words[0] for name, words in (info.real.variables or {}).items()},
+        "variables_source": info.real.variables_source,
+        "kcore_segments": [{"kind": s.kind, "start": s.vaddr, "end": s.end, "phys": s.paddr}
+                           for s in info.real.segments],
+        "vmcoreinfo": dict(info.real.vmcoreinfo or {}),
     }
 
 
