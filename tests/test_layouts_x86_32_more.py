@@ -93,8 +93,13 @@ TOP_PAE = [
 ]
 
 
+# The tables here were worked out for Kconfig's NR_CPUS_DEFAULT (8) and the classic MAXMEM;
+# the layouts default to today's kernels (tests/test_layouts_i386_defaults.py checks those).
+TABLE_CONFIG = {"nr_cpus": 8, "maxmem_model": 0}
+
+
 def layout(split: str, **overrides):
-    return load(f"x86_32-vmsplit-{split}", overrides={k: str(v) for k, v in overrides.items()})
+    return load(f"x86_32-vmsplit-{split}", overrides={k: str(v) for k, v in {**TABLE_CONFIG, **overrides}.items()})
 
 
 def pae_layout(split: str, **overrides):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vaslayout.catalog import load
+from vaslayout.catalog import load as catalog_load
 from vaslayout.core.physmap import kmap, kmap_local, phys_pieces
 from vaslayout.core.translate import phys_lookup
 from vaslayout.teach.export import physical_model_json
@@ -17,6 +17,13 @@ from vaslayout.teach.export import physical_model_json
 ROOT = Path(__file__).resolve().parent.parent
 M, G = 1 << 20, 1 << 30
 
+
+
+def load(layout_id: str, overrides: dict[str, str] | None = None):
+    """The x86 32-bit figures here are the textbook ones: classic MAXMEM, Kconfig's 8 CPUs."""
+    if layout_id.startswith("x86_32"):
+        overrides = {"maxmem_model": "0", "nr_cpus": "8", **(overrides or {})}
+    return catalog_load(layout_id, overrides)
 
 def zones(layout) -> dict[str, tuple[int, int]]:
     return {z.name: (z.start, z.end) for z in layout.zones}

@@ -15,6 +15,9 @@ def view(app: VasLayoutApp) -> SplitView:
     return app.screen.query_one(SplitView)
 
 
+# the numbers below are the textbook ones: the classic MAXMEM (896 MiB) and Kconfig's 8 CPUs
+TEXTBOOK = {"maxmem_model": "0", "nr_cpus": "8"}
+
 async def test_v_opens_and_closes_the_split_view() -> None:
     app = VasLayoutApp("x86_32-vmsplit-3g")
     async with app.run_test(size=SIZE) as pilot:
@@ -54,7 +57,7 @@ async def test_a_physical_address_with_two_aliases_shows_both() -> None:
 
 
 async def test_kmap_and_kmap_local_on_a_highmem_page_then_unmap() -> None:
-    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G"})
+    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G", **TEXTBOOK})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("v", "tab", "up", "up")
         await pilot.pause()
@@ -82,7 +85,7 @@ async def test_kmap_refuses_a_lowmem_page() -> None:
 
 
 async def test_changing_ram_moves_the_zones_at_once() -> None:
-    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "512M"})
+    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "512M", **TEXTBOOK})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("v")
         await pilot.pause()
@@ -98,7 +101,7 @@ async def test_changing_ram_moves_the_zones_at_once() -> None:
 
 
 async def test_zooming_each_side() -> None:
-    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G"})
+    app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G", **TEXTBOOK})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("v", "tab", "up", "up", "enter")
         await pilot.pause()
