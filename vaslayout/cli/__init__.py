@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from vaslayout.cli import interactive, layouts, live
@@ -24,6 +26,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERACTIVE = ("open", "tour", "quiz", "compare")
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a writer killed by SIGPIPE, as `yes | head` does
+
+
+def has_terminal() -> bool:
+    """Both ends are a terminal, or Textual was given a driver of its own (textual-serve's web driver)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return True
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe or a full disk is dropped
+    instead of failing again in the interpreter's last flush."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -39,20 +63,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
+    if args.command in INTERACTIVE and not getattr(args, "list", False) and not has_terminal():
+        print(f"vaslayout: {args.command} needs a terminal (stdin and stdout); "
+              "for plain output use 'vaslayout show LAYOUT'", file=sys.stderr)
+        return EXIT_USER_ERROR
     collect = gc.isenabled()
     if args.command not in ("screenshot", "serve", "export"):
         # a short run, or an app's start-up: many new objects and no garbage cycles
         # (apps resume the collector after their first frame: run_app)
         gc.disable()
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush (exit 120)
+        return status
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the output: stdout on a full disk, -o naming a directory or a missing folder
+        _drop_stdout()
+        where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
+        print(f"vaslayout: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:
+        from vaslayout.crashlog import report_crash
+
+        return report_crash(traceback.format_exc())
     finally:
         if collect:
             gc.enable()  # callers in the same process (tests) get their collector back

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -34,7 +35,13 @@ def _console(file=None):
     console = Console(file=file, highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(file=file, highlight=False, width=200)  # piped: do not wrap at 80
+    console.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  # rich's own exits 1
     return console
+
+
+def _closed_pipe() -> None:
+    """rich calls this when stdout's reader has gone: main() ends quietly, as a pipe writer does."""
+    raise BrokenPipeError(errno.EPIPE, "the reader of the output has gone")
 
 
 def _dump(data: Any, compact: bool = False) -> None:

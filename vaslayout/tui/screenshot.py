@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from vaslayout.core.model import Layout
+from vaslayout.errors import UserError
 
 
 async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
@@ -28,6 +29,15 @@ async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, comp
         app.save_screenshot(filename=out.name, path=str(out.parent))
 
 
+def check_output(out: Path) -> None:
+    """Refuse, before the app starts, a path that cannot take the file; no folder is created unasked."""
+    folder = out.parent
+    if out.is_dir():
+        raise UserError(f"-o {out}: is a directory; give a file name")
+    if not folder.is_dir():
+        raise UserError(f"-o {out}: no folder {folder} (vaslayout does not create folders)")
+
+
 def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
                lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
                **app_options) -> Path:
@@ -35,6 +45,6 @@ def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, 
     from vaslayout.tui.app import VasLayoutApp
 
     app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out)
     asyncio.run(_shoot(app, out, size, lookup, compare, keys or []))
     return out
