@@ -1,15 +1,15 @@
-"""The interactive map under abuse: thousands of random keys, clicks, scrolls and resizes.
+"""The interactive map under abuse: thousands of random keys, clicks, scrolls and resizes, unpaced.
 
 For every built-in layout, and for a live process whose maps change all the
 time (and which is killed half way), the app gets its share of TOTAL_EVENTS
-random events from a fixed seed: key presses drawn from every binding the app and
-its screens declare plus letters, digits, Enter, Esc, Tab, the arrows and
-Ctrl+P; left clicks and double clicks, wheel scrolls at random cells; and
-terminal sizes between 20x5 and 300x100. Each event is handled before the
-next is sent, as when a person types. Textual's run_test() re-raises any
-exception the app meets, so getting through the run is the proof that
-nothing raised; afterwards Esc brings back the map and both app.jump_to()
-and the lookup bar still answer.
+random events (tests/robustness/storm.py): key presses drawn from every
+binding the app and its screens declare plus letters, digits, Enter, Esc,
+Tab, the arrows and Ctrl+P; clicks and double clicks, wheel scrolls at
+random cells; terminal sizes between 20x5 and 300x100. Events are posted in
+bursts without waiting for the app to handle them, as a fast typist sends
+them. Textual's run_test() re-raises any exception the app meets, so getting
+through the run is the proof that nothing raised; afterwards Esc brings back
+the map and both app.jump_to() and the lookup bar still answer.
 
 Quitting is part of the abuse (q, Ctrl+Q, the palette's Quit): the app under
 test counts those instead of exiting, and the palette's Screenshot command
@@ -18,127 +18,23 @@ writes nothing.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
-import random
-import string
 import subprocess
 import sys
 import time
-import unicodedata
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from textual import events
-from textual.binding import Binding
-from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
 from textual.widgets import Input
 
-import vaslayout.tui
-import vaslayout.tui.app as app_module
 from tests.robustness.conftest import CHURN
+from tests.robustness.storm import TALLY, AbusedApp, failure, seeded, storm
 from vaslayout import catalog, proc
 from vaslayout.core.units import fmt_addr
 from vaslayout.proc import live
 from vaslayout.tui.app import VasLayoutApp
 
-SEED = 20261125
 LAYOUT_IDS = catalog.builtin_ids()
-TOTAL_EVENTS = 2400  # shared by every run (the built-in layouts and the live process): the file stays ~90 s
+TOTAL_EVENTS = 2400  # shared by every run (the built-in layouts and the live process)
 EVENTS_PER_RUN = max(100, TOTAL_EVENTS // (len(LAYOUT_IDS) + 1))
-SIZES = [(20, 5), (300, 100)]  # both extremes in every run, then random ones between
-
-
-def binding_keys() -> list[str]:
-    """Every key any vaslayout screen or widget binds (collected, so new bindings are abused too)."""
-    keys: set[str] = set()
-    classes = [VasLayoutApp]
-    for info in pkgutil.iter_modules(vaslayout.tui.__path__):
-        module = importlib.import_module(f"vaslayout.tui.{info.name}")
-        classes += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
-    for cls in classes:
-        for b in getattr(cls, "BINDINGS", ()):
-            key = b.key if isinstance(b, Binding) else b[0]
-            keys.update(k.strip() for k in key.split(","))
-    return sorted(keys)
-
-
-KEYS = sorted(set(binding_keys()) | set(string.ascii_letters) | set(string.digits) | {
-    "enter", "escape", "tab", "shift+tab", "up", "down", "left", "right", "ctrl+p", "ctrl+q", "backspace",
-    "space", "pageup", "pagedown", "home", "end", "plus", "minus", "slash", "question_mark", "full_stop",
-})
-
-
-class AbusedApp(VasLayoutApp):
-    """The real app, but quitting is counted, not done, and screenshots are not written."""
-
-    CSS_PATH = str(Path(app_module.__file__).parent / VasLayoutApp.CSS_PATH)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.quits = 0
-
-    async def action_quit(self) -> None:
-        self.quits += 1
-
-    def deliver_screenshot(self, *args, **kwargs) -> None:
-        return None
-
-
-@dataclass
-class Tally:
-    keys: int = 0
-    clicks: int = 0
-    scrolls: int = 0
-    resizes: int = 0
-    quits: int = 0
-    runs: list[tuple[str, int, float]] = field(default_factory=list)
-
-
-TALLY = Tally()
-
-
-def key_event(key: str) -> events.Key:
-    """The event a terminal would produce (the character as Pilot.press computes it)."""
-    try:
-        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    return events.Key(key, char)
-
-
-def mouse(cls: type[events.MouseEvent], x: int, y: int, button: int) -> events.MouseEvent:
-    return cls(None, x, y, 0, 0, button, False, False, False, screen_x=x, screen_y=y)
-
-
-async def abuse(app: AbusedApp, pilot, rng: random.Random, count: int, halfway=None) -> None:
-    forced = {count // 5: SIZES[0], 3 * count // 5: SIZES[1]}
-    for i in range(count):
-        if i == count // 2 and halfway is not None:
-            halfway()
-        roll = rng.random()
-        if i in forced or roll < 0.03:
-            await pilot.resize_terminal(*forced.get(i, (rng.randint(20, 300), rng.randint(5, 100))))
-            TALLY.resizes += 1
-        elif roll < 0.88:
-            app.post_message(key_event(rng.choice(KEYS)))
-            TALLY.keys += 1
-        elif roll < 0.95:
-            w, h = app.size
-            x, y = rng.randrange(w), rng.randrange(h)
-            for _ in range(2 if rng.random() < 0.3 else 1):  # a click, sometimes a double click
-                app.post_message(mouse(events.MouseDown, x, y, 1))
-                await pilot.pause(0)
-                app.post_message(mouse(events.MouseUp, x, y, 1))
-            TALLY.clicks += 1
-        else:
-            w, h = app.size
-            cls = events.MouseScrollUp if rng.random() < 0.5 else events.MouseScrollDown
-            app.post_message(mouse(cls, rng.randrange(w), rng.randrange(h), 0))
-            TALLY.scrolls += 1
-        await pilot.pause(0)
 
 
 async def back_to_the_map(app: AbusedApp, pilot) -> None:
@@ -177,13 +73,16 @@ async def still_answers(app: AbusedApp, pilot) -> None:
 
 @pytest.mark.parametrize("layout_id", LAYOUT_IDS)
 async def test_every_builtin_layout_survives_abuse(layout_id: str) -> None:
-    rng = random.Random(f"{SEED}-{layout_id}")
+    seed, rng = seeded(layout_id)
     app = AbusedApp(layout_id)
     t0 = time.perf_counter()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await abuse(app, pilot, rng, EVENTS_PER_RUN)
-        await still_answers(app, pilot)
-        TALLY.quits += app.quits
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await storm(app, pilot, rng, EVENTS_PER_RUN)
+            await still_answers(app, pilot)
+            TALLY.quits += app.quits
+    except Exception as exc:
+        raise failure(layout_id, seed, exc) from exc
     TALLY.runs.append((layout_id, EVENTS_PER_RUN, time.perf_counter() - t0))
 
 
@@ -212,11 +111,11 @@ def live_layout(pid: int):
 async def test_a_live_process_that_churns_and_dies_survives_abuse(churning_child) -> None:
     pid = churning_child.pid
     layout = live_layout(pid)
-    rng = random.Random(f"{SEED}-live")
+    seed, rng = seeded("live")
     app = AbusedApp(f"pid-{pid}", initial=layout, pid=pid)
     t0 = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
-        await abuse(app, pilot, rng, EVENTS_PER_RUN, halfway=churning_child.kill)
+        await storm(app, pilot, rng, EVENTS_PER_RUN, halfway=churning_child.kill)
         churning_child.wait()
         await back_to_the_map(app, pilot)
         await pilot.press("r")

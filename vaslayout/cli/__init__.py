@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -50,6 +51,21 @@ def build_parser() -> Parser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a writer killed by SIGPIPE, as `yes | head` does
+
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe or a full disk is dropped
+    instead of failing again in the interpreter's last flush."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions (vaslayout completion SHELL set it up)
@@ -77,14 +93,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         require_terminal(args)
         with collector.paused() if quick else contextlib.nullcontext():
-            return args.func(args)
+            status = args.func(args)
+        sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush (exit 120)
+        return status
     except UserError as exc:
         print(f"vaslayout: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # the output: stdout on a full disk, -o naming a directory or a missing folder
+        _drop_stdout()
+        where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
+        print(f"vaslayout: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:
+        from vaslayout.crashlog import report_crash
+
+        return report_crash(traceback.format_exc())
 
 
 if __name__ == "__main__":

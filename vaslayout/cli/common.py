@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -31,7 +32,14 @@ def _console(file=None):
     """rich for a terminal; for a pipe, lines that are neither wrapped nor padded (cli.output)."""
     from vaslayout.cli.output import console
 
-    return console(file)
+    out = console(file)
+    out.on_broken_pipe = _closed_pipe  # type: ignore[method-assign]  # rich's own exits 1
+    return out
+
+
+def _closed_pipe() -> None:
+    """rich calls this when stdout's reader has gone: main() ends quietly, as a pipe writer does."""
+    raise BrokenPipeError(errno.EPIPE, "the reader of the output has gone")
 
 
 def _dump(data: Any, indent: int | None = None) -> None:

@@ -16,10 +16,17 @@ from vaslayout.cli.common import (
 )
 
 
-def run_app(app) -> None:
-    """Run an app whose start-up ran with the collector paused (a tenth of the time to the first frame)."""
+def run_app(app) -> int:
+    """Run an app whose start-up ran with the collector paused (a tenth of the time to the first frame).
+
+    The exit status: 0, or the crash status once the traceback is in a log file (vaslayout.crashlog).
+    """
+    from vaslayout.crashlog import app_exit_status, capture_app_errors
+
     app.collect_after_start = not gc.isenabled()
+    errors = capture_app_errors(app)
     app.run()
+    return app_exit_status(app, errors)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
@@ -32,9 +39,8 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     source = getattr(args, "capture_source", None)  # --capture: params re-resolve the kernel's built-in layout
     name = args.layout or (source.choice.layout_id if source is not None else f"pid-{pid}")
-    run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
-                         present=args.present, channel=_channel(args)))
-    return 0
+    return run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
+                                present=args.present, channel=_channel(args)))
 
 
 def _channel(args: argparse.Namespace):
@@ -65,9 +71,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         return 0
     from vaslayout.tui.app import VasLayoutApp
 
-    run_app(VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout,
+    return run_app(VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout,
                          quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})")))
-    return 0
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
@@ -98,9 +103,8 @@ def cmd_tour(args: argparse.Namespace) -> int:
     from vaslayout.tui.app import VasLayoutApp
 
     first = step_view(tour.steps[args.step - 1], live).layout
-    run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=first, pid=pid, present=args.present,
+    return run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=first, pid=pid, present=args.present,
                          tour=tour, tour_live=live, tour_step=args.step - 1))
-    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -109,8 +113,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     layouts = load_all(args.layouts)  # errors surface before the screen opens
     from vaslayout.tui.app import VasLayoutApp
 
-    run_app(VasLayoutApp(layout_name=args.layouts[0], initial=layouts[0], compare=args.layouts))
-    return 0
+    return run_app(VasLayoutApp(layout_name=args.layouts[0], initial=layouts[0], compare=args.layouts))
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:

@@ -88,9 +88,8 @@ def open_report(args: argparse.Namespace) -> int:
     validate_tour(tour)  # every stop resolves before the screen opens
     from vaslayout.tui.app import VasLayoutApp
 
-    run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=step_view(tour.steps[0]).layout,
-                         present=args.present, tour=tour))
-    return 0
+    return run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=step_view(tour.steps[0]).layout,
+                                present=args.present, tour=tour))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

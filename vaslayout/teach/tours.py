@@ -246,6 +246,11 @@ def step_layout(step: Step) -> Layout:
         if exc.pos is None or str(exc.pos) == printable(step.layout):
             message = exc.message.replace("cannot read:", "cannot read the layout:", 1)
             raise LayoutError(message, step.pos("layout")) from None
+        if not step.layout.lower().endswith((".yaml", ".yml")):
+            # not a YAML file: the loader's message may quote its contents (`layout: /etc/shadow`);
+            # name only where it failed, and let the user ask about that file themselves
+            raise LayoutError(f"layout {step.layout!r} is not a layout file (it fails at {exc.pos or 'its start'}; "
+                              f"see vaslayout validate)", step.pos("layout")) from None
         raise LayoutError(f"layout {step.layout!r} does not load: {exc}", step.pos("layout")) from None
     try:
         return resolve(spec, step.params)

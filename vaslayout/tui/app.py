@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -522,6 +522,12 @@ class VasLayoutApp(App[None]):
             self.call_after_refresh(self.map.focus)  # hiding the map took its focus away
 
     # -- palette -------------------------------------------------------------
+
+    def _on_key(self, event: events.Key) -> None:
+        # C9: keys still queued when the app shuts down (q, then more keys) reach Textual's App._on_key
+        # after the last screen left, and its binding check raises ScreenStackError; they are dropped.
+        if not self.screen_stack:
+            event.prevent_default()
 
     def action_command_palette(self) -> None:
         from vaslayout.tui.palette import open_palette

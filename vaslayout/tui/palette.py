@@ -12,6 +12,7 @@ from textual import events, on
 from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette
+from textual.errors import NoWidget
 from textual.message import Message
 from textual.widgets import Button, Input, OptionList
 
@@ -33,7 +34,25 @@ class Palette(CommandPalette):
         if self._dismissed or not self.is_active:
             return AwaitComplete.nothing()
         self._dismissed = True
+        self._stop_timers()
         return super().dismiss(result)
+
+    def _stop_timers(self) -> None:
+        self._stop_no_matches_countdown()
+        self._stop_busy_countdown()
+
+    def on_unmount(self) -> None:
+        self._stop_timers()
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        # the gathering worker, finishing after the palette closed, started a timer whose callback
+        # queries the gone CommandList (NoMatches)
+        if not self._gone():
+            super()._start_no_matches_countdown(search_value)
+
+    def _start_busy_countdown(self) -> None:
+        if not self._gone():
+            super()._start_busy_countdown()
 
     @on(Input.Submitted)
     @on(Button.Pressed)
@@ -48,6 +67,18 @@ class Palette(CommandPalette):
     def _select_or_command(self, event: Any = None) -> None:
         if not self._gone():  # reached from _select_command, after the list's selection
             super()._select_or_command(event)
+
+    def _on_click(self, event: events.Click) -> None:  # type: ignore[override]
+        # Textual's _on_click asks get_widget_at for the click's cell, which raises NoWidget for a cell
+        # outside the screen (a click sent before a resize that shrank it). Such a click, or one on a
+        # palette already closing, does nothing.
+        try:
+            self.get_widget_at(event.screen_x, event.screen_y)
+        except NoWidget:
+            event.prevent_default()
+            return
+        if self._gone():
+            event.prevent_default()
 
     def _on_mount(self, event: events.Mount) -> None:
         # C6: Textual reads screen_stack[-2] on mount; a palette popped before it mounted (a tour step

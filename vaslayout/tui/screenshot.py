@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from vaslayout.core.model import Layout
+from vaslayout.errors import UserError
 
 
 async def _shoot(app, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
@@ -44,11 +45,20 @@ def screenshot_svg(name: str, layout: Layout, overrides: dict[str, str], size: t
         return asyncio.run(_shoot(app, size, lookup, compare, keys or []))
 
 
+def check_output(out: Path) -> None:
+    """Refuse, before the app starts, a path that cannot take the file; no folder is created unasked."""
+    folder = out.parent
+    if out.is_dir():
+        raise UserError(f"-o {out}: is a directory; give a file name")
+    if not folder.is_dir():
+        raise UserError(f"-o {out}: no folder {folder} (vaslayout does not create folders)")
+
+
 def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
                lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
                **app_options) -> Path:
     """The SVG written to out (see screenshot_svg)."""
+    check_output(out)
     svg = screenshot_svg(name, layout, overrides, size, lookup, compare, keys, **app_options)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(svg, encoding="utf-8")
     return out
