@@ -3,130 +3,136 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from typing import Any
 
 from vaslayout.cli.common import (
     UsageError,
     _size,
-    load_target,
     parse_sets,
     with_layout,
 )
 
 
-def run_app(app) -> None:
-    """Run an app whose start-up ran with the collector paused (a tenth of the time to the first frame)."""
-    app.collect_after_start = not gc.isenabled()
-    app.run()
+def open_session(args: argparse.Namespace, **options):
+    """LAYOUT (a built-in id or a file) or --pid as a Session; errors surface before a screen opens."""
+    from vaslayout.session import Session
+
+    overrides = parse_sets(args.set)
+    if getattr(args, "pid", None) is None:
+        if not args.layout:
+            raise UsageError("give a LAYOUT (see 'vaslayout list') or --pid PID")
+        return Session.for_layout(args.layout, overrides, **options)
+    if args.layout:
+        raise UsageError("give a LAYOUT or --pid, not both")
+    from vaslayout import proc
+    from vaslayout.sources import LiveSource
+
+    return Session(LiveSource(proc.resolve_pid(args.pid)), overrides, **options)
+
+
+def run_session(session) -> None:
+    """The one App, drawing whatever session the command built."""
+    from vaslayout.tui.app import VasLayoutApp
+
+    VasLayoutApp(session).run()
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    layout, pid = load_target(args)  # errors surface before the screen opens
-    from vaslayout.tui.app import VasLayoutApp
+    from vaslayout.session import Opening
 
-    name = args.layout or f"pid-{pid}"
-    run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
-                         present=args.present))
+    run_session(open_session(args, opening=Opening(present=args.present)))
     return 0
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    from vaslayout.catalog import load
+    from vaslayout.session import Opening
     from vaslayout.teach.quiz import make_quiz, to_markdown
 
     if not 1 <= args.count <= 200:
         raise UsageError(f"--count {args.count}: expected 1..200")
-    layout = load(args.layout, parse_sets(args.set))
+    session = open_session(args)
+    layout = session.layout
     questions = make_quiz(layout, args.seed, args.count)
     if args.print:
         sys.stdout.write(to_markdown(layout, questions))
         return 0
-    from vaslayout.tui.app import VasLayoutApp
-
-    run_app(VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout,
-                         quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})")))
+    session.opening = Opening(quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})"))
+    run_session(session)
     return 0
 
 
-def cmd_tour(args: argparse.Namespace) -> int:
+def _tour(name: str, step: int):
+    """A tour checked whole (a broken step is reported now, not in front of the class)."""
     from vaslayout.teach import tours
 
+    tour = tours.load_tour(name)
+    tours.validate_tour(tour)
+    if not 1 <= step <= len(tour.steps):
+        raise UsageError(f"--step {step}: {tour.id} has steps 1..{len(tour.steps)}")
+    return tour
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    from vaslayout.session import Opening, Session
+
     if args.list:
+        from vaslayout.teach import tours
+
         for tid in tours.builtin_tours():
             t = tours.load_tour(tid)
             print(f"{tid:<20} {len(t.steps):>2} steps  {t.title}")
         return 0
     if not args.tour:
         raise UsageError("give a tour (see 'vaslayout tour --list') or a tour file")
-    tour = tours.load_tour(args.tour)
-    tours.validate_tour(tour)  # a broken step is reported now, not in front of the class
-    if not 1 <= args.step <= len(tour.steps):
-        raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
+    tour = _tour(args.tour, args.step)
     live, pid = None, None
     if args.pid is not None:
         from vaslayout import proc
-        from vaslayout.proc import live as live_mod
+        from vaslayout.sources import LiveSource
 
         pid = proc.resolve_pid(args.pid)
-        maps = proc.read_maps(pid)
-        live = live_mod.process_layout(pid, proc.detect(mappings=maps), maps, proc.comm(pid))
-    from vaslayout.teach.tours import step_view
-    from vaslayout.tui.app import VasLayoutApp
-
-    first = step_view(tour.steps[args.step - 1], live).layout
-    run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=first, pid=pid, present=args.present,
-                         tour=tour, tour_live=live, tour_step=args.step - 1))
+        live = LiveSource(pid).load({})
+    run_session(Session.for_tour(tour, args.step - 1, live, pid, opening=Opening(present=args.present)))
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from vaslayout.session import Opening, Session
     from vaslayout.tui.compare import load_all
 
-    layouts = load_all(args.layouts)  # errors surface before the screen opens
-    from vaslayout.tui.app import VasLayoutApp
-
-    run_app(VasLayoutApp(layout_name=args.layouts[0], initial=layouts[0], compare=args.layouts))
+    load_all(args.layouts)  # errors surface before the screen opens
+    run_session(Session.for_layout(args.layouts[0], opening=Opening(compare=args.layouts)))
     return 0
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vaslayout.catalog import load
     from vaslayout.core.translate import layout_names, parse_address
+    from vaslayout.session import Opening, Session
 
-    overrides = parse_sets(args.set)
-    layout = load(args.layout, overrides)
     size = _size(args.size)
+    session = open_session(args)
     if args.lookup:
-        parse_address(args.lookup, layout.address_bits, names=layout_names(layout))
+        parse_address(args.lookup, session.layout.address_bits, names=layout_names(session.layout))
     compare = None
     if args.compare:
         from vaslayout.tui.compare import load_all
 
         compare = [args.layout, *args.compare]
         load_all(compare)
-    options: dict[str, Any] = {"present": args.present}
     if args.tour:
-        from vaslayout.teach import tours
-
-        tour = tours.load_tour(args.tour)
-        tours.validate_tour(tour)
-        if not 1 <= args.step <= len(tour.steps):
-            raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
-        options.update(tour=tour, tour_step=args.step - 1)
-        layout = tours.step_view(tour.steps[args.step - 1]).layout
+        session = Session.for_tour(_tour(args.tour, args.step), args.step - 1)
+    quiz = None
     if args.quiz is not None:
         from vaslayout.teach.quiz import make_quiz
 
-        options["quiz"] = (make_quiz(layout, args.quiz, 5), f"Quiz on {layout.id} (seed {args.quiz})")
+        quiz = (make_quiz(session.layout, args.quiz, 5), f"Quiz on {session.layout.id} (seed {args.quiz})")
+    session.opening = Opening(quiz=quiz, present=args.present)
     from vaslayout.tui.screenshot import screenshot
 
-    out = screenshot(args.layout, layout, overrides, Path(args.output), size, args.lookup, compare, args.keys,
-                     **options)
-    print(out)
+    print(screenshot(session, Path(args.output), size, args.lookup, compare, args.keys))
     return 0
 
 

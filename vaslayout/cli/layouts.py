@@ -180,9 +180,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "svg":
         from pathlib import Path
 
+        from vaslayout.session import Session
         from vaslayout.tui.screenshot import screenshot
 
-        out = screenshot(args.layout, layout, overrides, Path(args.output or f"{layout.id}.svg"), _size(args.size))
+        session = Session.for_layout(args.layout, overrides)
+        out = screenshot(session, Path(args.output or f"{layout.id}.svg"), _size(args.size))
         print(out)
         return 0
     if args.format == "md":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from vaslayout.core.model import Layout
+from vaslayout.session import Session
 
 
 async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
@@ -28,13 +28,12 @@ async def _shoot(app, out: Path, size: tuple[int, int], lookup: str | None, comp
         app.save_screenshot(filename=out.name, path=str(out.parent))
 
 
-def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
-               lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
-               **app_options) -> Path:
-    """app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=."""
+def screenshot(session: Session, out: Path, size: tuple[int, int], lookup: str | None = None,
+               compare: list[str] | None = None, keys: list[str] | None = None) -> Path:
+    """The session as the App draws it, after a lookup, some keys or a compare view."""
     from vaslayout.tui.app import VasLayoutApp
 
-    app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
+    app = VasLayoutApp(session)
     out.parent.mkdir(parents=True, exist_ok=True)
     asyncio.run(_shoot(app, out, size, lookup, compare, keys or []))
     return out

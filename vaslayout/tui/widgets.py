@@ -9,12 +9,17 @@ class SafeOptionList(OptionList):
     """An OptionList whose PageUp/PageDown do nothing while it has no room.
 
     Textual 8.2.8's OptionList raises KeyError on a page move before it has
-    laid out a single line (a terminal 10 rows high is enough).
+    laid out a single line (a terminal 10 rows high is enough). The guard
+    sits on the public page actions, so it holds whatever the private
+    helper behind them is called in a later Textual.
     """
 
     DEFAULT_CSS = "SafeOptionList { min-height: 3; }"
 
-    def _move_page(self, direction) -> None:  # type: ignore[override]
-        if not self.scrollable_content_region:
-            return
-        super()._move_page(direction)
+    def action_page_up(self) -> None:
+        if self.scrollable_content_region:
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if self.scrollable_content_region:
+            super().action_page_down()
