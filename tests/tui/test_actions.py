@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Markdown
 
+from vaslayout import catalog
+from vaslayout.session import Session
+from vaslayout.sources import FixedSource
+from vaslayout.teach.tours import load_tour
 from vaslayout.tui import actions
 from vaslayout.tui.actions import ACTIONS, BY_ID, key_text, parse_keymap
 from vaslayout.tui.app import VasLayoutApp
@@ -52,8 +56,11 @@ async def test_the_footer_shows_the_footer_actions_of_the_table() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         shown = {key.description for key in app.screen.query("FooterKey")}
-    wanted = {a.label for a in ACTIONS if a.footer and a.where in ("app", "map")}
+        labels = {str(label.render()) for label in app.screen.query("FooterLabel")}
+    wanted = {a.label for a in ACTIONS if a.footer and a.where in ("app", "map") and a.group is None}
+    groups = {a.group.description for a in ACTIONS if a.footer and a.group and a.where == "map"}
     assert wanted - {"Next step", "Previous step", "Re-read", "Auto"} <= shown
+    assert groups <= labels
 
 
 async def test_the_palette_offers_every_palette_action() -> None:
@@ -96,3 +103,28 @@ async def test_a_bad_keymap_is_a_warning_and_the_app_runs(config_dir: Path) -> N
 def test_the_keymap_lives_in_the_config_dir(config_dir: Path) -> None:
     assert actions.keymap_path() == config_dir / "keymap.toml"
 
+
+class LiveFixed(FixedSource):
+    """A layout that passes for a live process: the footer then offers r / R too."""
+
+    pid = 4242
+    refreshable = True
+
+
+def footer_apps():
+    yield "layout", lambda: VasLayoutApp()
+    yield "live", lambda: VasLayoutApp(Session(LiveFixed(catalog.load("x86_64-4level"))))
+    yield "tour", lambda: VasLayoutApp(Session.for_tour(load_tour("vmsplit-lowmem")))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize(("what", "make"), list(footer_apps()), ids=[n for n, _ in footer_apps()])
+async def test_help_and_quit_fit_in_the_footer(size: tuple[int, int], what: str, make) -> None:
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = {k.description: k.region for k in app.screen.query("FooterKey") if k.description}
+        palette = next(k.region for k in app.screen.query("FooterKey") if k.key == "ctrl+p")
+    assert keys["Help"].right <= palette.x and keys["Quit"].right <= palette.x, keys
+    assert all(r.right <= palette.x for name, r in keys.items() if name != "palette"), keys

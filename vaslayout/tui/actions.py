@@ -17,6 +17,12 @@ from pathlib import Path
 
 from textual.binding import Binding
 
+# Footer groups: neighbouring keys under one label, so ? Help and q Quit fit in 80 columns.
+ZOOM = Binding.Group("Zoom")
+LIVE = Binding.Group("Re-read")
+TOUR = Binding.Group("Step")
+KMAP = Binding.Group("kmap()/local")
+
 
 @dataclass(frozen=True)
 class Action:
@@ -34,9 +40,9 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     # a tour's n / p come first: while a tour plays, p steps back instead of editing params
-    Action("tour.next", "n", "tour_step(1)", "Next step", "a tour: the next step",
+    Action("tour.next", "n", "tour_step(1)", "Next step", "a tour: the next step", group=TOUR,
            palette="Next tour step"),
-    Action("tour.prev", "p", "tour_step(-1)", "Previous step", "a tour: the previous step",
+    Action("tour.prev", "p", "tour_step(-1)", "Previous step", "a tour: the previous step", group=TOUR,
            palette="Previous tour step"),
     Action("map.up", "up,k", "move(-1)", "Up", "previous region", where="map", footer=False),
     Action("map.down", "down,j", "move(1)", "Down", "next region", where="map", footer=False),
@@ -45,37 +51,37 @@ ACTIONS: tuple[Action, ...] = (
     Action("map.home", "home", "edge(-1)", "Top", "the top region", where="map", footer=False),
     Action("map.end", "end", "edge(1)", "Bottom", "the bottom region", where="map", footer=False),
     Action("map.zoom_in", "enter", "zoom_in", "Zoom in", "zoom into the selected region (its children fill the view)",
-           where="map", palette="Zoom in"),
+           where="map", palette="Zoom in", group=ZOOM),
     Action("map.zoom_out", "backspace,escape", "zoom_out", "Zoom out", "zoom out to the parent region",
-           where="map", palette="Zoom out"),
+           where="map", palette="Zoom out", group=ZOOM),
     Action("map.window_in", "plus,equals_sign", "window(4)", "Linear +/-",
-           "zoom in linearly around the cursor, down to single pages", where="map",
+           "zoom in linearly around the cursor, down to single pages", where="map", footer=False,
            palette="Zoom in linearly"),
     Action("map.window_out", "minus", "window(0.25)", "Zoom -", "zoom out linearly around the cursor",
            where="map", footer=False, palette="Zoom out linearly"),
     Action("map.reset", "0", "reset", "Reset", "reset the zoom to the whole address space", where="map",
            footer=False, palette="Reset zoom"),
     Action("map.scale", "s", "cycle_scale", "Scale", "scale: logarithmic, proportional, equal", where="map",
-           palette="Cycle scale"),
+           footer=False, palette="Cycle scale"),
     Action("app.lookup", "slash,g", "lookup", "Lookup", "look up an address (↑ ↓ walk the history)",
            palette="Look up an address"),
     Action("app.layout", "l", "pick_layout", "Layout", "switch layout", palette="Switch layout"),
     Action("app.params", "p", "edit_params", "Params", "edit params (RAM size, KASLR bases, ...)",
            palette="Edit params"),
     Action("app.compare", "c", "compare", "Compare", "compare layouts side by side on one address axis",
-           palette="Compare layouts"),
+           footer=False, palette="Compare layouts"),
     Action("app.split", "v", "split", "Split",
-           "split view: virtual beside physical, a band for every 1:1 mapping",
+           "split view: virtual beside physical, a band for every 1:1 mapping", footer=False,
            palette="Split view"),
     Action("app.physical", "m", "physical", "Physical",
            "physical memory (a live process: the machine's /proc/iomem) and the virtual aliases of each range",
            footer=False, palette="Physical memory"),
-    Action("app.reload", "r", "reload", "Re-read", "a live process: read its maps again",
+    Action("app.reload", "r", "reload", "Re-read", "a live process: read its maps again", group=LIVE,
            palette="Re-read the maps"),
-    Action("app.auto_reload", "R", "auto_reload", "Auto", "a live process: read its maps every 2 s",
+    Action("app.auto_reload", "R", "auto_reload", "Auto", "a live process: read its maps every 2 s", group=LIVE,
            palette="Re-read the maps every 2 s"),
     Action("app.present", "f5", "present", "Present", "presenter mode: big blocks, names and sizes, high contrast",
-           palette="Presenter mode"),
+           footer=False, palette="Presenter mode"),
     Action("app.help", "question_mark", "help", "Help", "this help: every key", palette="Help"),
     Action("app.quit", "q", "quit", "Quit", "quit"),
     Action("split.up", "up", "move(-1)", "Up", "previous region on this side", where="split", footer=False),
@@ -83,12 +89,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("split.side", "tab,left,right", "switch_side", "Other side", "switch between virtual and physical",
            where="split"),
     Action("split.zoom_in", "enter", "zoom_in", "Zoom in", "zoom into the selected region on this side",
-           where="split"),
-    Action("split.zoom_out", "backspace", "zoom_out", "Zoom out", "zoom out on this side", where="split"),
+           where="split", group=ZOOM),
+    Action("split.zoom_out", "backspace", "zoom_out", "Zoom out", "zoom out on this side", where="split", group=ZOOM),
     Action("split.kmap", "k", "kmap", "kmap()", "on a highmem page: map it with kmap() (the pkmap window)",
-           where="split"),
+           where="split", group=KMAP),
     Action("split.kmap_local", "K", "kmap_local", "kmap_local",
-           "on a highmem page: map it with kmap_local_page() (a fixmap slot)", where="split"),
+           "on a highmem page: map it with kmap_local_page() (a fixmap slot)", where="split",
+           group=KMAP),
     Action("split.unmap", "u", "unmap", "Unmap", "drop the temporary mapping", where="split", footer=False),
 )
 

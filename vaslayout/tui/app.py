@@ -104,7 +104,7 @@ class VasLayoutApp(App[None]):
         yield Static(id="caption")
         yield Static("The terminal is too small: vaslayout needs at least 40x12.", id="too-small")
         yield LookupBar(id="lookup")
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Map actions only while the map is on screen (not under compare or a modal)."""
