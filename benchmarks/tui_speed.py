@@ -67,6 +67,8 @@ from textual import events
 from textual.app import App
 from textual.drivers.linux_driver import LinuxDriver
 from tui_speed import big_layout
+from vaslayout.session import Session
+from vaslayout.sources import FixedSource
 from vaslayout.tui.app import VasLayoutApp
 
 samples = []  # [key, cpu when it arrived, cpu at the last frame since]
@@ -85,8 +87,7 @@ LinuxDriver.write = timed_write
 
 layout = big_layout(int(sys.argv[3]))
 gc.disable()  # as `vaslayout open` starts; the app resumes the collector after its first frame
-app = VasLayoutApp("x86_64-4level", initial=layout, cursor=0x7F0000000000)
-app.collect_after_start = True
+app = VasLayoutApp(Session(FixedSource(layout), cursor=0x7F0000000000))
 app.run()
 with open(sys.argv[2], "w") as f:
     json.dump([(k, (end - start) * 1000) for k, start, end in samples if end is not None], f)

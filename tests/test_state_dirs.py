@@ -58,15 +58,6 @@ def test_a_config_file_wins_over_an_old_one(apart: tuple[Path, Path]) -> None:
     assert (states / "settings.json").exists()  # left alone: not ours to delete
 
 
-def test_keymap_keeps_only_id_to_keys(apart: tuple[Path, Path]) -> None:
-    config, _ = apart
-    config.mkdir()
-    (config / "keymap.json").write_text(json.dumps({"app.lookup": "slash,ctrl+f", "app.layout": 3, "x": " "}))
-    keymap, problem = state.load_keymap()
-    assert keymap == {"app.lookup": "slash,ctrl+f"}
-    assert problem == 'keymap.json: entries that are not "binding id": "keys" were ignored'
-
-
 def test_scratch_hides_and_keeps_the_users_files(apart: tuple[Path, Path]) -> None:
     config, states = apart
     assert state.save_settings({"theme": "nord"}) is None

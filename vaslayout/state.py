@@ -27,7 +27,6 @@ from typing import Any
 HISTORY_LIMIT = 200
 MAX_STATE_BYTES = 1 << 20  # far more than 200 lookups and a theme; a bigger file is not ours
 SETTINGS = "settings.json"
-KEYMAP = "keymap.json"
 
 _scratch: Path | None = None  # set by scratch(): a run that must neither read nor change the user's files
 
@@ -158,11 +157,3 @@ def load_settings() -> tuple[dict[str, Any], str | None]:
 def save_settings(settings: dict[str, Any]) -> str | None:
     return _write(SETTINGS, settings, config_dir())
 
-
-def load_keymap() -> tuple[dict[str, str], str | None]:
-    """Binding id -> keys (e.g. {"app.lookup": "slash,ctrl+f"}), for App.set_keymap."""
-    data, problem = _read(KEYMAP, {}, config_dir())
-    keymap = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str) and v.strip()}
-    if problem is None and len(keymap) != len(data):
-        problem = f"{KEYMAP}: entries that are not \"binding id\": \"keys\" were ignored"
-    return keymap, problem

@@ -26,6 +26,8 @@ from vaslayout import cli as vcli
 from vaslayout import proc
 from vaslayout.proc import live
 from vaslayout.proc.reader import ProcError
+from vaslayout.session import Session
+from vaslayout.sources import LiveSource
 from vaslayout.tui.app import VasLayoutApp
 
 needs_linux = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
@@ -356,47 +358,38 @@ def test_fixture_trees_without_stat_still_read(fake: Path) -> None:
     assert len(proc.read_maps(4242, root=str(fake.parent), started=100)) == 1
 
 
-def live_app_with_reuse(pid: int, fake: Path, monkeypatch: pytest.MonkeyPatch, started: int | None) -> VasLayoutApp:
+def live_app_with_reuse(pid: int, fake: Path) -> VasLayoutApp:
     """The map of a real process; on the next re-read its pid belongs to 'second' (in a fake /proc)."""
-    maps = proc.read_maps(pid)
-    info = proc.detect(mappings=maps)
-    layout = live.process_layout(pid, info, maps, proc.comm(pid))
     d = fake / str(pid)
     d.mkdir(parents=True)
     (d / "comm").write_text("second\n")
     (d / "stat").write_text(stat_line(pid, "second", proc.start_time(pid) + 1000))
     (d / "maps").write_text("00600000-00700000 rw-p 00000000 00:00 0\n")
-    real_read_maps, real_comm = proc.read_maps, proc.comm
-
-    def read_maps(p: int, root: str = "/", **kwargs):
-        if started is not None:
-            kwargs.setdefault("started", started)  # what the proposed fix passes
-        return real_read_maps(p, str(fake.parent), **kwargs)
-
-    monkeypatch.setattr(proc, "read_maps", read_maps)
-    monkeypatch.setattr(proc, "comm", lambda p, root="/": real_comm(p, str(fake.parent)))
-    return VasLayoutApp(f"pid-{pid}", initial=layout, pid=pid)
+    source = LiveSource(pid)  # its start time read now, from the real /proc
+    app = VasLayoutApp(Session(source))
+    source.root = str(fake.parent)  # the next re-read finds the pid given to 'second'
+    return app
 
 
 @needs_linux
 @needs_x86_64
-async def test_a_reused_pid_is_not_shown_as_the_same_process(child, tmp_path, monkeypatch) -> None:
-    app = live_app_with_reuse(child.pid, tmp_path / "proc", monkeypatch, started=None)
+async def test_a_reused_pid_is_not_shown_as_the_same_process(child, tmp_path) -> None:
+    app = live_app_with_reuse(child.pid, tmp_path / "proc")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "given to another process" in app.live_status
+        assert "given to another process" in app.session.live_status
 
 
 @needs_linux
 @needs_x86_64
-async def test_the_proposed_fix_for_a_reused_pid(child, tmp_path, monkeypatch) -> None:
-    app = live_app_with_reuse(child.pid, tmp_path / "proc", monkeypatch, started=proc.start_time(child.pid))
+async def test_the_proposed_fix_for_a_reused_pid(child, tmp_path) -> None:
+    app = live_app_with_reuse(child.pid, tmp_path / "proc")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.live_status == (f"process {child.pid} has exited and its pid was given to another process "
+        assert app.session.live_status == (f"process {child.pid} has exited and its pid was given to another process "
                                    "(now 'second')")
         assert app.layout.id == f"pid-{child.pid}"  # the last picture stays

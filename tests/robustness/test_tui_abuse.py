@@ -30,6 +30,8 @@ from tests.robustness.storm import TALLY, AbusedApp, failure, seeded, storm
 from vaslayout import catalog, proc
 from vaslayout.core.units import fmt_addr
 from vaslayout.proc import live
+from vaslayout.session import Session
+from vaslayout.sources import LiveSource
 from vaslayout.tui.app import VasLayoutApp
 
 LAYOUT_IDS = catalog.builtin_ids()
@@ -110,9 +112,9 @@ def live_layout(pid: int):
 
 async def test_a_live_process_that_churns_and_dies_survives_abuse(churning_child) -> None:
     pid = churning_child.pid
-    layout = live_layout(pid)
+    live_layout(pid)  # skips where no built-in layout describes this kernel
     seed, rng = seeded("live")
-    app = AbusedApp(f"pid-{pid}", initial=layout, pid=pid)
+    app = AbusedApp(Session(LiveSource(pid)))
     t0 = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
         await storm(app, pilot, rng, EVENTS_PER_RUN, halfway=churning_child.kill)
@@ -121,7 +123,7 @@ async def test_a_live_process_that_churns_and_dies_survives_abuse(churning_child
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.live_status not in ("", "auto"), "the re-read of a dead process must say so"
+        assert app.session.live_status not in ("", "auto"), "the re-read of a dead process must say so"
         await still_answers(app, pilot)
         TALLY.quits += app.quits
     TALLY.runs.append((f"pid-{pid}", EVENTS_PER_RUN, time.perf_counter() - t0))
@@ -155,7 +157,8 @@ async def test_physical_screen_page_keys_in_a_short_terminal(key: str) -> None:
 
 async def test_params_of_a_live_process(churning_child) -> None:
     pid = churning_child.pid
-    app = VasLayoutApp(f"pid-{pid}", initial=live_layout(pid), pid=pid)
+    live_layout(pid)
+    app = VasLayoutApp(Session(LiveSource(pid)))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("p")
         await pilot.pause()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, OptionList, Static
 
 from vaslayout.catalog import load
+from vaslayout.session import Opening, Session
 from vaslayout.teach.quiz import make_quiz
 from vaslayout.tui.app import PRESENT_THEME, VasLayoutApp
 from vaslayout.tui.diff_view import DiffScreen
@@ -16,7 +17,7 @@ SIZE = (120, 40)
 async def test_quiz_scores_and_moves_the_map_to_the_answer() -> None:
     layout = load("x86_32-vmsplit-3g")
     questions = make_quiz(layout, 5, 3)
-    app = VasLayoutApp("x86_32-vmsplit-3g", initial=layout, quiz=(questions, "test quiz"))
+    app = VasLayoutApp(Session.for_layout("x86_32-vmsplit-3g", opening=Opening(quiz=(questions, "test quiz"))))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, QuizScreen)
@@ -38,7 +39,7 @@ async def test_quiz_scores_and_moves_the_map_to_the_answer() -> None:
 async def test_a_wrong_answer_shows_the_right_one() -> None:
     layout = load("x86_64-4level")
     q = make_quiz(layout, 9, 1)[0]
-    app = VasLayoutApp("x86_64-4level", initial=layout, quiz=([q], "one"))
+    app = VasLayoutApp(Session.for_layout("x86_64-4level", opening=Opening(quiz=([q], "one"))))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.screen.query_one(OptionList).highlighted = (q.answer + 1) % len(q.options)

@@ -9,6 +9,8 @@ import pytest
 
 from vaslayout import proc
 from vaslayout.proc import live
+from vaslayout.session import Session
+from vaslayout.sources import LiveSource
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
 from vaslayout.tui.physical import PhysicalScreen
@@ -21,8 +23,7 @@ def live_app(pid: int) -> VasLayoutApp:
     info = proc.detect(mappings=maps)
     if info.paging not in live.LAYOUT_FOR_PAGING:
         pytest.skip(f"no built-in layout for {info.arch}")
-    layout = live.process_layout(pid, info, maps, proc.comm(pid))
-    return VasLayoutApp(f"pid-{pid}", initial=layout, pid=pid)
+    return VasLayoutApp(Session(LiveSource(pid)))
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ async def test_reread_keeps_the_cursor_and_exit_is_reported(child) -> None:
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "no process" in app.live_status or "exited" in app.live_status
+        assert "no process" in app.session.live_status or "exited" in app.session.live_status
         await pilot.press("down")  # still usable
         await pilot.pause()
         assert app.map.state is not None
@@ -63,10 +64,10 @@ async def test_auto_refresh_toggles(child) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
         await pilot.pause()
-        assert app.live_status == "auto" and app._auto is not None
+        assert app.session.live_status == "auto"
         await pilot.press("R")
         await pilot.pause()
-        assert app.live_status == "" and app._auto is None
+        assert app.session.live_status == ""
 
 
 async def test_reload_is_not_offered_for_a_layout() -> None:
@@ -74,7 +75,7 @@ async def test_reload_is_not_offered_for_a_layout() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await pilot.pause()
-        assert app.pid is None and app.live_status == ""
+        assert app.session.pid is None and app.session.live_status == ""
         assert app.check_action("reload", ()) is False
 
 

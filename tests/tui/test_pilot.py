@@ -435,13 +435,13 @@ class TestParams:
             assert app.layout.params["ram"].value == 4 << 30
             await pilot.press("escape")
             assert not isinstance(app.screen, ParamEditor)
-            assert app.overrides_now()["ram"] == "4G"
+            assert app.session.overrides_now()["ram"] == "4G"
             assert "ram=4G" in plain(app.query_one("#breadcrumb", Static))
 
     async def test_a_param_default_keeps_following_after_the_editor_opens(self, tmp_path: Path):
         path = tmp_path / "dependent.yaml"
         path.write_text(DEPENDENT)
-        app = VasLayoutApp(layout_name=str(path))
+        app = VasLayoutApp(str(path))
         async with app.run_test(size=SIZE) as pilot:
             assert app.layout.params["lowmem_top"].value == 0xD0000000
             await pilot.press("p")
@@ -468,7 +468,7 @@ class TestParams:
             await pilot.press("down", "enter")
             assert not isinstance(app.screen, LayoutPicker)
             s = app.map.state
-            assert app.layout_name == s.layout.id == "x86_64-5level"
+            assert app.session.name == s.layout.id == "x86_64-5level"
             assert s.cursor == 0x7FFFFFFFF000
             assert s.focus.name == USER_SPACE
             assert selected(app) == "user-space virtual memory"
@@ -506,7 +506,7 @@ class TestScreens:
 
     @needs_x86_32
     async def test_compare_shows_the_three_32_bit_splits(self):
-        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g")
+        app = VasLayoutApp("x86_32-vmsplit-3g")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("c")
             assert isinstance(app.screen, CompareScreen)

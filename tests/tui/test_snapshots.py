@@ -42,7 +42,7 @@ async def look_up(pilot: Pilot, text: str, enter: bool = True) -> None:
 class TestStart:
     @pytest.mark.parametrize("layout", LAYOUTS)
     def test_layout_at_start(self, snap_compare, layout: str):
-        assert snap_compare(VasLayoutApp(layout_name=layout), terminal_size=SIZE)
+        assert snap_compare(VasLayoutApp(layout), terminal_size=SIZE)
 
 
 class TestLookup:
@@ -63,7 +63,7 @@ class TestLookup:
         async def run_before(pilot: Pilot) -> None:
             await look_up(pilot, "c0100000")
 
-        assert snap_compare(VasLayoutApp(layout_name="x86_32-vmsplit-3g"), run_before=run_before,
+        assert snap_compare(VasLayoutApp("x86_32-vmsplit-3g"), run_before=run_before,
                             terminal_size=SIZE)
 
 
@@ -84,7 +84,7 @@ class TestCompare:
 
     @needs_x86_32
     def test_compare_x86_32_splits(self, snap_compare):
-        assert snap_compare(VasLayoutApp(layout_name="x86_32-vmsplit-3g"), press=["c"], terminal_size=SIZE)
+        assert snap_compare(VasLayoutApp("x86_32-vmsplit-3g"), press=["c"], terminal_size=SIZE)
 
 
 class TestScreens:
@@ -104,11 +104,11 @@ class TestScreens:
 
 class TestSplit:
     def test_split_3g_with_2g_of_ram(self, snap_compare):
-        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g", overrides={"ram": "2G"})
+        app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G"})
         assert snap_compare(app, press=["v"], terminal_size=SIZE)
 
     def test_split_3g_kmap_of_a_highmem_page(self, snap_compare):
-        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g", overrides={"ram": "2G"})
+        app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G"})
         assert snap_compare(app, press=["v", "tab", "up", "up", "k"], terminal_size=SIZE)
 
     def test_split_x86_64(self, snap_compare):
@@ -117,7 +117,7 @@ class TestSplit:
 
 class TestClassroom:
     def test_presenter_mode(self, snap_compare):
-        app = VasLayoutApp(layout_name="x86_32-vmsplit-3g")
+        app = VasLayoutApp("x86_32-vmsplit-3g")
         assert snap_compare(app, press=["enter", "f5"], terminal_size=(100, 30))
 
 

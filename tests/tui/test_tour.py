@@ -7,6 +7,7 @@ import io
 from rich.console import Console
 from textual.widgets import Static
 
+from vaslayout.session import Session
 from vaslayout.teach.tours import load_tour, step_view
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.split import SplitScreen
@@ -16,7 +17,7 @@ SIZE = (120, 40)
 
 def tour_app(name: str, step: int = 0) -> VasLayoutApp:
     tour = load_tour(name)
-    return VasLayoutApp(tour.steps[0].layout, initial=step_view(tour.steps[step]).layout, tour=tour, tour_step=step)
+    return VasLayoutApp(Session.for_tour(tour, step))
 
 
 def caption(app: VasLayoutApp) -> str:
@@ -30,24 +31,24 @@ def caption(app: VasLayoutApp) -> str:
 
 async def test_n_and_p_walk_the_steps_with_a_counter() -> None:
     app = tour_app("vmsplit-lowmem")
-    tour = app.tour
+    tour = app.session.tour.tour
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.tour_index == 0 and f"1/{len(tour.steps)}" in caption(app)
+        assert app.session.tour.index == 0 and f"1/{len(tour.steps)}" in caption(app)
         await pilot.press("n")
         await pilot.pause()
-        assert app.tour_index == 1 and f"2/{len(tour.steps)}" in caption(app)
+        assert app.session.tour.index == 1 and f"2/{len(tour.steps)}" in caption(app)
         await pilot.press("p")
         await pilot.pause()
-        assert app.tour_index == 0
+        assert app.session.tour.index == 0
         await pilot.press("p")  # stays on the first step
         await pilot.pause()
-        assert app.tour_index == 0
+        assert app.session.tour.index == 0
 
 
 async def test_each_step_shows_its_layout_params_and_address() -> None:
     app = tour_app("vmsplit-lowmem")
-    tour = app.tour
+    tour = app.session.tour.tour
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for i, step in enumerate(tour.steps):
@@ -72,7 +73,7 @@ async def test_other_keys_work_inside_a_step() -> None:
         assert app.map.state.cursor != before
         await pilot.press("n")
         await pilot.pause()
-        assert app.tour_index == 1
+        assert app.session.tour.index == 1
 
 
 async def test_without_a_tour_n_and_p_do_their_usual_work() -> None:

@@ -3,44 +3,63 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from typing import Any
 
 from vaslayout.cli.common import (
     UsageError,
     _size,
-    load_target,
     parse_sets,
     with_layout,
 )
 
 
-def run_app(app) -> int:
-    """Run an app whose start-up ran with the collector paused (a tenth of the time to the first frame).
+def open_session(args: argparse.Namespace, **options):
+    """LAYOUT (a built-in id or a file), --pid or --capture as a Session; errors surface before a screen opens."""
+    from vaslayout.session import Session
+
+    overrides = parse_sets(args.set)
+    if getattr(args, "capture", None) is not None:
+        if args.layout or getattr(args, "pid", None) is not None:
+            raise UsageError("give a LAYOUT, --pid or --capture, not two of them")
+        from vaslayout.sources import CaptureLayoutSource
+
+        return Session(CaptureLayoutSource(args.capture), overrides, **options)
+    if getattr(args, "pid", None) is None:
+        if not args.layout:
+            raise UsageError("give a LAYOUT (see 'vaslayout list') or --pid PID")
+        return Session.for_layout(args.layout, overrides, **options)
+    if args.layout:
+        raise UsageError("give a LAYOUT or --pid, not both")
+    from vaslayout import proc
+    from vaslayout.sources import LiveSource
+
+    return Session(LiveSource(proc.resolve_pid(args.pid)), overrides, **options)
+
+
+def run_session(session, channel=None) -> int:
+    """The one App, drawing whatever session the command built.
 
     The exit status: 0, or the crash status once the traceback is in a log file (vaslayout.crashlog).
     """
     from vaslayout.crashlog import app_exit_status, capture_app_errors
+    from vaslayout.tui.app import VasLayoutApp
 
-    app.collect_after_start = not gc.isenabled()
+    app = VasLayoutApp(session, channel=channel)
     errors = capture_app_errors(app)
     app.run()
     return app_exit_status(app, errors)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    from vaslayout.session import Opening
+
     if getattr(args, "report", None):
         from vaslayout.cli.report import open_report
 
         return open_report(args)
-    layout, pid = load_target(args)  # errors surface before the screen opens
-    from vaslayout.tui.app import VasLayoutApp
-
-    source = getattr(args, "capture_source", None)  # --capture: params re-resolve the kernel's built-in layout
-    name = args.layout or (source.choice.layout_id if source is not None else f"pid-{pid}")
-    return run_app(VasLayoutApp(layout_name=name, overrides=parse_sets(args.set), initial=layout, pid=pid,
-                                present=args.present, channel=_channel(args)))
+    channel = _channel(args)
+    return run_session(open_session(args, opening=Opening(present=args.present)), channel)
 
 
 def _channel(args: argparse.Namespace):
@@ -59,26 +78,38 @@ def _channel(args: argparse.Namespace):
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    from vaslayout.catalog import load
+    from vaslayout.session import Opening
     from vaslayout.teach.quiz import make_quiz, to_markdown
 
     if not 1 <= args.count <= 200:
         raise UsageError(f"--count {args.count}: expected 1..200")
-    layout = load(args.layout, parse_sets(args.set))
+    session = open_session(args)
+    layout = session.layout
     questions = make_quiz(layout, args.seed, args.count)
     if args.print:
         sys.stdout.write(to_markdown(layout, questions))
         return 0
-    from vaslayout.tui.app import VasLayoutApp
+    session.opening = Opening(quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})"))
+    return run_session(session)
 
-    return run_app(VasLayoutApp(layout_name=args.layout, overrides=parse_sets(args.set), initial=layout,
-                         quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})")))
+
+def _tour(name: str, step: int):
+    """A tour checked whole (a broken step is reported now, not in front of the class)."""
+    from vaslayout.teach import tours
+
+    tour = tours.load_tour(name)
+    tours.validate_tour(tour)
+    if not 1 <= step <= len(tour.steps):
+        raise UsageError(f"--step {step}: {tour.id} has steps 1..{len(tour.steps)}")
+    return tour
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
-    from vaslayout.teach import tours
+    from vaslayout.session import Opening, Session
 
     if args.list:
+        from vaslayout.teach import tours
+
         ids = tours.builtin_tours()
         width = max(map(len, ids), default=0) + 2
         for tid in ids:
@@ -87,72 +118,54 @@ def cmd_tour(args: argparse.Namespace) -> int:
         return 0
     if not args.tour:
         raise UsageError("give a tour (see 'vaslayout tour --list') or a tour file")
-    tour = tours.load_tour(args.tour)
-    tours.validate_tour(tour)  # a broken step is reported now, not in front of the class
-    if not 1 <= args.step <= len(tour.steps):
-        raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
+    tour = _tour(args.tour, args.step)
     live, pid = None, None
     if args.pid is not None:
         from vaslayout import proc
-        from vaslayout.proc import live as live_mod
+        from vaslayout.sources import LiveSource
 
         pid = proc.resolve_pid(args.pid)
-        maps = proc.read_maps(pid)
-        live = live_mod.process_layout(pid, proc.detect(mappings=maps), maps, proc.comm(pid))
-    from vaslayout.teach.tours import step_view
-    from vaslayout.tui.app import VasLayoutApp
-
-    first = step_view(tour.steps[args.step - 1], live).layout
-    return run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=first, pid=pid, present=args.present,
-                         tour=tour, tour_live=live, tour_step=args.step - 1))
+        live = LiveSource(pid).load({})
+    return run_session(Session.for_tour(tour, args.step - 1, live, pid, opening=Opening(present=args.present)))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from vaslayout.session import Opening, Session
     from vaslayout.tui.compare import load_all
 
-    layouts = load_all(args.layouts)  # errors surface before the screen opens
-    from vaslayout.tui.app import VasLayoutApp
-
-    return run_app(VasLayoutApp(layout_name=args.layouts[0], initial=layouts[0], compare=args.layouts))
+    load_all(args.layouts)  # errors surface before the screen opens
+    return run_session(Session.for_layout(args.layouts[0], opening=Opening(compare=args.layouts)))
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vaslayout.catalog import load
     from vaslayout.core.translate import layout_names, parse_address
+    from vaslayout.session import Opening, Session
 
-    overrides = parse_sets(args.set)
-    layout = load(args.layout, overrides)
     size = _size(args.size)
+    session = open_session(args)
     if args.lookup:
-        parse_address(args.lookup, layout.address_bits, names=layout_names(layout))
+        parse_address(args.lookup, session.layout.address_bits, names=layout_names(session.layout))
     compare = None
     if args.compare:
         from vaslayout.tui.compare import load_all
 
         compare = [args.layout, *args.compare]
         load_all(compare)
-    options: dict[str, Any] = {"present": args.present}
     if args.tour:
-        from vaslayout.teach import tours
-
-        tour = tours.load_tour(args.tour)
-        tours.validate_tour(tour)
-        if not 1 <= args.step <= len(tour.steps):
-            raise UsageError(f"--step {args.step}: {tour.id} has steps 1..{len(tour.steps)}")
-        options.update(tour=tour, tour_step=args.step - 1)
-        layout = tours.step_view(tour.steps[args.step - 1]).layout
+        session = Session.for_tour(_tour(args.tour, args.step), args.step - 1)
+    quiz = None
     if args.quiz is not None:
         from vaslayout.teach.quiz import make_quiz
 
-        options["quiz"] = (make_quiz(layout, args.quiz, 5), f"Quiz on {layout.id} (seed {args.quiz})")
+        quiz = (make_quiz(session.layout, args.quiz, 5), f"Quiz on {session.layout.id} (seed {args.quiz})")
+    session.opening = Opening(quiz=quiz, present=args.present)
     from vaslayout.tui.screenshot import screenshot
 
-    out = screenshot(args.layout, layout, overrides, Path(args.output), size, args.lookup, compare, args.keys,
-                     **options)
-    print(out)
+    print(screenshot(session, Path(args.output), size, args.lookup, compare, args.keys))
     return 0
+
 
 
 def add_parsers(sub: Any) -> None:
@@ -197,3 +210,4 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--quiz", type=int, metavar="SEED", help="show the first question of a quiz")
     p.add_argument("--present", action="store_true", help="presenter mode")
     p.set_defaults(func=cmd_screenshot)
+

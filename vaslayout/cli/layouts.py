@@ -155,9 +155,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     overrides = parse_sets(args.set)
     layout = load(args.layout, overrides)
     if args.format == "svg":
+        from vaslayout.session import Session
         from vaslayout.tui.screenshot import screenshot_svg
 
-        text = screenshot_svg(args.layout, layout, overrides, _size(args.size))
+        text = screenshot_svg(Session.for_layout(args.layout, overrides), _size(args.size))
     elif args.format == "md":
         from vaslayout.teach.formats import to_markdown
 

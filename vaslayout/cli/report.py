@@ -30,34 +30,13 @@ def _read(name: str) -> str:
     return data[:READ_LIMIT].decode("utf-8", errors="replace")
 
 
-_CAPTURED_BASES = ("page_offset_base", "vmalloc_base", "vmemmap_base", "phys_base")
+def _capture(path: str) -> tuple[str, dict[str, str]]:
+    """The built-in layout and params a capture of the machine gives: its paging mode, KASLR bases
+    (from kcore, as root), kernel image and module area (proc/resolve.py)."""
+    from vaslayout.proc.captured import CaptureSource
 
-
-def _capture(root: str) -> tuple[str, dict[str, str]]:
-    """The layout and bases a capture of the same machine gives (its proc tree read like /proc).
-
-    A capture's kcore-vars.json, where it has one, holds the KASLR bases as
-    the kernel's own variables read from /proc/kcore: they become params.
-    """
-    import json
-    import os
-
-    from vaslayout import proc
-    from vaslayout.proc import live
-
-    proc_root = os.path.join(root, "proc") if os.path.isdir(os.path.join(root, "proc")) else root
-    info = proc.detect(root=proc_root, boot=os.path.join(root, "boot"))
-    name, overrides = live.kernel_layout(info)
-    try:
-        with open(os.path.join(root, "kcore-vars.json"), encoding="utf-8") as f:
-            variables = json.load(f).get("variables", {})
-    except (OSError, ValueError, AttributeError):
-        variables = {}
-    for base in _CAPTURED_BASES:
-        value = variables.get(base, {}).get("value") if isinstance(variables.get(base), dict) else None
-        if isinstance(value, str) and value.startswith("0x"):
-            overrides[base] = value
-    return name, overrides
+    choice = CaptureSource(path).choice
+    return choice.layout_id, dict(choice.overrides)
 
 
 def _explain(args: argparse.Namespace, file: str):
@@ -79,17 +58,15 @@ def open_report(args: argparse.Namespace) -> int:
         from vaslayout.cli.common import UsageError
 
         raise UsageError("give --report or --pid, not both")
-    from vaslayout.cli.interactive import run_app
+    from vaslayout.cli.interactive import run_session
     from vaslayout.report.tour import report_tour
-    from vaslayout.teach.tours import step_view, validate_tour
+    from vaslayout.session import Opening, Session
+    from vaslayout.teach.tours import validate_tour
 
     explanation, name = _explain(args, args.report)
     tour = report_tour(explanation, name)
     validate_tour(tour)  # every stop resolves before the screen opens
-    from vaslayout.tui.app import VasLayoutApp
-
-    return run_app(VasLayoutApp(layout_name=tour.steps[0].layout, initial=step_view(tour.steps[0]).layout,
-                                present=args.present, tour=tour))
+    return run_session(Session.for_tour(tour, 0, opening=Opening(present=args.present)))
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -93,6 +93,11 @@ class LevelBand:
     def __len__(self) -> int:
         return len(self._regions)
 
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """The band's regions in ascending address order (block 0 is the last of them)."""
+        return self._regions
+
     def region(self, index: int) -> Region:
         return self._regions[len(self._regions) - 1 - index]
 

@@ -1,16 +1,15 @@
-"""The vaslayout app: the map, the details panel, lookups, layouts, params."""
+"""The vaslayout app: draws a Session (map, details, breadcrumb) and turns keys into session calls."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
@@ -18,15 +17,20 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from vaslayout import catalog
-from vaslayout.core.loader import LayoutError, LayoutSpec
+from vaslayout.core import collector
+from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.scale import SCALE_TITLES
 from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.errors import UserError
 from vaslayout.render import param_text
-from vaslayout.state import load_keymap, load_settings, save_settings
+from vaslayout.session import Session, ViewState, focus_path
+from vaslayout.state import load_settings, save_settings
+from vaslayout.tui import actions
 from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
-from vaslayout.tui.map_view import MapView, ViewState
+from vaslayout.tui.map_view import MapView
+from vaslayout.tui.messages import ParamsChanged, ShowAddress
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 
@@ -54,22 +58,6 @@ def present_caption(region: Region | None) -> Text:
     return text
 
 
-def _resume_collector() -> None:
-    """Start-up objects (modules, classes, the layout) live as long as the app: freezing
-    them keeps every later collection from walking them again."""
-    gc.freeze()
-    gc.enable()
-
-
-def _start_time(pid: int) -> int | None:
-    from vaslayout import proc
-
-    try:
-        return proc.start_time(pid)
-    except proc.ProcError:
-        return None
-
-
 def tour_caption(tour, index: int, note: str = "") -> Group:
     """The step counter, the step's title and its Markdown caption."""
     from rich.markdown import Markdown  # markdown-it and pygments: 40 ms of start-up only tours need
@@ -83,82 +71,38 @@ def tour_caption(tour, index: int, note: str = "") -> Group:
     return Group(*parts)
 
 
-def focus_path(s: ViewState) -> tuple[list[str], bool]:
-    """Names from the top down to the zoomed-in region along the cursor's path, and whether it was on it."""
-    names = []
-    for r in s.layout.path_at(s.cursor):
-        names.append(r.name)
-        if r is s.focus:
-            return names, True
-    return names, False
-
-
-def refocus(layout: Layout, names: list[str], cursor: int) -> Region:
-    """The region of `layout` on the cursor's path whose names match `names`."""
-    focus = layout.root
-    for region, name in zip(layout.path_at(cursor), names, strict=False):
-        if region.name != name or not region.children:
-            break
-        focus = region
-    return focus
+# Actions that open something over the map: offered only while the map is on screen.
+MAP_ONLY = ("lookup", "pick_layout", "edit_params", "compare", "physical", "split")
 
 
 class VasLayoutApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "vaslayout"
-    BINDINGS = [
-        # a tour's n / p come first: while a tour plays, p steps back instead of editing params
-        Binding("n", "tour_step(1)", "Next step", id="tour.next", tooltip="The tour's next step"),
-        Binding("p", "tour_step(-1)", "Previous step", id="tour.prev", tooltip="The tour's previous step"),
-        Binding("slash,g", "lookup", "Lookup", id="app.lookup", tooltip="Look up an address"),
-        Binding("l", "pick_layout", "Layout", id="app.layout", tooltip="Switch layout"),
-        Binding("p", "edit_params", "Params", id="app.params", tooltip="Edit params: RAM, KASLR bases, ..."),
-        Binding("c", "compare", "Compare", id="app.compare", tooltip="Layouts side by side"),
-        Binding("v", "split", "Split", id="app.split", tooltip="Virtual and physical side by side"),
-        Binding("m", "physical", "Physical", id="app.physical", show=False,
-                tooltip="Physical memory and its virtual aliases"),
-        Binding("r", "reload", "Re-read", id="app.reload", tooltip="Read the process's maps again"),
-        Binding("R", "auto_reload", "Auto", id="app.auto_reload", tooltip="Re-read the maps every 2 s"),
-        Binding("f5", "present", "Present", id="app.present", tooltip="Presenter mode: big, high contrast"),
-        Binding("F", "follow_toggle", "Follow", id="app.follow", show=False,
-                tooltip="Following the teacher: explore on your own, or snap back"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-    ]
+    BINDINGS = actions.bindings("app")
 
-    def __init__(self, layout_name: str = "x86_64-4level", overrides: dict[str, str] | None = None,
-                 initial: Layout | None = None, cursor: int | None = None,
-                 compare: list[str] | None = None, pid: int | None = None, present: bool = False,
-                 quiz: tuple[list, str] | None = None, tour=None, tour_live: Layout | None = None,
-                 tour_step: int = 0, channel: tuple[str, Path] | None = None) -> None:
+    def __init__(self, session: Session | str = "x86_64-4level", overrides: dict[str, str] | None = None,
+                 channel: tuple[str, Path] | None = None) -> None:
+        """A Session (what the CLI builds), or for short a layout name and its param overrides.
+
+        `channel` is ("share" | "follow", the view file): this map publishes its view, or follows
+        one (tui/follow.py).
+        """
         super().__init__()
-        self._channel = channel  # ("share" | "follow", the view file): see tui/follow.py
+        self.session = session if isinstance(session, Session) else Session.for_layout(session, overrides)
+        self._channel = channel
         self.follower = None
-        self.collect_after_start = False  # the CLI pauses the collector for start-up; resume it after frame 1
-        self._quiz_on_start = quiz
-        self.tour = tour  # a tours.Tour being played
-        self.tour_live = tour_live  # with --pid: the process its pid steps are played on
-        self.tour_index = tour_step
+        # the CLI pauses the collector for start-up: resume it after the first frame
+        self._collect_after_start = collector.is_paused()
         self.register_theme(PRESENT_THEME)
-        self._present_on_start = present
         self._theme_before_present: str | None = None
-        self._compare_on_start = compare
-        self.pid = pid  # a live process: its maps can be read again
-        # the process's start time: a pid the kernel gave to a new process is not ours
-        self.started = _start_time(pid) if pid is not None else None
-        self.live_status = ""  # "", "auto", or why the process can no longer be read
         self._auto: Timer | None = None
-        self.layout_name = layout_name
-        self.overrides: dict[str, dict[str, str]] = {layout_name: dict(overrides or {})}
-        self.layout = initial or catalog.load(layout_name, overrides)
-        self.opened: list[str] = [] if not catalog.is_path(layout_name) else [layout_name]
-        self._initial_cursor = cursor
         settings, self._settings_problem = load_settings()
         self.settings = settings
         if isinstance(settings.get("theme"), str) and settings["theme"] in self.available_themes:
             self.theme = settings["theme"]
-        keymap, self._keymap_problem = load_keymap()  # binding id -> keys, from the config directory
-        self.set_keymap(keymap)
+        keymap, self._keymap_problem = actions.load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
 
     def compose(self) -> ComposeResult:
         yield Static(id="breadcrumb")
@@ -168,29 +112,32 @@ class VasLayoutApp(App[None]):
         yield Static(id="caption")
         yield Static("The terminal is too small: vaslayout needs at least 40x12.", id="too-small")
         yield LookupBar(id="lookup")
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Map actions only while the map is on screen (not under compare or a modal)."""
-        if action in ("reload", "auto_reload") and self.pid is None:
+        if action in ("reload", "auto_reload") and not self.session.live:
             return False
         if action == "tour_step":
-            return self.tour is not None
+            return self.session.tour is not None
         on_map = self.screen is self.screen_stack[0]
         if action == "edit_params" and type(self.screen).__name__ == "SplitScreen":
             return True  # the split view follows params live
-        return on_map or action not in ("lookup", "pick_layout", "edit_params", "compare", "physical", "split")
+        return on_map or action not in MAP_ONLY
 
     @property
     def map(self) -> MapView:
         return self.query_one(MapView)
 
+    @property
+    def layout(self) -> Layout:
+        """The layout on show (the session's)."""
+        return self.session.layout
+
     def on_mount(self) -> None:
-        cursor = self._initial_cursor
-        if cursor is None:
-            cursor = self._default_cursor(self.layout)
-        self.map.state = ViewState(self.layout, self.layout.root, cursor)
-        self.query_one(Details).show_legend(self.layout)
+        session = self.session
+        self.map.state = session.view
+        self.query_one(Details).show_legend(session.layout)
         # details and breadcrumb follow the map in the same frame (a message would lag one behind)
         self.watch(self.map, "state", self._follow)
         if self._channel is not None:
@@ -201,31 +148,24 @@ class VasLayoutApp(App[None]):
                 follow.Publisher(self, path)
             else:
                 self.follower = follow.Follower(self, path)
-        if self.collect_after_start:
-            self.call_after_refresh(_resume_collector)
+        if self._collect_after_start:
+            self.call_after_refresh(collector.resume_for_long_run)
         self.map.focus()
         for problem in (self._settings_problem, self._keymap_problem, self.query_one(LookupBar).history_problem):
             if problem:
                 self.notify(problem, severity="warning")
         self._fit(self.size.width, self.size.height)
-        if self._compare_on_start:
-            self._open_compare(self._compare_on_start)
-        if self._present_on_start:
+        opening = session.opening
+        if opening.compare:
+            self._open_compare(opening.compare)
+        if opening.present:
             self.action_present()
-        if self.tour is not None:
-            self.call_after_refresh(self.play_step, self.tour_index)
-        if self._quiz_on_start:
+        if session.tour is not None:
+            self.call_after_refresh(self.play_step, session.tour.index)
+        if opening.quiz:
             from vaslayout.tui.quiz import QuizScreen
 
-            self.push_screen(QuizScreen(*self._quiz_on_start))
-
-    @staticmethod
-    def _default_cursor(layout: Layout) -> int:
-        """Start on the direct map / lowmem: the region people come to see."""
-        for r in layout.leaves:
-            if r.kind == "direct-map":
-                return r.start
-        return layout.leaves[0].start if layout.leaves else 0
+            self.push_screen(QuizScreen(*opening.quiz))
 
     def watch_theme(self, theme: str) -> None:
         if theme == PRESENT_THEME.name:
@@ -241,54 +181,58 @@ class VasLayoutApp(App[None]):
     def _follow(self, s: ViewState | None) -> None:
         if s is None:
             return
+        self.session.view = s  # the map moved (a key, the mouse): the session holds where it is
         block = self.map.selected_block()
         region = block.region if block else None
         self.query_one(Details).show(s.layout, region, s.cursor)
         self._breadcrumb(s)
-        if self.has_class("-present") and self.tour is None:
+        if self.has_class("-present") and self.session.tour is None:
             self.show_caption(present_caption(region))
 
     def show_caption(self, text: RenderableType) -> None:
         self.query_one("#caption", Static).update(text)
 
+    def _show_layout(self, view: ViewState) -> None:
+        """The session has a new layout: the map, the legend, the lookup bar and any split view follow."""
+        self.map.state = view
+        self.query_one(Details).show_legend(view.layout)
+        self.query_one(LookupBar).retarget(view.layout)
+        from vaslayout.tui.split import SplitScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SplitScreen):
+                screen.set_layout(view.layout)
+
     # -- tours ---------------------------------------------------------------
 
     def action_tour_step(self, delta: int) -> None:
-        if self.tour is not None:
-            self.play_step(min(max(self.tour_index + delta, 0), len(self.tour.steps) - 1))
+        if self.session.tour is not None:
+            self.play_step(self.session.step_index(delta))
 
     def play_step(self, index: int) -> None:
         """Show one step: its layout and params, zoom, address, physical side and caption."""
-        from vaslayout.teach.tours import step_view
         from vaslayout.tui.split import SplitScreen
 
-        assert self.tour is not None
+        tour = self.session.tour
+        assert tour is not None
         if any(not screen.is_mounted for screen in self.screen_stack[1:]):
             # a screen opened a moment ago is still mounting: tearing it down now crashes its mount
             # (C6, C8); the step is shown once it is up
             self.call_after_refresh(self.play_step, index)
             return
-        self.tour_index = index
-        step = self.tour.steps[index]
         try:
-            view = step_view(step, self.tour_live)
+            view = self.session.play(index)
         except LayoutError as exc:
             self.notify(str(exc), title="This step cannot be shown", severity="error", timeout=10)
             return
         while isinstance(self.screen, SplitScreen) or self.screen is not self.screen_stack[0]:
             self.pop_screen()
-        live = self.tour_live is not None and step.pid
-        self.layout_name = f"pid-{self.pid}" if live else step.layout
-        self.overrides[self.layout_name] = {} if live else dict(step.params)
-        self.apply_layout(view.layout)
-        cursor = view.cursor if view.cursor is not None else self._default_cursor(view.layout)
-        state = self.map.state
-        self.map.state = ViewState(view.layout, view.focus, cursor, state.scale if state else "log", None)
-        caption = tour_caption(self.tour, index, view.note)
+        self._show_layout(self.session.view)
+        caption = tour_caption(tour.tour, index, view.note)
         self.add_class("-captioned")
         self.show_caption(caption)
         if view.physical:
-            split = SplitScreen(view.layout, cursor)
+            split = SplitScreen(view.layout, self.session.view.cursor)
             self.push_screen(split)
             split.set_caption(caption)
 
@@ -321,9 +265,9 @@ class VasLayoutApp(App[None]):
                         "bold yellow")
         else:
             text.append(f"scale: {SCALE_TITLES[s.scale]}", "cyan")
-        if self.pid is not None:
-            status = self.live_status or "live"
-            text.append(f"   pid {self.pid}: {status}", "bold red" if self.live_status not in ("", "auto") else "green")
+        pid, status = self.session.pid, self.session.live_status
+        if pid is not None:
+            text.append(f"   pid {pid}: {status or 'live'}", "bold red" if status not in ("", "auto") else "green")
         changed = [p for p in s.layout.params.values() if p.value != p.default]
         if changed:
             text.append("   params: " + ", ".join(f"{p.name}={param_text(p.name, p.value)}" for p in changed),
@@ -332,53 +276,13 @@ class VasLayoutApp(App[None]):
 
     # -- layouts and params --------------------------------------------------
 
-    def overrides_now(self) -> dict[str, str]:
-        return self.overrides.setdefault(self.layout_name, {})
-
-    def spec_for_current(self) -> LayoutSpec:
-        return catalog.spec_for(self.layout_name)
-
-    def apply_layout(self, layout: Layout, overrides: dict[str, str] | None = None) -> None:
-        """Show a new layout, keeping the cursor (and zoom path) where it still exists."""
-        old = self.map.state
-        if overrides is not None:
-            self.overrides[self.layout_name] = {k: v for k, v in overrides.items() if v.strip()}
-        self.layout = layout
-        cursor = old.cursor if old and old.cursor < layout.size else self._default_cursor(layout)
-        names: list[str] = []
-        if old is not None:
-            path, found = focus_path(old)
-            names = path if found else []
-        focus = refocus(layout, names, cursor) if old and old.focus is not old.layout.root else layout.root
-        window = old.window if old and old.window and old.window[1] <= layout.size else None
-        self.map.state = ViewState(layout, focus, cursor, old.scale if old else "log", window)
-        self.query_one(Details).show_legend(layout)
-        self.query_one(LookupBar).retarget(layout)
-        from vaslayout.tui.split import SplitScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, SplitScreen):
-                screen.set_layout(layout)
-
     def open_layout(self, name: str) -> None:
         try:
-            layout = catalog.load(name, self.overrides.get(name))
+            view = self.session.open(name)
         except LayoutError as exc:
             self.notify(str(exc), title="Cannot open layout", severity="error", timeout=8)
             return
-        self.layout_name = name
-        if catalog.is_path(name) and name not in self.opened:
-            self.opened.append(name)
-        self.apply_layout(layout)
-
-    def layout_choices(self) -> list[tuple[str, str]]:
-        choices = []
-        for name in catalog.builtin_ids() + self.opened:
-            try:
-                choices.append((name, catalog.spec_for(name).title))
-            except LayoutError as exc:
-                choices.append((name, f"(unreadable: {exc.message})"))
-        return choices
+        self._show_layout(view)
 
     def action_pick_layout(self) -> None:
         from vaslayout.tui.screens import LayoutPicker
@@ -387,18 +291,23 @@ class VasLayoutApp(App[None]):
             if name:
                 self.open_layout(name)
 
-        self.push_screen(LayoutPicker(self.layout_choices(), self.layout_name), picked)
+        self.push_screen(LayoutPicker(self.session.layout_choices(), self.session.name), picked)
 
     def action_edit_params(self) -> None:
-        if self.pid is not None:
+        session = self.session
+        if session.source.spec() is None:
             self.notify("A live process takes its params from the running kernel (see vaslayout detect).")
             return
-        if not self.layout.params:
-            self.notify(f"{self.layout.id} has no params.")
+        if not session.layout.params:
+            self.notify(f"{session.layout.id} has no params.")
             return
         from vaslayout.tui.screens import ParamEditor
 
-        self.push_screen(ParamEditor(self.layout, self.overrides_now()))
+        self.push_screen(ParamEditor(session.layout, session.overrides_now(), session.try_params))
+
+    @on(ParamsChanged)
+    def _params_changed(self, event: ParamsChanged) -> None:
+        self._show_layout(self.session.apply(event.layout, event.overrides))
 
     def action_follow_toggle(self) -> None:
         if self.follower is None:
@@ -409,7 +318,7 @@ class VasLayoutApp(App[None]):
                     "Exploring on your own: F snaps back to the teacher")
 
     def action_lookup(self) -> None:
-        self.query_one(LookupBar).open(self.layout)
+        self.query_one(LookupBar).open(self.session.layout)
 
     def action_help(self) -> None:
         from vaslayout.tui.screens import HelpScreen
@@ -419,94 +328,92 @@ class VasLayoutApp(App[None]):
     def action_compare(self) -> None:
         from vaslayout.tui.compare import default_partners
 
-        self._open_compare(default_partners(self.layout_name, self.layout.address_bits))
+        self._open_compare(default_partners(self.session.name, self.session.layout.address_bits))
 
     def _open_compare(self, names: list[str]) -> None:
         from vaslayout.tui.compare import CompareScreen, load_all
 
         try:
-            layouts = load_all(names, self.overrides)
+            layouts = load_all(names, self.session.overrides)
         except LayoutError as exc:
             self.notify(str(exc), title="Cannot compare", severity="error", timeout=8)
             return
-        state = self.map.state
-        self.push_screen(CompareScreen(names, state.cursor if state else 0, layouts))
+        self.push_screen(CompareScreen(names, self.session.view.cursor, layouts))
 
     # -- a live process ------------------------------------------------------
 
     def action_reload(self) -> None:
-        if self.pid is not None:
+        if self.session.live:
             self._reload()
 
     def action_auto_reload(self) -> None:
+        session = self.session
         if self._auto is not None:
             self._auto.stop()
             self._auto = None
-            self.live_status = "" if self.live_status == "auto" else self.live_status
+            session.live_status = "" if session.live_status == "auto" else session.live_status
             self.notify("Auto-refresh off")
         else:
             self._auto = self.set_interval(2, self.action_reload)
-            self.live_status = "auto"
+            session.live_status = "auto"
             self.notify("Re-reading the maps every 2 s")
-        self._breadcrumb(self.map.state)
+        self._breadcrumb(session.view)
 
     @work(thread=True, exclusive=True, group="reload")
     def _reload(self) -> None:
-        from vaslayout import proc
-        from vaslayout.proc import live
-
-        pid = self.pid
-        assert pid is not None
         try:
-            maps = proc.read_maps(pid, started=self.started)
-            info = proc.detect(mappings=maps)
-            layout = live.process_layout(pid, info, maps, proc.comm(pid), self.overrides_now())
-        except proc.ProcError as exc:
+            layout = self.session.reread()
+        except UserError as exc:
             self.call_from_thread(self._live_gone, str(exc))
             return
-        self.call_from_thread(self.apply_layout, layout)
+        self.call_from_thread(self._reloaded, layout)
+
+    def _reloaded(self, layout: Layout) -> None:
+        self._show_layout(self.session.apply(layout))
 
     def _live_gone(self, why: str) -> None:
         """The process exited (or hid): say so, stop polling, keep the last picture usable."""
         if self._auto is not None:
             self._auto.stop()
             self._auto = None
-        self.live_status = why
+        self.session.live_status = why
         self.notify(why, title="Cannot read the process", severity="error", timeout=8)
-        self._breadcrumb(self.map.state)
+        self._breadcrumb(self.session.view)
 
     def action_split(self) -> None:
         from vaslayout.tui.split import SplitScreen
 
-        state = self.map.state
-        self.push_screen(SplitScreen(self.layout, state.cursor if state else 0))
+        self.push_screen(SplitScreen(self.session.layout, self.session.view.cursor))
 
     def action_physical(self) -> None:
         from vaslayout.tui.physical import PhysicalScreen, physical_rows
 
-        rows, problem = physical_rows(self.layout, live=self.pid is not None)
+        layout = self.session.layout
+        rows, problem = physical_rows(layout, live=self.session.pid is not None)
         if problem:
             self.notify(problem, severity="warning")
         if not rows:
-            self.notify(f"{self.layout.id} says nothing of physical memory.")
+            self.notify(f"{layout.id} says nothing of physical memory.")
             return
 
         def picked(addr: int | None) -> None:
             if addr is not None:
                 self.jump_to(addr)
 
-        self.push_screen(PhysicalScreen(self.layout, rows), picked)
+        self.push_screen(PhysicalScreen(layout, rows), picked)
 
     @on(LookupBar.Jump)
     def _jump(self, event: LookupBar.Jump) -> None:
         self.jump_to(event.address)
 
+    @on(ShowAddress)
+    def _show_address(self, event: ShowAddress) -> None:
+        if event.address < self.session.layout.size:
+            self.jump_to(event.address)  # the map shows where the answer lives
+
     def jump_to(self, addr: int) -> None:
         """Zoom to the innermost region holding addr and put the cursor on it."""
-        path = self.layout.path_at(addr)
-        focus = path[-2] if len(path) >= 2 else self.layout.root
-        s = self.map.state
-        self.map.state = ViewState(self.layout, focus, addr, s.scale if s else "log", None)
+        self.map.state = self.session.jump(addr)
 
     # -- size ----------------------------------------------------------------
 
@@ -538,23 +445,15 @@ class VasLayoutApp(App[None]):
         yield from super().get_system_commands(screen)
         if screen is not self.screen_stack[0]:
             return  # the map's commands only while the map is showing
-        m = self.map
-        for title, help_text, callback in (
-            ("Look up an address", "Open the lookup bar", self.action_lookup),
-            ("Switch layout", "Open another built-in layout or file", self.action_pick_layout),
-            ("Edit params", "RAM size, KASLR bases, PAGE_OFFSET ...", self.action_edit_params),
-            ("Compare layouts", "Two or three layouts on one address axis", self.action_compare),
-            ("Split view", "Virtual and physical side by side, with the 1:1 bands", self.action_split),
-            ("Physical memory", "Physical ranges and their virtual aliases", self.action_physical),
-            ("Zoom in", "Show the children of the selected region", m.action_zoom_in),
-            ("Zoom out", "Back to the parent region", m.action_zoom_out),
-            ("Zoom in linearly", "Around the cursor", lambda: m.action_window(4)),
-            ("Zoom out linearly", "Around the cursor", lambda: m.action_window(0.25)),
-            ("Reset zoom", "Back to the whole address space", m.action_reset),
-            ("Cycle scale", "Logarithmic, proportional, equal", m.action_cycle_scale),
-            ("Help", "Keys and what each region is for", self.action_help),
-        ):
-            yield SystemCommand(title, help_text, callback)
+        for action in actions.ACTIONS:
+            if not action.palette or action.where not in ("app", "map"):
+                continue
+            namespace = self.map if action.where == "map" else self
+            name = action.action.partition("(")[0]
+            if namespace.check_action(name, ()) is False:
+                continue
+            yield SystemCommand(action.palette, action.help[:1].upper() + action.help[1:],
+                                partial(self.run_action, action.action, namespace))
         for name in catalog.builtin_ids():
             yield SystemCommand(f"Open layout {name}", "Switch to this layout",
                                 lambda name=name: self.open_layout(name))

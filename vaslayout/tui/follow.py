@@ -33,13 +33,13 @@ def default_channel() -> Path:
 
 def view_of(app: Any) -> dict[str, Any] | None:
     """The teacher's view as plain data, or None before the map has one."""
-    from vaslayout.tui.app import focus_path
+    from vaslayout.session import focus_path
 
     s = app.map.state
     if s is None:
         return None
     names, found = focus_path(s)
-    return {"layout": app.layout_name, "overrides": dict(app.overrides_now()),
+    return {"layout": app.session.name, "overrides": dict(app.session.overrides_now()),
             "focus": names if found and s.focus is not s.layout.root else [],
             "cursor": s.cursor, "scale": s.scale, "window": list(s.window) if s.window else None}
 
@@ -135,19 +135,19 @@ class Follower:
         self.applied = view
 
     def apply(self, view: dict[str, Any]) -> None:
-        from vaslayout.core.loader import LayoutError
-        from vaslayout.tui.app import refocus
-        from vaslayout.tui.map_view import ViewState
+        from vaslayout.errors import UserError
+        from vaslayout.session import ViewState, refocus
 
-        app = self.app
-        if view["layout"] != app.layout_name or view["overrides"] != app.overrides_now():
+        app, session = self.app, self.app.session
+        if view["layout"] != session.name or view["overrides"] != session.overrides_now():
             try:
-                layout = catalog.load(view["layout"], view["overrides"])
-            except (LayoutError, ValueError):
+                if view["layout"] != session.name:
+                    session.open(view["layout"])
+                session.apply(session.source.load(view["overrides"]), view["overrides"])
+            except (UserError, ValueError):
                 return
-            app.layout_name = view["layout"]
-            app.apply_layout(layout, view["overrides"])
-        layout = app.layout
+            app._show_layout(session.view)
+        layout = session.layout
         cursor = min(view["cursor"], layout.size - 1)
         window = tuple(view["window"]) if view["window"] and view["window"][1] <= layout.size else None
         focus = refocus(layout, view["focus"], cursor) if view["focus"] else layout.root

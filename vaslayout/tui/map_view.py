@@ -8,13 +8,11 @@ and zooms as fast as one with ten.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from rich.color import Color, blend_rgb
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.reactive import reactive
@@ -22,10 +20,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vaslayout.core.kinds import kind
-from vaslayout.core.model import Layout
-from vaslayout.core.model import Region as Area
 from vaslayout.core.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
 from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.session import ViewState
+from vaslayout.tui.actions import bindings
 
 _BLACK = Color.parse("#101010")
 
@@ -56,17 +54,6 @@ def blend(colour: str, amount: float) -> Color:
     return Color.from_triplet(blend_rgb(_BLACK.get_truecolor(), base, amount))
 
 
-@dataclass(frozen=True)
-class ViewState:
-    """Everything the map shows; the app owns it, the map draws it."""
-
-    layout: Layout
-    focus: Area  # the region whose children fill the view
-    cursor: int
-    scale: str = "log"
-    window: tuple[int, int] | None = None  # linear zoom [lo, hi)
-
-
 class MapView(ScrollView, can_focus=True):
     """Highest address at the top, as the kernel docs draw it."""
 
@@ -78,21 +65,7 @@ class MapView(ScrollView, can_focus=True):
     }
     """
 
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="map.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="map.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="map.pageup"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="map.pagedown"),
-        Binding("home", "edge(-1)", "Top", show=False, id="map.home"),
-        Binding("end", "edge(1)", "Bottom", show=False, id="map.end"),
-        Binding("enter", "zoom_in", "Zoom in", id="map.zoom_in", tooltip="Show the children of the selected region"),
-        Binding("backspace,escape", "zoom_out", "Zoom out", id="map.zoom_out", tooltip="Back to the parent"),
-        Binding("plus,equals_sign", "window(4)", "Linear +/-", id="map.window_in",
-                tooltip="Zoom linearly around the cursor (- zooms out)"),
-        Binding("minus", "window(0.25)", "Zoom -", id="map.window_out", show=False, tooltip="Zoom out linearly"),
-        Binding("0", "reset", "Reset", show=False, id="map.reset"),
-        Binding("s", "cycle_scale", "Scale", id="map.scale", tooltip="Logarithmic / proportional / equal"),
-    ]
+    BINDINGS = bindings("map")
 
     # repaint=False: the watcher repaints only what changed
     state: reactive[ViewState | None] = reactive(None, always_update=True, repaint=False)
@@ -154,7 +127,19 @@ class MapView(ScrollView, can_focus=True):
         self._generation += 1
         self._cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
-        self._scroll_update(self.virtual_size)  # the scrollbar follows; the screen relayouts only if it shows or hides
+        self._sync_scrollbar()
+
+    def _sync_scrollbar(self) -> None:
+        """The scrollbar follows the new band without laying out the screen.
+
+        The vertical bar always shows (overflow-y: scroll), so only its
+        sizes change; they and the clamped scroll offset are public.
+        """
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = self.virtual_size.height
+        bar.window_size = self.scrollable_content_region.height
+        if self.scroll_y > self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def on_resize(self, event: events.Resize) -> None:
         self._refit()

@@ -12,6 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from vaslayout.teach.quiz import Question, letter
+from vaslayout.tui.messages import ShowAddress
 from vaslayout.tui.widgets import DismissOnce, SafeOptionList
 
 
@@ -80,9 +81,7 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         more = "n: next question" if self.index + 1 < len(self.questions) else "n: see the score"
         verdict.append(f"\n{more}, Esc: end", style="dim")
         self.query_one("#quiz-feedback", Static).update(verdict)
-        jump = getattr(self.app, "jump_to", None)
-        if jump is not None and q.address < self.app.layout.size:  # type: ignore[attr-defined]
-            jump(q.address)  # the map shows where the answer lives
+        self.post_message(ShowAddress(q.address))  # the map shows where the answer lives
 
     def action_next(self) -> None:
         if not self.answered:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 from rich.text import Text
 from textual import on
@@ -13,12 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from vaslayout.core.engine import resolve
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout
+from vaslayout.tui.actions import help_markdown
+from vaslayout.tui.messages import ParamsChanged
 from vaslayout.tui.widgets import DismissOnce, SafeOptionList
-
-HELP = (Path(__file__).parent / "help.md").read_text(encoding="utf-8")
 
 
 class HelpScreen(DismissOnce, ModalScreen[None]):
@@ -33,7 +32,7 @@ class HelpScreen(DismissOnce, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Markdown(HELP)
+            yield Markdown(help_markdown())
 
 
 class LayoutPicker(DismissOnce, ModalScreen[str | None]):
@@ -75,7 +74,11 @@ class LayoutPicker(DismissOnce, ModalScreen[str | None]):
 
 
 class ParamEditor(DismissOnce, ModalScreen[None]):
-    """Edit params; each change re-resolves at once, a bad value stays inline."""
+    """Edit params; each change re-resolves at once, a bad value stays inline.
+
+    `try_params` resolves a trial set of overrides (the session's); a good
+    one is posted as ParamsChanged for the App to show.
+    """
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
@@ -90,8 +93,10 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
     ParamEditor #param-status.-error { color: $error; }
     """
 
-    def __init__(self, layout: Layout, overrides: dict[str, str]) -> None:
+    def __init__(self, layout: Layout, overrides: dict[str, str],
+                 try_params: Callable[[Mapping[str, str]], Layout]) -> None:
         super().__init__()
+        self.try_params = try_params
         self.current = layout
         self.overrides = dict(overrides)
         self.shown: dict[str, str] = {}  # what each input showed when opened
@@ -127,8 +132,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
         trial[name] = value
         status = self.query_one("#param-status", Static)
         try:
-            spec = self.app.spec_for_current()  # type: ignore[attr-defined]
-            layout = resolve(spec, {k: v for k, v in trial.items() if v.strip()})
+            layout = self.try_params(trial)
         except LayoutError as exc:
             status.add_class("-error")
             status.update(Text(f"{exc}  (the map keeps the last good values)"))
@@ -137,7 +141,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
         status.update(Text("ok: the map shows these values", style="green"))
         self.overrides = trial
         self.current = layout
-        self.app.apply_layout(layout, trial)  # type: ignore[attr-defined]
+        self.post_message(ParamsChanged(layout, trial))
 
     @on(Input.Submitted, ".param-input")
     def _submitted(self) -> None:

@@ -1,12 +1,12 @@
-"""Save an SVG of the app without a terminal (`vaslayout screenshot`)."""
+"""Save an SVG of the app without a terminal (`vaslayout screenshot`, `export --format svg`)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from vaslayout.core.model import Layout
 from vaslayout.errors import UserError
+from vaslayout.session import Session
 
 
 async def _shoot(app, size: tuple[int, int], lookup: str | None, compare: list[str] | None,
@@ -29,10 +29,9 @@ async def _shoot(app, size: tuple[int, int], lookup: str | None, compare: list[s
         return app.export_screenshot()
 
 
-def screenshot_svg(name: str, layout: Layout, overrides: dict[str, str], size: tuple[int, int],
-                   lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
-                   **app_options) -> str:
-    """The SVG text. app_options go to VasLayoutApp: tour=, tour_step=, quiz=, present=.
+def screenshot_svg(session: Session, size: tuple[int, int], lookup: str | None = None,
+                   compare: list[str] | None = None, keys: list[str] | None = None) -> str:
+    """The SVG text of the session as the App draws it, after a lookup, some keys or a compare view.
 
     The app runs on scratch state: the user's theme does not change the
     picture, and --lookup does not land in the user's history.
@@ -41,8 +40,7 @@ def screenshot_svg(name: str, layout: Layout, overrides: dict[str, str], size: t
     from vaslayout.tui.app import VasLayoutApp
 
     with state.scratch():
-        app = VasLayoutApp(layout_name=name, overrides=overrides, initial=layout, **app_options)
-        return asyncio.run(_shoot(app, size, lookup, compare, keys or []))
+        return asyncio.run(_shoot(VasLayoutApp(session), size, lookup, compare, keys or []))
 
 
 def check_output(out: Path) -> None:
@@ -54,11 +52,9 @@ def check_output(out: Path) -> None:
         raise UserError(f"-o {out}: no folder {folder} (vaslayout does not create folders)")
 
 
-def screenshot(name: str, layout: Layout, overrides: dict[str, str], out: Path, size: tuple[int, int],
-               lookup: str | None = None, compare: list[str] | None = None, keys: list[str] | None = None,
-               **app_options) -> Path:
+def screenshot(session: Session, out: Path, size: tuple[int, int], lookup: str | None = None,
+               compare: list[str] | None = None, keys: list[str] | None = None) -> Path:
     """The SVG written to out (see screenshot_svg)."""
     check_output(out)
-    svg = screenshot_svg(name, layout, overrides, size, lookup, compare, keys, **app_options)
-    out.write_text(svg, encoding="utf-8")
+    out.write_text(screenshot_svg(session, size, lookup, compare, keys), encoding="utf-8")
     return out

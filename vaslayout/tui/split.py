@@ -34,6 +34,7 @@ from vaslayout.core.physmap import PAGE, PhysPiece, TempMapping, kmap, kmap_loca
 from vaslayout.core.scale import Block, LevelBand
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.teach.export import correspondence
+from vaslayout.tui.actions import bindings
 from vaslayout.tui.map_view import blend
 from vaslayout.tui.widgets import DismissOnce
 
@@ -93,16 +94,7 @@ class SplitState:
 
 class SplitView(ScrollView, can_focus=True):
     DEFAULT_CSS = "SplitView { background: $surface; }"
-    BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("tab,left,right", "switch_side", "Other side"),
-        Binding("enter", "zoom_in", "Zoom in"),
-        Binding("backspace", "zoom_out", "Zoom out"),
-        Binding("k", "kmap", "kmap()"),
-        Binding("K", "kmap_local", "kmap_local"),
-        Binding("u", "unmap", "Unmap", show=False),
-    ]
+    BINDINGS = bindings("split")
 
     class Changed(Message):
         pass
@@ -167,7 +159,7 @@ class SplitView(ScrollView, can_focus=True):
         """(left rows, right rows, colour, temporary) for every visible 1:1 mapping."""
         s = self.s
         vis = (s.vfocus.start, s.vfocus.end)
-        pitems = self.right._regions
+        pitems = self.right.regions
         pvis = (pitems[0].start, pitems[-1].end) if pitems else (0, 0)
         out = []
         maps = [(r.start, r.start + (pe - ps), ps, pe, kind(r.kind).colour, False) for r, ps, pe in self.links]

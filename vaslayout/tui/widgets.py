@@ -17,10 +17,10 @@ from textual.widgets import OptionList
 def page_ready(options: OptionList) -> bool:
     """Whether a PageUp/PageDown can move in this list now.
 
-    Textual 8.2.8's OptionList._move_page looks the highlighted option up in a
-    line map that is built only when the list is laid out, so a page key
-    before the first layout (the palette's list, a short terminal) raises
-    KeyError. The map's private name is read here and nowhere else.
+    Textual 8.2.8's OptionList looks the highlighted option up in a line map
+    that is built only when the list is laid out, so a page key before the
+    first layout (the palette's list, a short terminal) raises KeyError. The
+    map's private name is read here, through getattr, and nowhere else.
     """
     lines = getattr(options, "_index_to_line", None)
     if not options.scrollable_content_region or not lines:
@@ -29,13 +29,21 @@ def page_ready(options: OptionList) -> bool:
 
 
 class SafeOptionList(OptionList):
-    """An OptionList whose PageUp/PageDown do nothing until it has been laid out (see page_ready)."""
+    """An OptionList whose PageUp/PageDown do nothing until it has been laid out (see page_ready).
+
+    The guard sits on the public page actions, so it holds whatever the
+    private helper behind them is called in a later Textual.
+    """
 
     DEFAULT_CSS = "SafeOptionList { min-height: 3; }"
 
-    def _move_page(self, direction) -> None:  # type: ignore[override]
+    def action_page_up(self) -> None:
         if page_ready(self):
-            super()._move_page(direction)
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if page_ready(self):
+            super().action_page_down()
 
 
 class DismissOnce(Screen[Any]):
@@ -59,4 +67,3 @@ class DismissOnce(Screen[Any]):
             return AwaitComplete.nothing()
         self._dismissed = True
         return super().dismiss(result)
-

@@ -1,0 +1,130 @@
+"""Bindings, footer, palette and help all come from the one actions table; keymap.toml remaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Markdown
+
+from vaslayout import catalog
+from vaslayout.session import Session
+from vaslayout.sources import FixedSource
+from vaslayout.teach.tours import load_tour
+from vaslayout.tui import actions
+from vaslayout.tui.actions import ACTIONS, BY_ID, key_text, parse_keymap
+from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.map_view import MapView
+from vaslayout.tui.screens import HelpScreen
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No keymap of the user's: each test writes its own, or none."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("VASLAYOUT_CONFIG_DIR", str(folder))
+    return folder
+
+
+def test_every_action_is_declared_once_with_a_unique_id() -> None:
+    assert len(BY_ID) == len(ACTIONS)
+    assert all(a.help and a.label for a in ACTIONS)
+
+
+def test_the_widgets_bind_exactly_the_table() -> None:
+    app_ids = [b.id for b in VasLayoutApp.BINDINGS]
+    map_ids = [b.id for b in MapView.BINDINGS]
+    assert app_ids == [a.id for a in ACTIONS if a.where == "app"]
+    assert map_ids == [a.id for a in ACTIONS if a.where == "map"]
+
+
+async def test_help_lists_every_key_of_the_table() -> None:
+    app = VasLayoutApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        source = app.screen.query_one(Markdown).source
+    assert source.startswith("# vaslayout")
+    for a in ACTIONS:
+        assert f"| {key_text(a.keys)} | {a.help} |" in source, a.id
+
+
+async def test_the_footer_shows_the_footer_actions_of_the_table() -> None:
+    app = VasLayoutApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        shown = {key.description for key in app.screen.query("FooterKey")}
+        labels = {str(label.render()) for label in app.screen.query("FooterLabel")}
+    wanted = {a.label for a in ACTIONS if a.footer and a.where in ("app", "map") and a.group is None}
+    groups = {a.group.description for a in ACTIONS if a.footer and a.group and a.where == "map"}
+    assert wanted - {"Next step", "Previous step", "Re-read", "Auto"} <= shown
+    assert groups <= labels
+
+
+async def test_the_palette_offers_every_palette_action() -> None:
+    app = VasLayoutApp()
+    async with app.run_test(size=SIZE):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+    wanted = {a.palette for a in ACTIONS if a.palette and a.where in ("app", "map")}
+    elsewhere = {BY_ID[i].palette for i in ("app.reload", "app.auto_reload", "tour.next", "tour.prev")}
+    assert wanted - elsewhere <= titles and not elsewhere & titles  # r, R only live; n, p only in a tour
+
+
+def test_a_keymap_line_names_a_binding_id() -> None:
+    keymap, problems = parse_keymap('# mine\napp.lookup = "f"\nmap.scale=\'S\'\nnope = "x"\nbroken\n', "km")
+    assert keymap == {"app.lookup": "f", "map.scale": "S"}
+    assert problems == ["km:4: no action 'nope' (ids: app.lookup, map.zoom_in, ...)",
+                        'km:5: expected binding-id = "keys"']
+
+
+async def test_the_keymap_file_remaps_a_key(config_dir: Path) -> None:
+    config_dir.mkdir()
+    (config_dir / "keymap.toml").write_text('app.lookup = "f"\nmap.zoom_in = "i"\n', encoding="utf-8")
+    app = VasLayoutApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        assert app.map.state.focus.name == "kernel space"
+        await pilot.press("f")
+        assert app.query_one("#lookup").has_class("-open")
+
+
+async def test_a_bad_keymap_is_a_warning_and_the_app_runs(config_dir: Path) -> None:
+    config_dir.mkdir()
+    (config_dir / "keymap.toml").write_text("app.nothing = x\n", encoding="utf-8")
+    app = VasLayoutApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert any("no action 'app.nothing'" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+def test_the_keymap_lives_in_the_config_dir(config_dir: Path) -> None:
+    assert actions.keymap_path() == config_dir / "keymap.toml"
+
+
+class LiveFixed(FixedSource):
+    """A layout that passes for a live process: the footer then offers r / R too."""
+
+    pid = 4242
+    refreshable = True
+
+
+def footer_apps():
+    yield "layout", lambda: VasLayoutApp()
+    yield "live", lambda: VasLayoutApp(Session(LiveFixed(catalog.load("x86_64-4level"))))
+    yield "tour", lambda: VasLayoutApp(Session.for_tour(load_tour("vmsplit-lowmem")))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize(("what", "make"), list(footer_apps()), ids=[n for n, _ in footer_apps()])
+async def test_help_and_quit_fit_in_the_footer(size: tuple[int, int], what: str, make) -> None:
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = {k.description: k.region for k in app.screen.query("FooterKey") if k.description}
+        palette = next(k.region for k in app.screen.query("FooterKey") if k.key == "ctrl+p")
+    assert keys["Help"].right <= palette.x and keys["Quit"].right <= palette.x, keys
+    assert all(r.right <= palette.x for name, r in keys.items() if name != "palette"), keys
