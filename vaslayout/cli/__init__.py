@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from vaslayout import __version__
 from vaslayout.cli import capture, completion, interactive, layouts, live, memory, report, serve
-from vaslayout.cli.common import EXIT_USER_ERROR, require_terminal
+from vaslayout.cli.common import EXIT_USER_ERROR
 from vaslayout.core import collector
 from vaslayout.errors import UserError
 
@@ -91,7 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (the app resumes the collector after its first frame)
     quick = args.command not in ("screenshot", "serve", "export")
     try:
-        require_terminal(args)
         with collector.paused() if quick else contextlib.nullcontext():
             status = args.func(args)
         sys.stdout.flush()  # a full disk shows here, not in the interpreter's last flush (exit 120)

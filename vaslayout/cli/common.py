@@ -124,17 +124,13 @@ def with_layout(p: argparse.ArgumentParser, pid: bool = True) -> None:
         add_capture(p)
 
 
-INTERACTIVE = ("open", "compare", "tour", "quiz")
-
-
-def require_terminal(args: argparse.Namespace) -> None:
+def require_terminal(command: str) -> None:
     """The map needs a terminal on stdin and stdout: without one it would wait for keys that never come.
 
-    `tour --list` and `quiz --print` print and need none; an app served to
-    a browser runs on Textual's web driver (TEXTUAL_DRIVER), not a terminal.
+    Called just before an App starts, once the command's input has been
+    checked (a bad file is reported as such, terminal or not); an app served
+    to a browser runs on Textual's web driver (TEXTUAL_DRIVER), not a terminal.
     """
-    if args.command not in INTERACTIVE or getattr(args, "list", False) or getattr(args, "print", False):
-        return
     if os.environ.get("TEXTUAL_DRIVER") or (sys.stdin.isatty() and sys.stdout.isatty()):
         return
     what = "standard input" if not sys.stdin.isatty() else "standard output"
@@ -142,7 +138,7 @@ def require_terminal(args: argparse.Namespace) -> None:
         "quiz": ("the quiz", "'vaslayout quiz LAYOUT --print' prints it"),
         "tour": ("the tour", "'vaslayout tour --list' lists the tours"),
         "compare": ("the compare view", "for plain text try 'vaslayout diff A B'"),
-    }.get(args.command, ("the map", "for plain text try 'vaslayout show LAYOUT'"))
+    }.get(command, ("the map", "for plain text try 'vaslayout show LAYOUT'"))
     raise UsageError(f"{view} needs a terminal, and {what} is not one; {hint}")
 
 

@@ -37,13 +37,16 @@ def open_session(args: argparse.Namespace, **options):
     return Session(LiveSource(proc.resolve_pid(args.pid)), overrides, **options)
 
 
-def run_session(session, channel=None) -> int:
-    """The one App, drawing whatever session the command built.
+def run_session(session, channel=None, command: str = "open") -> int:
+    """The one App, drawing whatever session the command built; it needs a terminal.
 
     The exit status: 0, or the crash status once the traceback is in a log file (vaslayout.crashlog).
     """
+    from vaslayout.cli.common import require_terminal
     from vaslayout.crashlog import app_exit_status, capture_app_errors
     from vaslayout.tui.app import VasLayoutApp
+
+    require_terminal(command)
 
     app = VasLayoutApp(session, channel=channel)
     errors = capture_app_errors(app)
@@ -90,7 +93,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         sys.stdout.write(to_markdown(layout, questions))
         return 0
     session.opening = Opening(quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})"))
-    return run_session(session)
+    return run_session(session, command="quiz")
 
 
 def _tour(name: str, step: int):
@@ -126,7 +129,8 @@ def cmd_tour(args: argparse.Namespace) -> int:
 
         pid = proc.resolve_pid(args.pid)
         live = LiveSource(pid).load({})
-    return run_session(Session.for_tour(tour, args.step - 1, live, pid, opening=Opening(present=args.present)))
+    session = Session.for_tour(tour, args.step - 1, live, pid, opening=Opening(present=args.present))
+    return run_session(session, command="tour")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -134,7 +138,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from vaslayout.tui.compare import load_all
 
     load_all(args.layouts)  # errors surface before the screen opens
-    return run_session(Session.for_layout(args.layouts[0], opening=Opening(compare=args.layouts)))
+    session = Session.for_layout(args.layouts[0], opening=Opening(compare=args.layouts))
+    return run_session(session, command="compare")
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
