@@ -116,7 +116,7 @@ class VasLayoutApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Map actions only while the map is on screen (not under compare or a modal)."""
-        if action in ("reload", "auto_reload") and not self.session.live:
+        if action in ("reload", "auto_reload", "backing") and not self.session.live:
             return False
         if action == "tour_step":
             return self.session.tour is not None
@@ -359,6 +359,37 @@ class VasLayoutApp(App[None]):
             self.notify("Re-reading the maps every 2 s")
         self._breadcrumb(session.view)
 
+    def action_backing(self) -> None:
+        """Shade the mappings by what backs them (smaps), or give the kinds' colours back."""
+        if self.map.shades:
+            self._show_backing(None)
+        elif self.session.live:
+            self._read_backing()
+
+    @work(thread=True, exclusive=True, group="backing")
+    def _read_backing(self) -> None:
+        from vaslayout.proc.smaps import read_smaps
+
+        source = self.session.source
+        try:
+            rows = read_smaps(self.session.pid, getattr(source, "root", "/"))
+        except UserError as exc:
+            self.call_from_thread(self.notify, str(exc), title="What backs the mappings", severity="warning")
+            return
+        self.call_from_thread(self._show_backing, rows)
+
+    def _show_backing(self, rows) -> None:
+        from vaslayout.tui import backing
+
+        details = self.query_one(Details)
+        details.backing = {b.mapping.start: b for b in rows} if rows else {}
+        self.map.set_shades(backing.shades(rows) if rows else {})
+        if rows:
+            self.query_one("#legend", Static).update(backing.legend(rows))
+        else:
+            details.show_legend(self.session.layout)
+        self._follow(self.map.state)
+
     @work(thread=True, exclusive=True, group="reload")
     def _reload(self) -> None:
         try:
@@ -370,6 +401,8 @@ class VasLayoutApp(App[None]):
 
     def _reloaded(self, layout: Layout) -> None:
         self._show_layout(self.session.apply(layout))
+        if self.map.shades:
+            self._read_backing()  # the mappings moved: what backs them too
 
     def _live_gone(self, why: str) -> None:
         """The process exited (or hid): say so, stop polling, keep the last picture usable."""

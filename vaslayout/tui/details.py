@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -130,6 +132,7 @@ class Details(VerticalScroll, can_focus=False):
     """
 
     _shown: tuple[Layout, Region | None, int] | None = None
+    backing: dict[int, Any] = {}  # a mapping's start -> its smaps entry, while the map is shaded (key b)
 
     def compose(self):
         yield Card(id="info")
@@ -142,7 +145,12 @@ class Details(VerticalScroll, can_focus=False):
         console = self.app.console
         heading = Style(bold=True, color="grey62")
         lines = [Text(), Text("Selected region", style=heading)]
-        lines += rows_lines(region_rows(layout, region), width, console) if region else [Text("none", style="dim")]
+        rows = region_rows(layout, region) if region else []
+        if region is not None and region.mapping is not None and region.start in self.backing:
+            from vaslayout.tui.backing import backing_rows
+
+            rows += backing_rows(self.backing[region.start])
+        lines += rows_lines(rows, width, console) if region else [Text("none", style="dim")]
         lines += [Text(), Text("Cursor address", style=heading)]
         lines += rows_lines(translation_rows(layout, translate(layout, cursor), ranges=False), width, console, gap=2)
         self.query_one(Card).set_lines(lines)

@@ -80,6 +80,7 @@ class MapView(ScrollView, can_focus=True):
         self._band: LevelBand | WindowBand | None = None
         self._generation = 0
         self._band_key: tuple | None = None
+        self.shades: dict[int, str] = {}  # a mapping's start -> the colour of what backs it (tui/backing.py)
 
     # -- state ---------------------------------------------------------------
 
@@ -103,6 +104,13 @@ class MapView(ScrollView, can_focus=True):
             self._refresh_blocks(old_block, self.selected_block())  # only what the cursor touched
         else:
             self.refresh()
+
+    def set_shades(self, shades: dict[int, str]) -> None:
+        """Colour each live mapping by what backs it ({} gives the kinds' colours back)."""
+        self.shades = shades
+        self._generation += 1  # every cached line is stale
+        self._cache.clear()
+        self.refresh()
 
     def _refresh_blocks(self, *blocks: Block | None) -> None:
         width = self.scrollable_content_region.width
@@ -235,7 +243,8 @@ class MapView(ScrollView, can_focus=True):
             gutter_text, gstyle = "", _PLAIN
         segments = [Segment(gutter_text.ljust(gutter_w - 1)[: gutter_w - 1] + " ", gstyle)]
         band_w = max(width - gutter_w, 1)
-        edge, plain, bold, hatch = _band_styles(k.colour, k.dim, selected)
+        colour = self.shades.get(region.start, k.colour) if self.shades and region.mapping else k.colour
+        edge, plain, bold, hatch = _band_styles(colour, k.dim, selected)
         text = self._label(block, line, band_w - 2, s)
         body: list[Segment] = [Segment("▌" if selected else "▏", edge)]
         if region.kind == "non-canonical" and not text.strip():

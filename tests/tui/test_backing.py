@@ -1,0 +1,76 @@
+"""Key b on a live process: each mapping shaded by what backs it, smaps' numbers in the details panel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from vaslayout import proc
+from vaslayout.proc.smaps import read_smaps
+from vaslayout.session import Session
+from vaslayout.sources import LiveSource
+from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.backing import COLOURS
+from vaslayout.tui.details import Card
+from vaslayout.tui.map_view import blend
+
+# A child that maps 1 MiB anonymously and writes it, then waits: its pages are anonymous and resident.
+CHILD = ("import ctypes, mmap, sys\n"
+         "m = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)\nm.write(b'x' * (1 << 20))\n"
+         "print(ctypes.addressof(ctypes.c_char.from_buffer(m)), flush=True)\nsys.stdin.read()\n")
+
+
+@pytest.fixture
+def child():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    child.address = int(child.stdout.readline())  # type: ignore[attr-defined]  # the written block
+    yield child
+    if child.poll() is None:
+        child.stdin.close()  # type: ignore[union-attr]
+        child.wait()
+
+
+def live_app(pid: int) -> VasLayoutApp:
+    from vaslayout.proc import live
+
+    info = proc.detect(mappings=proc.read_maps(pid))
+    if info.paging not in live.LAYOUT_FOR_PAGING:
+        pytest.skip(f"no built-in layout for {info.arch}")
+    return VasLayoutApp(Session(LiveSource(pid)))
+
+
+async def test_b_shades_every_mapping_and_the_panel_shows_its_numbers(child) -> None:
+    app = live_app(child.pid)
+    rows = {b.mapping.start: b for b in read_smaps(child.pid)}
+    block = next(b for b in rows.values() if b.mapping.start <= child.address < b.mapping.end)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.jump_to(block.mapping.start)
+        await pilot.pause()
+        assert app.map.shades == {}
+        await pilot.press("b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert set(app.map.shades) == set(rows)  # every mapping of the process, nothing else
+        assert app.map.shades[block.mapping.start] == COLOURS["anonymous"]
+        libc_text = next(s for s, b in rows.items() if "x" in b.mapping.perms and "libc" in b.mapping.path)
+        assert app.map.shades[libc_text] == COLOURS["page cache"]
+        words = " ".join(app.query_one(Card).plain.split())
+        assert "backing anonymous" in words and "Rss " in words and "anonymous" in words
+        # the selected block is drawn in its backing's colour
+        strip = app.map.render_line(app.map.cursor_row() - app.map.scroll_offset.y)
+        assert any(seg.style and seg.style.bgcolor == blend(COLOURS["anonymous"], 0.95) for seg in strip)
+        await pilot.press("b")
+        await pilot.pause()
+        assert app.map.shades == {} and "backing" not in " ".join(app.query_one(Card).plain.split())
+
+
+async def test_b_on_a_layout_is_not_offered(child) -> None:
+    app = VasLayoutApp("x86_64-4level")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b", "b", "b")  # fast, unpaced: nothing happens, nothing breaks
+        await pilot.pause()
+        assert app.map.shades == {}
+        assert app.check_action("backing", ()) is False
