@@ -36,6 +36,7 @@ class Opening:
     compare: list[str] | None = None  # layout names side by side
     quiz: tuple[list, str] | None = None  # (questions, title)
     present: bool = False  # presenter mode from the start
+    demo: object | None = None  # a teach.malloc_demo.MallocDemo whose child the session shows (n steps it)
 
 
 def default_cursor(layout: Layout) -> int:

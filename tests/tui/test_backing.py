@@ -74,3 +74,43 @@ async def test_b_on_a_layout_is_not_offered(child) -> None:
         await pilot.pause()
         assert app.map.shades == {}
         assert app.check_action("backing", ()) is False
+
+
+def caption_text(app: VasLayoutApp) -> str:
+    import io
+
+    from rich.console import Console
+    from textual.widgets import Static
+
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(app.query_one("#caption", Static).content)
+    return console.export_text()
+
+
+async def test_the_malloc_demo_steps_through_the_map() -> None:
+    """n runs each malloc in the child; the map re-reads it and the cursor goes to the block."""
+    import os
+
+    from vaslayout.session import Opening
+    from vaslayout.teach.malloc_demo import MallocDemo
+
+    if os.confstr("CS_GNU_LIBC_VERSION") is None:
+        pytest.skip("needs glibc")
+    with MallocDemo() as demo:
+        app = live_app(demo.pid)
+        app.session.opening = Opening(demo=demo)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert "0/7" in caption_text(app)
+            for _ in range(3):  # 100 B, 100 KiB (both in [heap]), then 1 MiB: its own mapping
+                await pilot.press("n")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            region = app.map.selected_block().region
+            assert region.mapping is not None and region.name == "anonymous" and region.size > 1 << 20
+            assert "3/7" in caption_text(app) and "mmap()" in caption_text(app)
+            await pilot.press("p")  # back: refused in words, nothing breaks
+            await pilot.press("n", "n", "n", "n", "n", "n")  # past the end, unpaced
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert demo.step == 7

@@ -136,6 +136,7 @@ def require_terminal(command: str) -> None:
     what = "standard input" if not sys.stdin.isatty() else "standard output"
     view, hint = {
         "quiz": ("the quiz", "'vaslayout quiz LAYOUT --print' prints it"),
+        "demo": ("the demo", "'vaslayout demo malloc --print' prints it"),
         "tour": ("the tour", "'vaslayout tour --list' lists the tours"),
         "compare": ("the compare view", "for plain text try 'vaslayout diff A B'"),
     }.get(command, ("the map", "for plain text try 'vaslayout show LAYOUT'"))

@@ -93,12 +93,27 @@ def cmd_kmalloc(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from vaslayout.teach.malloc_demo import run_demo
 
+    if not args.print:
+        return _demo_app()
     for i, snap in enumerate(run_demo()):
         if i:
             sys.stdout.write("\n")
         sys.stdout.write("\n".join(snap.lines()) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _demo_app() -> int:
+    """The map on the demo's child process; n runs each step (tui/demo.py)."""
+    from vaslayout.cli.common import require_terminal
+    from vaslayout.cli.interactive import run_session
+    from vaslayout.session import Opening, Session
+    from vaslayout.sources import LiveSource
+    from vaslayout.teach.malloc_demo import MallocDemo
+
+    require_terminal("demo")  # before the child starts
+    with MallocDemo() as demo:
+        return run_session(Session(LiveSource(demo.pid), opening=Opening(demo=demo)), command="demo")
 
 
 def show_backing(args: argparse.Namespace) -> int:
@@ -185,5 +200,5 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("demo", help="demo malloc: watch glibc's malloc use brk and mmap in a live process")
     p.add_argument("demo", choices=("malloc",))
-    p.add_argument("--print", action="store_true", help="print the steps as text")
+    p.add_argument("--print", action="store_true", help="print the steps as text instead of opening the map")
     p.set_defaults(func=cmd_demo)

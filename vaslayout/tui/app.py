@@ -119,7 +119,7 @@ class VasLayoutApp(App[None]):
         if action in ("reload", "auto_reload", "backing") and not self.session.live:
             return False
         if action == "tour_step":
-            return self.session.tour is not None
+            return self.session.tour is not None or self.session.opening.demo is not None
         on_map = self.screen is self.screen_stack[0]
         if action == "edit_params" and type(self.screen).__name__ == "SplitScreen":
             return True  # the split view follows params live
@@ -162,6 +162,8 @@ class VasLayoutApp(App[None]):
             self.action_present()
         if session.tour is not None:
             self.call_after_refresh(self.play_step, session.tour.index)
+        if opening.demo is not None:
+            self._demo_shown(opening.demo.snapshot(), None)
         if opening.quiz:
             from vaslayout.tui.quiz import QuizScreen
 
@@ -208,6 +210,39 @@ class VasLayoutApp(App[None]):
     def action_tour_step(self, delta: int) -> None:
         if self.session.tour is not None:
             self.play_step(self.session.step_index(delta))
+        elif self.session.opening.demo is not None:
+            if delta < 0:
+                self.notify("The demo only goes forward (a free cannot be undone): run it again to start over")
+            else:
+                self._demo_step()
+
+    @work(thread=True, exclusive=True, group="demo")
+    def _demo_step(self) -> None:
+        from vaslayout.teach.malloc_demo import COMMANDS
+
+        demo = self.session.opening.demo
+        if demo.step >= len(COMMANDS):
+            self.call_from_thread(self.notify, "That was the last step: q quits")
+            return
+        try:
+            snap = demo.run(COMMANDS[demo.step])
+            layout = self.session.reread()
+        except UserError as exc:
+            self.call_from_thread(self._live_gone, str(exc))
+            return
+        self.call_from_thread(self._demo_shown, snap, layout)
+
+    def _demo_shown(self, snap, layout: Layout | None) -> None:
+        """A demo step done: the map re-read, the cursor on the block, the caption says what happened."""
+        from vaslayout.tui.demo import demo_caption
+
+        if layout is not None:
+            self._show_layout(self.session.apply(layout))
+        target = snap.address if snap.mapping is not None else (snap.heap.start if snap.heap else None)
+        if target is not None and self.screen is self.screen_stack[0]:
+            self.jump_to(target)
+        self.add_class("-captioned")
+        self.show_caption(demo_caption(snap))
 
     def play_step(self, index: int) -> None:
         """Show one step: its layout and params, zoom, address, physical side and caption."""
