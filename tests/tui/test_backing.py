@@ -114,3 +114,20 @@ async def test_the_malloc_demo_steps_through_the_map() -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert demo.step == 7
+
+
+async def test_the_physical_pane_of_a_live_process_shows_the_free_lists(child) -> None:
+    from textual.widgets import Static
+
+    from vaslayout.proc.buddyinfo import read_buddyinfo
+    from vaslayout.tui.physical import PhysicalScreen
+
+    zones = read_buddyinfo()
+    app = live_app(child.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, PhysicalScreen)
+        text = str(app.screen.query_one("#buddy", Static).content)
+        assert "Free blocks by order" in text and "4 MiB" in text
+        assert all(z.zone in text for z in zones)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -468,7 +469,13 @@ class VasLayoutApp(App[None]):
             if addr is not None:
                 self.jump_to(addr)
 
-        self.push_screen(PhysicalScreen(layout, rows), picked)
+        buddy = []
+        if self.session.pid is not None:  # the running machine's free lists, readable by everyone
+            from vaslayout.proc.buddyinfo import read_buddyinfo
+
+            with contextlib.suppress(UserError):
+                buddy = read_buddyinfo(getattr(self.session.source, "root", "/"))
+        self.push_screen(PhysicalScreen(layout, rows, buddy), picked)
 
     @on(LookupBar.Jump)
     def _jump(self, event: LookupBar.Jump) -> None:

@@ -62,6 +62,19 @@ def physical_rows(layout: Layout, live: bool) -> tuple[list[PhysRow], str | None
     return [_row(layout, r.name, r.kind, r.start, r.end, 0) for r in layout.physical], problem
 
 
+def buddy_text(zones: list) -> Text:
+    """The page allocator's free lists (/proc/buddyinfo): per zone, free blocks by order as a bar of counts."""
+    text = Text("Free blocks by order (the page allocator, /proc/buddyinfo)\n", style="bold")
+    orders = max((len(z.free) for z in zones), default=0)
+    text.append(f"{'':<10}" + "".join(f"{fmt_size(4096 << o):>8}" for o in range(orders)) + "\n", style="dim")
+    for z in zones:
+        text.append(f"{z.zone:<10}")
+        for n in z.free:
+            text.append(f"{n:>8}", style="bold" if n else "dim")
+        text.append(f"  {fmt_size(z.free_pages() * 4096)} free\n")
+    return text
+
+
 class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
     BINDINGS = [Binding("escape,m", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
@@ -72,18 +85,22 @@ class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
     }
     PhysicalScreen OptionList { height: 1fr; }
     PhysicalScreen #aliases { height: auto; min-height: 3; padding: 1 0 0 0; }
+    PhysicalScreen #buddy { height: auto; padding: 1 0 0 0; }
     """
 
-    def __init__(self, layout: Layout, rows: list[PhysRow]) -> None:
+    def __init__(self, layout: Layout, rows: list[PhysRow], buddy: list | None = None) -> None:
         super().__init__()
         self.target = layout
         self.rows = rows
+        self.buddy = buddy or []  # proc.buddyinfo.ZoneFree per zone, for a live machine
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Physical memory[/b]  (↑↓ show the virtual aliases, Enter jumps to the first, Esc closes)")
             yield SafeOptionList(*[Option(self._label(r), id=str(i)) for i, r in enumerate(self.rows)])
             yield Static(id="aliases")
+            if self.buddy:
+                yield Static(buddy_text(self.buddy), id="buddy")
 
     def _label(self, r: PhysRow) -> Text:
         k = kind(r.kind)
