@@ -36,10 +36,46 @@ def _size_arg(text: str) -> int:
     return size
 
 
+def _caches(args: argparse.Namespace) -> int:
+    """`kmalloc --caches`: the kmalloc caches from /proc/slabinfo by type, then the biggest other caches."""
+    from vaslayout.proc.slabinfo import read_slabinfo
+
+    caches = read_slabinfo(system_root(args))
+    page = args.page_size
+    kmalloc = [c for c in caches if c.kmalloc]
+    others = sorted((c for c in caches if not c.kmalloc), key=lambda c: c.memory(page), reverse=True)
+    if args.json:
+        _dump([{"name": c.name, "kmalloc": list(c.kmalloc) if c.kmalloc else None, "objsize": c.objsize,
+                "active_objs": c.active_objs, "num_objs": c.num_objs, "objperslab": c.objperslab,
+                "pagesperslab": c.pagesperslab, "num_slabs": c.num_slabs, "bytes": c.memory(page)} for c in caches])
+        return 0
+    head = (f"{'cache':<22}{'object':>8}{'in use':>10}{'objects':>10}{'slabs':>8}{'per slab':>10}{'pages':>6}"
+            f"{'memory':>12}")
+    out = ["kmalloc caches (/proc/slabinfo), by type: normal, cg (__GFP_ACCOUNT), rcl (reclaimable), dma\n",
+           head + "\n"]
+    order = {"normal": 0, "cg": 1, "rcl": 2, "dma": 3}
+    for c in sorted(kmalloc, key=lambda c: (order.get(c.kmalloc[0], 4), c.kmalloc[0], c.objsize)):
+        out.append(f"{c.name:<22}{c.objsize:>8}{c.active_objs:>10}{c.num_objs:>10}{c.num_slabs:>8}"
+                   f"{c.objperslab:>10}{c.pagesperslab:>6}{fmt_size(c.memory(page)):>12}\n")
+    out += ["\nthe ten biggest other caches\n", head + "\n"]
+    for c in others[:10]:
+        out.append(f"{c.name[:21]:<22}{c.objsize:>8}{c.active_objs:>10}{c.num_objs:>10}{c.num_slabs:>8}"
+                   f"{c.objperslab:>10}{c.pagesperslab:>6}{fmt_size(c.memory(page)):>12}\n")
+    total = sum(c.memory(page) for c in caches)
+    out.append(f"\n{len(caches)} caches, {fmt_size(total)} in slab pages; every one of them used through the "
+               "direct map\n")
+    sys.stdout.writelines(out)
+    return 0
+
+
 def cmd_kmalloc(args: argparse.Namespace) -> int:
     from vaslayout.core.kmalloc import ARCH_MIN_SIZE, kmalloc
     from vaslayout.proc.reader import ProcError
 
+    if args.caches:
+        return _caches(args)
+    if not args.sizes:
+        raise UsageError("kmalloc needs a SIZE (or --caches for the running kernel's slab caches)")
     min_size, min_source = ARCH_MIN_SIZE[args.arch]
     if args.min_size is not None:
         if args.min_size < 8 or args.min_size & (args.min_size - 1):
@@ -50,7 +86,7 @@ def cmd_kmalloc(args: argparse.Namespace) -> int:
     sizes = [_size_arg(s) for s in args.sizes]
     live: dict[str, Any] = {}
     note = None
-    if args.arch == "x86_64" and args.min_size is None:
+    if args.capture is not None or (args.arch == "x86_64" and args.min_size is None):  # the kernel's own caches
         from vaslayout.proc.slabinfo import read_slabinfo
 
         try:
@@ -79,7 +115,7 @@ def cmd_kmalloc(args: argparse.Namespace) -> int:
             c = live.get(a.cache)
             if c is not None:
                 same = (c.objperslab, c.pagesperslab) == (a.objects_per_slab, a.pages_per_slab)
-                out.write(f"  this machine  {c.active_objs} of {c.num_objs} objects in use, {c.num_slabs} slabs; "
+                out.write(f"  the kernel's  {c.active_objs} of {c.num_objs} objects in use, {c.num_slabs} slabs; "
                           f"{c.objperslab} per slab of {c.pagesperslab} page(s)"
                           f"{'' if same else ' (differs: slub_min_objects or slub_max_order set at boot?)'}\n")
         elif a.index < 0:
@@ -188,7 +224,9 @@ def show_buddy(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     """Register this module's commands."""
     p = sub.add_parser("kmalloc", help="which kmalloc cache serves SIZE bytes, and how its slabs are laid out")
-    p.add_argument("sizes", nargs="+", metavar="SIZE", help="bytes (100, 4K, 0x1000)")
+    p.add_argument("sizes", nargs="*", metavar="SIZE", help="bytes (100, 4K, 0x1000)")
+    p.add_argument("--caches", action="store_true",
+                   help="the slab caches of the running kernel (or --capture's): /proc/slabinfo, root only")
     p.add_argument("--arch", choices=("x86_64", "x86", "arm64", "arm", "riscv"), default="x86_64")
     p.add_argument("--min-size", type=int, metavar="N", help="KMALLOC_MIN_SIZE (default: the architecture's)")
     p.add_argument("--page-size", type=int, default=4096, metavar="BYTES")
