@@ -163,11 +163,11 @@ def _limit_param(layout: Layout, rule: Rule) -> Assumption | None:
     """The param a linear rule's limit comes from (`ram` where it is ram), as an assumption."""
     if rule.limit is None:
         return None
-    params = sorted(layout.params.values(), key=lambda p: p.name != "ram")
-    for p in params:
-        if p.value == rule.limit:
-            return Assumption(p.name, p.value, p.value == p.default)
-    return None
+    ram = layout.params.get("ram")
+    if ram is not None and ram.value == rule.limit:
+        return Assumption(ram.name, ram.value, ram.value == ram.default)
+    p = next((p for p in layout.params.values() if p.value == rule.limit), None)
+    return Assumption(p.name, p.value, p.value == p.default) if p is not None else None
 
 
 def _tagged(layout: Layout) -> bool:
@@ -246,15 +246,13 @@ def _kasan_for(layout: Layout, addr: int, canonical: bool, path: tuple[Region, .
     address gets it, except a linear-map address the assumed RAM backs: that
     page is mapped, an access does not fault, and there is nothing to print.
     """
-    s = decode(layout, addr, canonical)
-    if s is None:
+    if layout.kasan is None or addr < layout.kasan.offset:  # the cheap test first: most addresses stop here
         return None
-    if not canonical or s.in_shadow:
-        return s
-    if layout.arch == "arm64":
-        return None if covered is True else s
     owner = _rule_owner(path)
-    return s if owner is not None and owner.rule is not None and owner.rule.name == "kasan-shadow" else None
+    in_shadow_region = owner is not None and owner.rule is not None and owner.rule.name == "kasan-shadow"
+    if canonical and not in_shadow_region and (layout.arch != "arm64" or covered is True):
+        return None
+    return decode(layout, addr, canonical)
 
 
 def translate(layout: Layout, addr: int) -> Translation:
