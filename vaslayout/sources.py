@@ -54,11 +54,24 @@ class LayoutSource(Protocol):
         ...
 
 
-class CatalogSource:
-    """A layout by name: a built-in id or a YAML file (catalog decides which)."""
+class _Unchanging:
+    """A source whose layout does not change under it: refresh is load, nothing drawn over it."""
 
     pid = None
     refreshable = False
+
+    def load(self, overrides: Mapping[str, str]) -> Layout:
+        raise NotImplementedError
+
+    def refresh(self, overrides: Mapping[str, str]) -> Layout:
+        return self.load(overrides)
+
+    def overlays(self) -> Sequence[object]:
+        return ()
+
+
+class CatalogSource(_Unchanging):
+    """A layout by name: a built-in id or a YAML file (catalog decides which)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -72,12 +85,6 @@ class CatalogSource:
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return catalog.load(self._name, dict(overrides))
-
-    def refresh(self, overrides: Mapping[str, str]) -> Layout:
-        return self.load(overrides)
-
-    def overlays(self) -> Sequence[object]:
-        return ()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r})"
@@ -194,11 +201,8 @@ class TourStepSource:
         return ()
 
 
-class FixedSource:
+class FixedSource(_Unchanging):
     """A layout already resolved in memory (a generated one for a benchmark, a test's own)."""
-
-    pid = None
-    refreshable = False
 
     def __init__(self, layout: Layout) -> None:
         self._layout = layout
@@ -212,9 +216,3 @@ class FixedSource:
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return self._layout
-
-    def refresh(self, overrides: Mapping[str, str]) -> Layout:
-        return self._layout
-
-    def overlays(self) -> Sequence[object]:
-        return ()
