@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_sources import FakeProcess
 from vaslayout import catalog
 from vaslayout.core.loader import LayoutError
 from vaslayout.proc import ProcError
@@ -13,42 +14,8 @@ from vaslayout.session import Session, ViewState, default_cursor
 from vaslayout.sources import BuiltinSource, FileSource, LayoutSource, LiveSource, TourStepSource, source_for
 
 
-class FakeSource:
-    """A process that is not there: each refresh hands out the next layout, or the next error."""
-
-    refreshable = True
-
-    def __init__(self, *results) -> None:
-        self.results = list(results)
-        self.reads = 0
-
-    @property
-    def name(self) -> str:
-        return "fake"
-
-    @property
-    def pid(self) -> int:
-        return 4242
-
-    def spec(self):
-        return None
-
-    def load(self, overrides):
-        return self.refresh(overrides)
-
-    def refresh(self, overrides):
-        self.reads += 1
-        result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    def overlays(self):
-        return ()
-
-
 def test_every_source_meets_the_protocol() -> None:
-    assert isinstance(FakeSource(catalog.load("x86_64-4level")), LayoutSource)
+    assert isinstance(FakeProcess(catalog.load("x86_64-4level")), LayoutSource)
     assert isinstance(BuiltinSource("x86_64-4level"), LayoutSource)
     assert isinstance(LiveSource(1), LayoutSource)
     assert isinstance(source_for("layouts/x86_64-4level.yaml"), FileSource)
@@ -69,7 +36,7 @@ def test_a_bad_name_fails_before_anything_is_shown() -> None:
 def test_a_reread_keeps_cursor_and_zoom() -> None:
     first = catalog.load("x86_32-vmsplit-3g")
     second = catalog.load("x86_32-vmsplit-3g", {"ram": "512M"})
-    s = Session(FakeSource(first, second))
+    s = Session(FakeProcess(first, second))
     lowmem = next(r for r in first.leaves if r.kind == "direct-map")
     s.view = ViewState(first, first.path_at(lowmem.start)[-2], lowmem.start + 0x1000, "equal")
     view = s.apply(s.reread())
@@ -81,7 +48,7 @@ def test_a_reread_keeps_cursor_and_zoom() -> None:
 
 def test_a_failed_reread_changes_nothing() -> None:
     first = catalog.load("x86_64-4level")
-    s = Session(FakeSource(first, ProcError("/proc/4242/maps: no process 4242 (it exited)")))
+    s = Session(FakeProcess(first, ProcError("/proc/4242/maps: no process 4242 (it exited)")))
     with pytest.raises(ProcError, match="exited"):
         s.reread()
     assert s.layout is first
@@ -101,7 +68,7 @@ def test_params_are_tried_then_kept_per_source() -> None:
 
 
 def test_a_live_process_has_no_spec_to_edit() -> None:
-    s = Session(FakeSource(catalog.load("x86_64-4level")))
+    s = Session(FakeProcess(catalog.load("x86_64-4level")))
     with pytest.raises(LayoutError, match="running kernel"):
         s.try_params({"ram": "4G"})
 

@@ -54,11 +54,24 @@ class LayoutSource(Protocol):
         ...
 
 
-class CatalogSource:
-    """A layout by name: a built-in id or a YAML file (catalog decides which)."""
+class _Unchanging:
+    """A source whose layout does not change under it: refresh is load, nothing drawn over it."""
 
     pid = None
     refreshable = False
+
+    def load(self, overrides: Mapping[str, str]) -> Layout:
+        raise NotImplementedError
+
+    def refresh(self, overrides: Mapping[str, str]) -> Layout:
+        return self.load(overrides)
+
+    def overlays(self) -> Sequence[object]:
+        return ()
+
+
+class CatalogSource(_Unchanging):
+    """A layout by name: a built-in id or a YAML file (catalog decides which)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -72,12 +85,6 @@ class CatalogSource:
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return catalog.load(self._name, dict(overrides))
-
-    def refresh(self, overrides: Mapping[str, str]) -> Layout:
-        return self.load(overrides)
-
-    def overlays(self) -> Sequence[object]:
-        return ()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._name!r})"
@@ -194,15 +201,13 @@ class TourStepSource:
         return ()
 
 
-class CaptureLayoutSource:
+class CaptureLayoutSource(_Unchanging):
     """A capture of a real machine (vaslayout capture): its kernel's layout, vmalloc areas and process.
 
     Params re-resolve the built-in layout the captured kernel was matched to
-    (proc/resolve.py), so `p` edits the same params `--set` does.
+    (proc/resolve.py), so `p` edits the same params `--set` does. The
+    captured process is not running here: there is nothing to re-read.
     """
-
-    pid = None  # the captured process is not running here: nothing to re-read
-    refreshable = False
 
     def __init__(self, path: str) -> None:
         from vaslayout.proc.captured import CaptureSource
@@ -219,18 +224,9 @@ class CaptureLayoutSource:
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return self.capture.layout(dict(overrides))
 
-    def refresh(self, overrides: Mapping[str, str]) -> Layout:
-        return self.load(overrides)
 
-    def overlays(self) -> Sequence[object]:
-        return ()
-
-
-class FixedSource:
+class FixedSource(_Unchanging):
     """A layout already resolved in memory (a generated one for a benchmark, a test's own)."""
-
-    pid = None
-    refreshable = False
 
     def __init__(self, layout: Layout) -> None:
         self._layout = layout
@@ -244,9 +240,3 @@ class FixedSource:
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return self._layout
-
-    def refresh(self, overrides: Mapping[str, str]) -> Layout:
-        return self._layout
-
-    def overlays(self) -> Sequence[object]:
-        return ()

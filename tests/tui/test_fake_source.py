@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.fake_sources import FakeProcess
 from vaslayout import catalog
 from vaslayout.proc import ProcError
 from vaslayout.session import Session
@@ -9,40 +10,6 @@ from vaslayout.tui.app import VasLayoutApp
 
 SIZE = (120, 40)
 GONE = "/proc/4242/maps: no process 4242 (it exited)"
-
-
-class FakeProcess:
-    """A process only this test knows: each refresh hands out the next layout, or raises the next error."""
-
-    refreshable = True
-
-    def __init__(self, *results) -> None:
-        self.results = list(results)
-        self.reads = 0
-
-    @property
-    def name(self) -> str:
-        return "pid-4242"
-
-    @property
-    def pid(self) -> int:
-        return 4242
-
-    def spec(self):
-        return None
-
-    def load(self, overrides):
-        return self.refresh(overrides)
-
-    def refresh(self, overrides):
-        self.reads += 1
-        result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    def overlays(self):
-        return ()
 
 
 def breadcrumb(app) -> str:

@@ -101,7 +101,7 @@ class VasLayoutApp(App[None]):
         self.settings = settings
         if isinstance(settings.get("theme"), str) and settings["theme"] in self.available_themes:
             self.theme = settings["theme"]
-        keymap, self._keymap_problem = actions.load_keymap()
+        keymap, self.keymap_problem = actions.load_keymap()
         if keymap:
             self.set_keymap(keymap)
 
@@ -152,7 +152,7 @@ class VasLayoutApp(App[None]):
         if self._collect_after_start:
             self.call_after_refresh(collector.resume_for_long_run)
         self.map.focus()
-        for problem in (self._settings_problem, self._keymap_problem, self.query_one(LookupBar).history_problem):
+        for problem in (self._settings_problem, self.keymap_problem, self.query_one(LookupBar).history_problem):
             if problem:
                 self.notify(problem, severity="warning")
         self._fit(self.size.width, self.size.height)
