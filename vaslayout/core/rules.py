@@ -17,15 +17,23 @@ from vaslayout.core.model import Rule
 from vaslayout.core.units import fmt_addr, fmt_size
 
 
+_U64 = (1 << 64) - 1
+
+
 def _no_phys(rule: Rule, offset: int) -> int | None:
     return None
 
 
 def _linear_phys(rule: Rule, offset: int) -> int | None:
-    """phys = addr - start + phys, inside the backed part only."""
+    """phys = addr - start + phys, inside the backed part only.
+
+    The kernel computes it in an unsigned long (__phys_addr_nodebug: x - __START_KERNEL_map +
+    phys_base), so a KASLR kernel loaded below its link address, whose phys_base is negative
+    (0xfffffffff7e00000 as a u64), still lands on its real page: the sum wraps at 2^64.
+    """
     if rule.limit is not None and offset >= rule.limit:
         return None
-    return rule.phys + offset
+    return (rule.phys + offset) & _U64
 
 
 @dataclass(frozen=True)
