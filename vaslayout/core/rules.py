@@ -16,7 +16,6 @@ from typing import Any
 from vaslayout.core.model import Rule
 from vaslayout.core.units import fmt_addr, fmt_size
 
-
 _U64 = (1 << 64) - 1
 
 
