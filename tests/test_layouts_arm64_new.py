@@ -23,12 +23,12 @@ def at(layout, addr: int) -> str:
 
 
 @pytest.mark.parametrize(
-    ("modules_vsize", "vmalloc_start"),
+    ("modules_size", "vmalloc_start"),
     [("128M", 0xFFFF_8000_0800_0000), ("2G", 0xFFFF_8000_8000_0000)],
     ids=["6.1", "6.5+"],
 )
-def test_arm64_module_area_by_version(modules_vsize, vmalloc_start):
-    layout = load("arm64-4k-48bit", {"modules_vsize": modules_vsize})
+def test_arm64_module_area_by_version(modules_size, vmalloc_start):
+    layout = load("arm64-4k-48bit", {"modules_size": modules_size})
     modules = layout.find("modules")
     assert (modules.start, modules.end) == (0xFFFF_8000_0000_0000, vmalloc_start)
     assert layout.find("vmalloc").start == vmalloc_start == layout.derived["MODULES_END"].value
@@ -37,7 +37,7 @@ def test_arm64_module_area_by_version(modules_vsize, vmalloc_start):
 
 
 def test_arm64_default_is_the_table():
-    assert load("arm64-4k-48bit").params["modules_vsize"].value == 2 * G
+    assert load("arm64-4k-48bit").params["modules_size"].value == 2 * G
 
 
 def test_lpa2_4k_52bit_as_6_12_runs_it():

@@ -15,21 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vaslayout.core.loader import (
+from vaslayout.core.spec import (
     CheckSpec,
-    LayoutError,
     LayoutSpec,
     NamedPatch,
     NamedSpec,
-    Pos,
     RegionPatch,
     RegionSpec,
     RoleSpec,
     SourceSpec,
-    close_matches,
 )
-
-MAX_DEPTH = 8  # bases of bases: the built-in families need two
+from vaslayout.core.yamldoc import LayoutError, Pos, close_matches
 
 
 @dataclass(frozen=True)

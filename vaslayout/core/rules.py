@@ -16,14 +16,21 @@ from typing import Any
 from vaslayout.core.model import Rule
 from vaslayout.core.units import fmt_addr, fmt_size
 
+_U64 = (1 << 64) - 1
+
 
 def _no_phys(rule: Rule, offset: int) -> int | None:
     return None
 
 
 def _linear_phys(rule: Rule, offset: int) -> int | None:
-    """phys = addr - start + phys: the rule's answer; whether RAM backs it (`limit`) is the caller's other fact."""
-    return rule.phys + offset
+    """phys = addr - start + phys: the rule's answer; whether RAM backs it (`limit`) is the caller's other fact.
+
+    The kernel computes it in an unsigned long (__phys_addr_nodebug: x - __START_KERNEL_map +
+    phys_base), so a KASLR kernel loaded below its link address, whose phys_base is negative
+    (0xfffffffff7e00000 as a u64), still lands on its real page: the sum wraps at 2^64.
+    """
+    return (rule.phys + offset) & _U64
 
 
 @dataclass(frozen=True)
