@@ -26,15 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-INTERACTIVE = ("open", "tour", "quiz", "compare")
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a writer killed by SIGPIPE, as `yes | head` does
-
-
-def has_terminal() -> bool:
-    """Both ends are a terminal, or Textual was given a driver of its own (textual-serve's web driver)."""
-    if os.environ.get("TEXTUAL_DRIVER"):
-        return True
-    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _drop_stdout() -> None:
@@ -63,10 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("compare takes two or three layouts")
     if args.command == "show" and args.depth is not None and args.depth < 1:
         parser.error("--depth must be at least 1")
-    if args.command in INTERACTIVE and not getattr(args, "list", False) and not has_terminal():
-        print(f"vaslayout: {args.command} needs a terminal (stdin and stdout); "
-              "for plain output use 'vaslayout show LAYOUT'", file=sys.stderr)
-        return EXIT_USER_ERROR
     collect = gc.isenabled()
     if args.command not in ("screenshot", "serve", "export"):
         # a short run, or an app's start-up: many new objects and no garbage cycles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from typing import Any
 
@@ -16,6 +17,13 @@ from vaslayout.cli.common import (
 )
 
 
+def has_terminal() -> bool:
+    """Both ends are a terminal, or Textual was given a driver of its own (textual-serve's web driver)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return True
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def run_app(app) -> int:
     """Run an app whose start-up ran with the collector paused (a tenth of the time to the first frame).
 
@@ -23,6 +31,9 @@ def run_app(app) -> int:
     """
     from vaslayout.crashlog import app_exit_status, capture_app_errors
 
+    if not has_terminal():  # Textual would wait for a terminal that never comes
+        raise UsageError("the interactive map needs a terminal (stdin and stdout); "
+                         "for plain output use 'vaslayout show LAYOUT'")
     app.collect_after_start = not gc.isenabled()
     errors = capture_app_errors(app)
     app.run()
