@@ -164,6 +164,19 @@ async def storm(app: AbusedApp, pilot, rng: random.Random, count: int, keys: Seq
     await pilot.pause()
 
 
+async def back_to_the_map(app: VasLayoutApp, pilot) -> None:
+    """A usual size, and Esc until the map is the only screen and the lookup bar is closed."""
+    await pilot.resize_terminal(120, 40)
+    for _ in range(12):
+        if len(app.screen_stack) == 1 and not app.query_one("#lookup").has_class("-open"):
+            break
+        await pilot.press("escape")
+    assert len(app.screen_stack) == 1, app.screen_stack
+    assert app.is_running
+    app.map.focus()
+    await pilot.pause()
+
+
 def seeded(name: str) -> tuple[int, random.Random]:
     seed = base_seed()
     return seed, random.Random(f"{seed}-{name}")

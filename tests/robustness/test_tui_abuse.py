@@ -26,7 +26,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.robustness.conftest import CHURN
-from tests.robustness.storm import TALLY, AbusedApp, failure, seeded, storm
+from tests.robustness.storm import TALLY, AbusedApp, back_to_the_map, failure, seeded, storm
 from vaslayout import catalog, proc
 from vaslayout.core.units import fmt_addr
 from vaslayout.proc import live
@@ -37,19 +37,6 @@ from vaslayout.tui.app import VasLayoutApp
 LAYOUT_IDS = catalog.builtin_ids()
 TOTAL_EVENTS = 2400  # shared by every run (the built-in layouts and the live process)
 EVENTS_PER_RUN = max(100, TOTAL_EVENTS // (len(LAYOUT_IDS) + 1))
-
-
-async def back_to_the_map(app: AbusedApp, pilot) -> None:
-    """A usual size, and Esc until the map is the only screen and the lookup bar is closed."""
-    await pilot.resize_terminal(120, 40)
-    for _ in range(12):
-        if len(app.screen_stack) == 1 and not app.query_one("#lookup").has_class("-open"):
-            break
-        await pilot.press("escape")
-    assert len(app.screen_stack) == 1, app.screen_stack
-    assert app.is_running
-    app.map.focus()
-    await pilot.pause()
 
 
 async def still_answers(app: AbusedApp, pilot) -> None:

@@ -37,21 +37,23 @@ def open_session(args: argparse.Namespace, **options):
     return Session(LiveSource(proc.resolve_pid(args.pid)), overrides, **options)
 
 
-def run_session(session, channel=None, command: str = "open") -> int:
-    """The one App, drawing whatever session the command built; it needs a terminal.
-
-    The exit status: 0, or the crash status once the traceback is in a log file (vaslayout.crashlog).
-    """
-    from vaslayout.cli.common import require_terminal
+def run_app(app) -> int:
+    """Run an App. The exit status: 0, or the crash status once the traceback is in a log file
+    (vaslayout.crashlog)."""
     from vaslayout.crashlog import app_exit_status, capture_app_errors
-    from vaslayout.tui.app import VasLayoutApp
 
-    require_terminal(command)
-
-    app = VasLayoutApp(session, channel=channel)
     errors = capture_app_errors(app)
     app.run()
     return app_exit_status(app, errors)
+
+
+def run_session(session, channel=None, command: str = "open") -> int:
+    """The one App, drawing whatever session the command built; it needs a terminal."""
+    from vaslayout.cli.common import require_terminal
+    from vaslayout.tui.app import VasLayoutApp
+
+    require_terminal(command)
+    return run_app(VasLayoutApp(session, channel=channel))
 
 
 def cmd_open(args: argparse.Namespace) -> int:

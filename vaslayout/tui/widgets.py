@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from textual.await_complete import AwaitComplete
-from textual.screen import Screen
 from textual.widgets import OptionList
 
 
@@ -46,7 +45,7 @@ class SafeOptionList(OptionList):
             super().action_page_down()
 
 
-class DismissOnce(Screen[Any]):
+class DismissOnce:
     """A screen that closes once, and only while it is on top.
 
     Textual's Screen.dismiss pops whatever screen is on top, and a second
@@ -56,14 +55,15 @@ class DismissOnce(Screen[Any]):
     """
 
     _dismissed = False
+    # a mixin, not a Screen subclass: Textual's CSS and screen machinery see the screen's own bases only
 
     @property
     def dismissed(self) -> bool:
         """True once dismiss has run (or the screen left the stack): later gestures are ignored."""
-        return self._dismissed or not self.is_active
+        return self._dismissed or not self.is_active  # type: ignore[attr-defined]
 
     def dismiss(self, result: Any = None) -> AwaitComplete:
         if self.dismissed:
             return AwaitComplete.nothing()
         self._dismissed = True
-        return super().dismiss(result)
+        return super().dismiss(result)  # type: ignore[misc]
