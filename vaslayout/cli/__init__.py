@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -109,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vaslayout: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Exception:
+        import traceback
+
         from vaslayout.crashlog import report_crash
 
         return report_crash(traceback.format_exc())
