@@ -206,7 +206,7 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("screenshot", help="save an SVG of the interactive map")
-    with_layout(p, pid=False)
+    with_layout(p)  # a layout, or the map of a live process (--pid) or a capture
     p.add_argument("-o", "--output", required=True, metavar="FILE.svg")
     p.add_argument("--size", default="120x40", metavar="WxH")
     p.add_argument("--lookup", metavar="ADDR", help="look this address up first")

@@ -22,6 +22,7 @@ async def _shoot(app, size: tuple[int, int], lookup: str | None, compare: list[s
             await pilot.press("enter")
         for key in keys:
             await pilot.press(key)
+            await app.workers.wait_for_complete()  # what a key started (b reads smaps) is in the picture
         if compare:
             await app.push_screen(CompareScreen(compare, app.map.state.cursor))
         await pilot.pause()
