@@ -139,6 +139,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cli", action="store_true", help="run `python -m vaslayout explain - --json` per report")
     ap.add_argument("--verbose", action="store_true", help="list every miss")
+    ap.add_argument("--tiny", action="store_true", help="as the default: the 26 reports are already a small run")
     args = ap.parse_args()
     return score(args.cli, args.verbose)
 

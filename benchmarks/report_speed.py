@@ -41,7 +41,10 @@ def _timed(text: str) -> tuple[float, str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=50)
+    ap.add_argument("--tiny", action="store_true", help="a 2 MB log, for the test that keeps this script running")
     args = ap.parse_args()
+    if args.tiny:
+        args.mb = 2  # and a 1 MB one beside it
     report = next(r["report"] for r in yaml.safe_load(DATA.read_text())["reports"] if r["id"] == "syz-510-gpf-null10")
     noise = "".join(f"[{i / 1000:12.6f}][ T{i % 97}] usb 1-1: new high-speed USB device number {i} using ehci-pci "
                     f"0xffff888012345678\n" for i in range(1000))

@@ -20,6 +20,8 @@ EXPECTED = {  # a word of what each prints at the end of a good run
     "limits.py": "over budget",
     "lookups.py": "regions",
     "maps_speed.py": "peak RSS, fresh python",
+    "report_score.py": "reports from",
+    "report_speed.py": "per-MB cost",
     "tui_speed.py": "key press to repaint",
 }
 

@@ -65,7 +65,7 @@ def test_a_usage_error_is_one_line_with_the_subcommands_usage(args: list[str], p
     (["open", "x86_32-vmsplit-3g"], "the map"),
     (["open", "--pid", "self"], "the map"),
     (["compare", "x86_32-vmsplit-3g", "x86_32-vmsplit-1g"], "the compare view"),
-    (["tour", "vmsplit"], "the tour"),
+    (["tour", "vmsplit-lowmem"], "the tour"),
     (["quiz", "x86_64-4level"], "the quiz"),
 ])
 def test_without_a_terminal_the_map_refuses_in_one_line(args: list[str], view: str) -> None:

@@ -88,7 +88,7 @@ async def test_a_keymap_in_the_config_directory_rebinds_a_key(apart: tuple[Path,
 
     config, _ = apart
     config.mkdir()
-    (config / "keymap.json").write_text(json.dumps({"app.lookup": "f"}))
+    (config / "keymap.toml").write_text('app.lookup = "f"\n')  # keymap.toml: tui/actions.py
     app = VasLayoutApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vaslayout.cli import build_parser
-from vaslayout.cli.common import load_target
+from vaslayout.cli.interactive import open_session
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
 
@@ -18,8 +18,7 @@ SIZE = (120, 40)
 def capture_app() -> VasLayoutApp:
     """The app exactly as `open --capture` builds it."""
     args = build_parser().parse_args(["open", "--capture", str(CAPTURE)])
-    layout, pid = load_target(args)
-    return VasLayoutApp(layout_name=args.capture_source.choice.layout_id, initial=layout, pid=pid)
+    return VasLayoutApp(open_session(args))
 
 
 @pytest.mark.parametrize("paced", [False, True])

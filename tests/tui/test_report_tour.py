@@ -8,7 +8,7 @@ import yaml
 
 from vaslayout.report import explain_text, layout_loader
 from vaslayout.report.tour import report_tour
-from vaslayout.teach.tours import step_view
+from vaslayout.session import Session
 from vaslayout.tui.app import VasLayoutApp
 
 SIZE = (120, 40)
@@ -18,12 +18,12 @@ REPORT = next(r for r in yaml.safe_load(DATA.read_text())["reports"] if r["id"] 
 
 def report_app() -> VasLayoutApp:
     tour = report_tour(explain_text(REPORT, layout_loader()), "512")
-    return VasLayoutApp(tour.steps[0].layout, initial=step_view(tour.steps[0]).layout, tour=tour)
+    return VasLayoutApp(Session.for_tour(tour, 0))  # as `open --report` builds it
 
 
 async def test_n_and_p_put_the_cursor_on_each_address_in_turn() -> None:
     app = report_app()
-    steps = app.tour.steps
+    steps = app.session.tour.tour.steps
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.map.state.cursor == 0xdffffc0002c3fefa  # the fault first
@@ -37,12 +37,12 @@ async def test_n_and_p_put_the_cursor_on_each_address_in_turn() -> None:
 
 async def test_fast_keys_end_on_the_right_address() -> None:
     app = report_app()
-    steps = app.tour.steps
+    steps = app.session.tour.tour.steps
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press(*["n"] * (len(steps) + 5))  # unpaced, past the end
         await pilot.pause()
-        assert app.tour_index == len(steps) - 1
+        assert app.session.tour.index == len(steps) - 1
         assert app.map.state.cursor == int(steps[-1].address, 16)
         await pilot.press("p", "p")
         await pilot.pause()

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vaslayout.core import collector
-from vaslayout.core.engine import tile
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
 from vaslayout.proc import resolve
 from vaslayout.proc.kernel import KernelInfo
@@ -103,6 +101,9 @@ def place_table(base: Layout, table: MapsTable, pid: int) -> Placement:
 
 def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
                   placement: Placement | None = None) -> Layout:
+    """The layout with the process's mappings as leaves (the engine and PyYAML load only here)."""
+    from vaslayout.core.engine import tile
+    from vaslayout.core.loader import LayoutError
 
     bits = base.address_bits
     p = placement or place(base, mappings, pid)

@@ -82,7 +82,7 @@ ACTIONS: tuple[Action, ...] = (
            palette="Re-read the maps every 2 s"),
     Action("app.backing", "b", "backing", "Backing",
            "a live process: shade each mapping by what backs it (anonymous, page cache, swap, untouched)",
-           footer=False, palette="Shade mappings by what backs them"),
+           footer=False),
     Action("app.present", "f5", "present", "Present", "presenter mode: big blocks, names and sizes, high contrast",
            footer=False, palette="Presenter mode"),
     Action("app.follow", "F", "follow_toggle", "Follow",
