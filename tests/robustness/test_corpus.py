@@ -98,7 +98,7 @@ CORPUS = {
     "missing-empty-regions.yaml": "6:10: regions is empty; a layout needs at least one region",
     "missing-linear-phys.yaml": "7:63: rule 'linear' needs 'phys'",
     # the layout itself is wrong
-    "overlap.yaml": "8:5: 'high' [0x80000000, 0x100000000) overlaps 'low' [0x00000000, 0xc0000000)",
+    "overlap.yaml": "8:5: 'high' [0x80000000, 2^32) overlaps 'low' [0x00000000, 0xc0000000)",
     "overlap-children.yaml": "13:9: 'b' [0x00080000, 0x00180000) overlaps 'a' [0x00000000, 0x00100000)",
     "child-outside-parent.yaml": "12:9: 'lowmem' [0x80000000, 0xb8000000) lies outside its parent 'kernel'",
     "child-past-parent-end.yaml": "12:9: 'stack' [0xbffff000, 0xc0001000) lies outside its parent 'user'",
