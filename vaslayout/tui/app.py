@@ -195,7 +195,7 @@ class VasLayoutApp(App[None]):
     def show_caption(self, text: RenderableType) -> None:
         self.query_one("#caption", Static).update(text)
 
-    def _show_layout(self, view: ViewState) -> None:
+    def show_layout(self, view: ViewState) -> None:
         """The session has a new layout: the map, the legend, the lookup bar and any split view follow."""
         self.map.state = view
         self.query_one(Details).show_legend(view.layout)
@@ -238,7 +238,7 @@ class VasLayoutApp(App[None]):
         from vaslayout.tui.demo import demo_caption
 
         if layout is not None:
-            self._show_layout(self.session.apply(layout))
+            self.show_layout(self.session.apply(layout))
         target = snap.address if snap.mapping is not None else (snap.heap.start if snap.heap else None)
         if target is not None and self.screen is self.screen_stack[0]:
             self.jump_to(target)
@@ -263,7 +263,7 @@ class VasLayoutApp(App[None]):
             return
         while isinstance(self.screen, SplitScreen) or self.screen is not self.screen_stack[0]:
             self.pop_screen()
-        self._show_layout(self.session.view)
+        self.show_layout(self.session.view)
         caption = tour_caption(tour.tour, index, view.note)
         self.add_class("-captioned")
         self.show_caption(caption)
@@ -318,7 +318,7 @@ class VasLayoutApp(App[None]):
         except LayoutError as exc:
             self.notify(str(exc), title="Cannot open layout", severity="error", timeout=8)
             return
-        self._show_layout(view)
+        self.show_layout(view)
 
     def action_pick_layout(self) -> None:
         from vaslayout.tui.screens import LayoutPicker
@@ -343,7 +343,7 @@ class VasLayoutApp(App[None]):
 
     @on(ParamsChanged)
     def _params_changed(self, event: ParamsChanged) -> None:
-        self._show_layout(self.session.apply(event.layout, event.overrides))
+        self.show_layout(self.session.apply(event.layout, event.overrides))
 
     def action_follow_toggle(self) -> None:
         if self.follower is None:
@@ -436,7 +436,7 @@ class VasLayoutApp(App[None]):
         self.call_from_thread(self._reloaded, layout)
 
     def _reloaded(self, layout: Layout) -> None:
-        self._show_layout(self.session.apply(layout))
+        self.show_layout(self.session.apply(layout))
         if self.map.shades:
             self._read_backing()  # the mappings moved: what backs them too
 

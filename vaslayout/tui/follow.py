@@ -146,7 +146,7 @@ class Follower:
                 session.apply(session.source.load(view["overrides"]), view["overrides"])
             except (UserError, ValueError):
                 return
-            app._show_layout(session.view)
+            app.show_layout(session.view)
         layout = session.layout
         cursor = min(view["cursor"], layout.size - 1)
         window = tuple(view["window"]) if view["window"] and view["window"][1] <= layout.size else None
