@@ -103,8 +103,9 @@ class CompareView(ScrollView, can_focus=True):
             row = self._tops[self.piece_of(self.cursor)]
             if not self.scroll_offset.y <= row < self.scroll_offset.y + self.scrollable_content_region.height:
                 self.scroll_to(y=max(0, row - 3), animate=False, immediate=True)
-        if self.is_mounted:
-            self.screen.query_one("#compare-status", Static).update(self.status())
+        screen = self.screen if self.is_mounted else None
+        if isinstance(screen, CompareScreen):
+            screen.status_line.update(self.status())
 
     def status(self) -> Text:
         text = Text.assemble(("cursor ", "bold"), (fmt_addr(self.cursor, self.bits), "bold #f0c040"))
@@ -181,16 +182,20 @@ class CompareScreen(DismissOnce, Screen[None]):
         self.names = names
         self.layouts = layouts or load_all(names)
         self.cursor = cursor if cursor < self.layouts[0].size else 0
+        # held, not queried: a resize or a cursor move may arrive while the screen is being torn down
+        self.head = Static(id="compare-head")
+        self.view = CompareView(self.layouts, self.cursor, id="compare")
+        self.status_line = Static(id="compare-status")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="compare-head")
-        yield CompareView(self.layouts, self.cursor, id="compare")
-        yield Static(id="compare-status")
+        yield self.head
+        yield self.view
+        yield self.status_line
         yield Footer()
 
     def on_mount(self) -> None:
-        view = self.query_one(CompareView)
-        self.query_one("#compare-status", Static).update(view.status())
+        view = self.view
+        self.status_line.update(view.status())
         self._update_head()
         view.focus()
 
@@ -203,7 +208,7 @@ class CompareScreen(DismissOnce, Screen[None]):
         self.app.push_screen(DiffScreen(self.layouts[0], self.layouts[1]))
 
     def _update_head(self) -> None:
-        view = self.query_one(CompareView)
+        view = self.view
         width = view.scrollable_content_region.width or self.size.width
         bits = self.layouts[0].address_bits
         gutter = bits // 4 + 5
@@ -211,4 +216,4 @@ class CompareScreen(DismissOnce, Screen[None]):
         text = Text("compare".ljust(gutter), style="bold")
         for lay in self.layouts:
             text.append(f" {lay.id}".ljust(col_w)[:col_w], "bold cyan")
-        self.query_one("#compare-head", Static).update(text)
+        self.head.update(text)

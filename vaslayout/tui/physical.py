@@ -93,12 +93,13 @@ class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
         self.target = layout
         self.rows = rows
         self.buddy = buddy or []  # proc.buddyinfo.ZoneFree per zone, for a live machine
+        self.aliases = Static(id="aliases")  # held, not queried: a highlight may arrive during teardown
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Physical memory[/b]  (↑↓ show the virtual aliases, Enter jumps to the first, Esc closes)")
             yield SafeOptionList(*[Option(self._label(r), id=str(i)) for i, r in enumerate(self.rows)])
-            yield Static(id="aliases")
+            yield self.aliases
             if self.buddy:
                 yield Static(buddy_text(self.buddy), id="buddy")
 
@@ -128,7 +129,7 @@ class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
                 text.append(f"{path}\n")
         else:
             text = Text(r.explanation, style="italic")
-        self.query_one("#aliases", Static).update(text)
+        self.aliases.update(text)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

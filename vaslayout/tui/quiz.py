@@ -41,13 +41,18 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         self.index = 0
         self.right = 0
         self.answered = False
+        # held, not queried: a key may arrive while the screen is being torn down
+        self.head = Static(id="quiz-head")
+        self.question = Static(id="quiz-question")
+        self.options = SafeOptionList(id="quiz-options")
+        self.feedback = Static(id="quiz-feedback")
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(id="quiz-head")
-            yield Static(id="quiz-question")
-            yield SafeOptionList(id="quiz-options")
-            yield Static(id="quiz-feedback")
+            yield self.head
+            yield self.question
+            yield self.options
+            yield self.feedback
 
     def on_mount(self) -> None:
         self._show()
@@ -55,16 +60,16 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
     def _show(self) -> None:
         q = self.questions[self.index]
         self.answered = False
-        self.query_one("#quiz-head", Static).update(
+        self.head.update(
             Text.assemble((f"{self.title_text}  ", "bold"), f"question {self.index + 1}/{len(self.questions)}",
                           (f"   score {self.right}/{self.index}", "dim")))
-        self.query_one("#quiz-question", Static).update(q.text)
-        options = self.query_one(OptionList)
+        self.question.update(q.text)
+        options = self.options
         options.clear_options()
         options.add_options([Option(f"{letter(i)}  {o}", id=str(i)) for i, o in enumerate(q.options)])
         options.highlighted = 0
         options.focus()
-        self.query_one("#quiz-feedback", Static).update(Text("↑↓ and Enter to answer", style="dim"))
+        self.feedback.update(Text("↑↓ and Enter to answer", style="dim"))
 
     @on(OptionList.OptionSelected)
     def _answer(self, event: OptionList.OptionSelected) -> None:
@@ -80,7 +85,7 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         verdict.append(q.explanation)
         more = "n: next question" if self.index + 1 < len(self.questions) else "n: see the score"
         verdict.append(f"\n{more}, Esc: end", style="dim")
-        self.query_one("#quiz-feedback", Static).update(verdict)
+        self.feedback.update(verdict)
         self.post_message(ShowAddress(q.address))  # the map shows where the answer lives
 
     def action_next(self) -> None:
@@ -91,7 +96,7 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
             self._show()
             return
         total = len(self.questions)
-        self.query_one("#quiz-head", Static).update(Text(f"{self.title_text}: done", style="bold"))
-        self.query_one("#quiz-question", Static).update(Text(f"Score: {self.right} of {total}", style="bold"))
-        self.query_one(OptionList).clear_options()
-        self.query_one("#quiz-feedback", Static).update(Text("Esc ends the quiz", style="dim"))
+        self.head.update(Text(f"{self.title_text}: done", style="bold"))
+        self.question.update(Text(f"Score: {self.right} of {total}", style="bold"))
+        self.options.clear_options()
+        self.feedback.update(Text("Esc ends the quiz", style="dim"))

@@ -100,6 +100,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
         self.current = layout
         self.overrides = dict(overrides)
         self.shown: dict[str, str] = {}  # what each input showed when opened
+        self.status_line = Static("", id="param-status")  # held, not queried: typing may outlive the screen
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -114,7 +115,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
                 value = self.overrides.get(p.name, hex(p.value) if p.value > 4096 else str(p.value))
                 self.shown[p.name] = value
                 yield Input(value=value, id=f"param-{p.name}", classes="param-input")
-            yield Static("", id="param-status")
+            yield self.status_line
 
     def on_mount(self) -> None:
         inputs = self.query(Input)
@@ -130,7 +131,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
             return  # untouched: leave the param free to follow its default
         trial = dict(self.overrides)
         trial[name] = value
-        status = self.query_one("#param-status", Static)
+        status = self.status_line
         try:
             layout = self.try_params(trial)
         except LayoutError as exc:

@@ -435,11 +435,14 @@ class SplitScreen(DismissOnce, Screen[None]):
             focus = path[-2] if len(path) >= 2 else layout.root
         cursor = vcursor if focus.contains(vcursor) else (linear[0].start if linear else 0)
         self.view = SplitView(SplitState(layout, focus, cursor, 0), id="split")
+        # held, not queried: a change the view posts may arrive while the screen is being torn down
+        self.head = Static(id="split-head")
+        self.info = Static(id="split-info")
 
     def compose(self) -> ComposeResult:
-        yield Static(id="split-head")
+        yield self.head
         yield self.view
-        yield Static(id="split-info")
+        yield self.info
         yield Footer()
 
     def on_mount(self) -> None:
@@ -464,7 +467,7 @@ class SplitScreen(DismissOnce, Screen[None]):
                              ("   ↔   ", "dim"), ("physical", "bold cyan" if s.side == "phys" else "bold"),
                              f"  {s.layout.physical_bits or s.layout.address_bits}-bit",
                              ("   Tab switches side", "dim"))
-        self.query_one("#split-head", Static).update(head)
+        self.head.update(head)
         info = info_text(self.view)
         caption = getattr(self, "caption", None)
-        self.query_one("#split-info", Static).update(info if caption is None else Group(caption, info))
+        self.info.update(info if caption is None else Group(caption, info))
