@@ -8,7 +8,6 @@ text: `answer_lines(rows.translation_rows(layout, t))` is the text of
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 
 from vaslayout.core.model import Layout
@@ -37,6 +36,8 @@ def row_lines(rows: Sequence[Row], width: int | None = None, gap: int = GAP) -> 
             continue
         for line in text.split("\n"):
             if width is not None and len(first) + len(line) > width and width > len(indent) + 10:
+                import textwrap  # only for a terminal narrower than the line: a pipe has no width
+
                 wrapped = textwrap.wrap(line, width - len(indent), break_on_hyphens=False) or [""]
                 out.append((first + wrapped[0]).rstrip())
                 out.extend((indent + w).rstrip() for w in wrapped[1:])

@@ -7,13 +7,31 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from vaslayout import __version__
-from vaslayout.cli import capture, completion, interactive, layouts, live, memory, report, serve
 from vaslayout.cli.common import EXIT_USER_ERROR
 from vaslayout.core import collector
 from vaslayout.errors import UserError
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width: its own asks shutil, whose import (bz2, lzma) costs
+    more than the rest of argparse, and it makes one formatter for every argument added."""
+
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", _columns() - 2)
+        super().__init__(prog, **kwargs)
+
+
+def _columns() -> int:
+    """What shutil.get_terminal_size() says: $COLUMNS, else the terminal's, else 80."""
+    if os.environ.get("COLUMNS", "").isdigit() and int(os.environ["COLUMNS"]) > 0:
+        return int(os.environ["COLUMNS"])
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
 
 
 class Parser(argparse.ArgumentParser):
@@ -27,6 +45,10 @@ class Parser(argparse.ArgumentParser):
 
     commands: dict[str, Parser]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)  # sub-parsers too: add_parser passes no formatter
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         usage = " ".join(self.format_usage().split())
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} ({usage})\n")
@@ -36,7 +58,23 @@ class Parser(argparse.ArgumentParser):
         return self.commands.get(name or "", self)
 
 
-def build_parser() -> Parser:
+# The modules that register the commands, in the order `vaslayout --help` lists them.
+MODULES = ("layouts", "live", "capture", "report", "memory", "interactive", "serve", "completion")
+# Which module registers each command: `vaslayout lookup ...` imports and builds only cli.lookup's
+# parser, not the other seventeen (about a third of a short command's start-up).
+# tests/test_cli_startup.py holds this equal to what MODULES register.
+COMMANDS = {
+    "list": "layouts", "show": "layouts", "lookup": "lookup", "validate": "layouts", "export": "layouts",
+    "diff": "layouts", "detect": "live", "capture": "capture", "explain": "report", "kmalloc": "memory",
+    "demo": "memory", "open": "interactive", "compare": "interactive", "tour": "interactive",
+    "quiz": "interactive", "screenshot": "interactive", "serve": "serve", "completion": "completion",
+}
+
+
+def build_parser(command: str | None = None) -> Parser:
+    """The whole parser, or, given a known command, one with only the commands of its module."""
+    import importlib
+
     parser = Parser(
         prog="vaslayout",
         description="See and query Linux virtual address-space layouts.",
@@ -44,8 +82,8 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"vaslayout {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (layouts, live, capture, report, memory, interactive, serve, completion):
-        module.add_parsers(sub)
+    for name in (COMMANDS[command],) if command in COMMANDS else MODULES:
+        importlib.import_module(f"vaslayout.cli.{name}").add_parsers(sub)
     parser.commands = sub.choices
     return parser
 
@@ -66,8 +104,10 @@ def _drop_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions (vaslayout completion SHELL set it up)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    completing = "_ARGCOMPLETE" in os.environ
+    parser = build_parser(None if completing or not argv else argv[0])
+    if completing:  # a shell asks for completions (vaslayout completion SHELL set it up)
         import argcomplete
 
         argcomplete.autocomplete(parser)

@@ -229,7 +229,7 @@ def add_parsers(sub: Any) -> None:
                    help="with --physical: the page allocator's free blocks per zone and order (buddyinfo)")
     p.set_defaults(func=cmd_show)
 
-    lookup.add_parser(sub)
+    lookup.add_parsers(sub)
 
     p = sub.add_parser("validate", help="check layout files, reporting file:line:column")
     p.add_argument("files", nargs="+", metavar="FILE")

@@ -219,8 +219,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: Any) -> None:
-    """Register `lookup`."""
+def add_parsers(sub: Any) -> None:
+    """Register `lookup` (cli.layouts registers it among its own commands, for --help's order)."""
     from vaslayout.cli.common import add_indent, with_layout
 
     p = sub.add_parser("lookup", help="what is at these addresses?")

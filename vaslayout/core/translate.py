@@ -6,22 +6,27 @@ whether the assumed RAM (`ram`, a modelling default unless set) holds that
 physical address is a separate fact, named with the assumption. A KASAN
 decode is claimed as a kernel line only where the kernel prints one
 (core/kasan.py).
+
+The KASAN decoder, the zone limits and the expression parser are imported
+where they are needed: a plain hex address on a layout without KASAN needs
+none of them, and `vaslayout lookup LAYOUT ADDR` starts faster without.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vaslayout.core import expr
-from vaslayout.core.kasan import ShadowByte, decode, describe, hw_tags_note, mode_of
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region, Rule
-from vaslayout.core.physmap import ZoneLimit, zone_by_limits
 from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
+
+if TYPE_CHECKING:
+    from vaslayout.core.kasan import ShadowByte
+    from vaslayout.core.physmap import ZoneLimit
 
 
 class AddressError(UserError, ValueError):
@@ -59,16 +64,14 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     if len(t) > MAX_ADDRESS_TEXT:
         raise AddressError(f"{shown} is {len(t)} characters long; an address may be at most {MAX_ADDRESS_TEXT}")
     try:
-        if _SUFFIXED.fullmatch(t):
-            value = expr.parse_int(t)
-        elif decimal and re.fullmatch(r"[0-9_]+", t):
+        if decimal and re.fullmatch(r"[0-9_]+", t):
             value = int(t.replace("_", ""), 10)
-        elif _LITERAL.fullmatch(t) and t.strip("_") != "":
+        elif not _SUFFIXED.fullmatch(t) and _LITERAL.fullmatch(t) and t.strip("_") != "":
             value = int(t.replace("_", ""), 16)
         else:
-            value = expr.evaluate_text(t, names or {})
-    except expr.ExprError as exc:
-        raise AddressError(f"{shown}: {exc.message}") from None
+            value = _expression(t, names)
+    except AddressError:
+        raise
     except ValueError:
         raise AddressError(f"{shown} is not an address") from None
     if value < 0:
@@ -76,6 +79,17 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     if value >> bits:
         raise AddressError(f"{shown} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
     return value
+
+
+def _expression(t: str, names: dict[str, int] | None) -> int:
+    """A suffixed number (896M) or an expression over the layout's names."""
+    from vaslayout.core import expr
+
+    try:
+        return expr.parse_int(t) if _SUFFIXED.fullmatch(t) else expr.evaluate_text(t, names or {})
+    except expr.ExprError as exc:
+        shown = repr(t if len(t) <= 40 else t[:37] + "...")
+        raise AddressError(f"{shown}: {exc.message}") from None
 
 
 def _region_json(r: Region) -> dict[str, Any]:
@@ -172,7 +186,11 @@ def _limit_param(layout: Layout, rule: Rule) -> Assumption | None:
 
 def _tagged(layout: Layout) -> bool:
     """Tag-based KASAN on arm64: kernel pointers carry a tag in bits 63..56 (TCR_EL1.TBI1)."""
-    return layout.arch == "arm64" and layout.kasan is not None and mode_of(layout) in ("sw-tags", "hw-tags")
+    if layout.arch != "arm64" or layout.kasan is None:
+        return False
+    from vaslayout.core.kasan import mode_of
+
+    return mode_of(layout) in ("sw-tags", "hw-tags")
 
 
 def _untag(layout: Layout, addr: int) -> tuple[int, int | None]:
@@ -197,19 +215,31 @@ def half_of(layout: Layout, addr: int, canonical: bool) -> str:
     return "user" if top is not None and addr < top else "kernel"
 
 
+def _describe(layout: Layout, kasan: ShadowByte) -> str:
+    from vaslayout.core.kasan import describe
+
+    return describe(layout, kasan)
+
+
+def _hw_tags_note(layout: Layout) -> str | None:
+    from vaslayout.core.kasan import hw_tags_note
+
+    return hw_tags_note(layout)
+
+
 def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...], phys: int | None,
              covered: bool | None, assumption: Assumption | None, kasan: ShadowByte | None) -> str:
     bits = layout.address_bits
     mode = layout.paging
     if not canonical:
         text = f"Non-canonical: {mode.canonical_rule()} and here they are not, so any load or store {mode.fault}"
-        return f"{text}; {describe(layout, kasan)}." if kasan else text + "."
+        return f"{text}; {_describe(layout, kasan)}." if kasan else text + "."
     if not path:
         return "No region of this layout covers the address."
     leaf = path[-1]
     where = " > ".join(r.name for r in path)
     owner = _rule_owner(path)
-    extra = f"; {describe(layout, kasan)}" if kasan is not None and layout.arch != "x86_64" else ""
+    extra = f"; {_describe(layout, kasan)}" if kasan is not None and layout.arch != "x86_64" else ""
     if owner is not None and owner.rule is not None:
         rule = owner.rule
         if rule.name == "linear" and phys is not None:
@@ -227,8 +257,8 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
                     f"{fmt_addr(pfn << mode.page_shift, max(bits, layout.physical_bits or bits))}{extra}.")
         if rule.name == "kasan-shadow":
             if kasan is not None:
-                return f"{where}: {describe(layout, kasan)}."
-            note = hw_tags_note(layout)
+                return f"{where}: {_describe(layout, kasan)}."
+            note = _hw_tags_note(layout)
             if note:
                 return f"{where}: {note}."
     if kind(leaf.kind).unmapped:
@@ -252,6 +282,8 @@ def _kasan_for(layout: Layout, addr: int, canonical: bool, path: tuple[Region, .
     in_shadow_region = owner is not None and owner.rule is not None and owner.rule.name == "kasan-shadow"
     if canonical and not in_shadow_region and (layout.arch != "arm64" or covered is True):
         return None
+    from vaslayout.core.kasan import decode
+
     return decode(layout, addr, canonical)
 
 
@@ -399,6 +431,8 @@ def phys_lookup(layout: Layout, phys: int) -> PhysLookup:
     prange = next((p for p in layout.physical if p.start <= phys < p.end), None)
     bits = layout.address_bits
     pwidth = max(bits, pbits)  # PAE: 36-bit physical addresses on a 32-bit layout
+    from vaslayout.core.physmap import ZoneLimit, zone_by_limits
+
     zone: PhysRange | ZoneLimit | None = next((z for z in layout.zones if z.start <= phys < z.end), None)
     if zone is None:
         zone = zone_by_limits(layout, phys)
