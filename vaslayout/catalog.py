@@ -1,9 +1,11 @@
 """Where layouts come from: the built-in folder or a path the user gives.
 
-`vaslayout list` reads layouts/index.json (id, title, arch and the size of
-each built-in file) instead of parsing every layout; a file the index does
-not know, or whose size changed, is parsed as before. scripts/layout_index.py
-writes the index and a test holds it equal to the files.
+`vaslayout list` reads layouts/index.json (id, title, arch, param names and
+the size of each built-in file) instead of parsing every layout; a file the
+index does not know, or whose size changed, is parsed as before. `show
+--pid` and `lookup --pid` take the chosen layout's param names from it too,
+so with the resolved layout cached (layout_cache) they never import PyYAML.
+scripts/layout_index.py writes the index and a test holds it equal to the files.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the loader (and PyYAML) is imported only when a layout is loaded
     from vaslayout.core.loader import LayoutSpec
@@ -107,13 +109,14 @@ def load(name: str, overrides: Mapping[str, str | int] | None = None) -> Layout:
     return layout
 
 
-def index_entries() -> list[dict[str, str | int]]:
-    """What the index holds, from the files themselves: id, title, arch and file size, by id."""
-    out: list[dict[str, str | int]] = []
+def index_entries() -> list[dict[str, Any]]:
+    """What the index holds, from the files themselves: id, title, arch, param names and file size, by id."""
+    out: list[dict[str, Any]] = []
     for layout_id in builtin_ids():
         spec = spec_for(layout_id)
         size = os.stat(os.path.join(builtin_dir(), f"{layout_id}.yaml")).st_size
-        out.append({"id": spec.id, "title": spec.title, "arch": spec.arch, "bytes": size})
+        out.append({"id": spec.id, "title": spec.title, "arch": spec.arch, "bytes": size,
+                    "params": [p.name for p in spec.params]})
     return out
 
 
@@ -128,8 +131,8 @@ def write_index() -> str:
     return path
 
 
-def listing() -> list[dict[str, str | int]]:
-    """id, title and arch of every built-in layout: from the index where it still fits the file, else parsed."""
+def _index() -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """The index's entries by id, and the size of every built-in file now (-1: unreadable)."""
     import json
 
     folder = builtin_dir()
@@ -138,15 +141,34 @@ def listing() -> list[dict[str, str | int]]:
             known = {e["id"]: e for e in json.load(f)}
     except (OSError, ValueError, TypeError, KeyError):
         known = {}
-    out: list[dict[str, str | int]] = []
+    sizes: dict[str, int] = {}
     for layout_id in builtin_ids():
-        entry = known.get(layout_id)
         try:
-            size = os.stat(os.path.join(folder, f"{layout_id}.yaml")).st_size
+            sizes[layout_id] = os.stat(os.path.join(folder, f"{layout_id}.yaml")).st_size
         except OSError:
-            size = -1
+            sizes[layout_id] = -1
+    return known, sizes
+
+
+def listing() -> list[dict[str, str | int]]:
+    """id, title and arch of every built-in layout: from the index where it still fits the file, else parsed."""
+    known, sizes = _index()
+    out: list[dict[str, str | int]] = []
+    for layout_id, size in sizes.items():
+        entry = known.get(layout_id)
         if entry is None or entry.get("bytes") != size:
             spec = spec_for(layout_id)
             entry = {"id": spec.id, "title": spec.title, "arch": spec.arch, "bytes": size}
-        out.append(entry)
+        out.append({k: entry[k] for k in ("id", "title", "arch", "bytes")})
     return out
+
+
+def param_names(layout_id: str) -> frozenset[str]:
+    """The params a built-in layout takes (its bases' too): from the index while every file still has
+    the size the index gives (a layout may extend another), else from the parsed spec."""
+    known, sizes = _index()
+    names = known.get(layout_id, {}).get("params")
+    fresh = all(known.get(i, {}).get("bytes") == size for i, size in sizes.items())
+    if fresh and isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return frozenset(names)
+    return frozenset(p.name for p in spec_for(layout_id).params)

@@ -171,7 +171,7 @@ def choose(info: KernelInfo) -> Choice:
     name = next((c for c in _candidates(info) if c in ids), None)
     if name is None:
         raise ProcError(f"no built-in layout describes a {info.arch} kernel with {info.paging or 'unknown'} paging")
-    params = {p.name for p in catalog.spec_for(name).params}
+    params = catalog.param_names(name)  # from the layout index: no YAML parsed
     facts = _facts(info)
     overrides: dict[str, str] = {}
     unused = []
