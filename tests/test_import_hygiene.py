@@ -77,3 +77,30 @@ def test_cli_quick_commands_do_not_import_textual(argv: list[str], also_no_rich:
     assert "textual" not in loaded
     if also_no_rich:
         assert loaded == "[]"
+
+
+def test_lookup_pid_with_the_layout_cached_imports_neither_yaml_nor_the_engine(tmp_path: Path) -> None:
+    """lookup --pid tiles the few mappings it needs itself (core/tiling.py): no engine, no loader."""
+    env = dict(os.environ, VASLAYOUT_CACHE_DIR=str(tmp_path))
+    code = ("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "    assert main(['lookup', '--pid', 'self', '0x1000', '0xffff888000000000']) == 0\n"
+            "assert 'direct' in out.getvalue(), out.getvalue()\n"
+            "print(sorted(m for m in ('yaml', 'rich', 'textual', 'vaslayout.core.engine', 'vaslayout.core.loader')"
+            " if m in sys.modules))")
+    for _ in range(2):  # the first run fills the layout cache (and so parses the layout)
+        p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
+
+
+def test_lookup_layout_addr_imports_only_its_own_command() -> None:
+    """`lookup LAYOUT ADDR` builds the lookup parser alone, and needs no KASAN, zone or expression code."""
+    p = python("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
+               "with contextlib.redirect_stdout(io.StringIO()):\n"
+               "    assert main(['lookup', 'x86_64-4level', '0xffff888000000000']) == 0\n"
+               "print(sorted(m for m in sys.modules if m.startswith('vaslayout.cli.') or m in ("
+               "'vaslayout.core.kasan', 'vaslayout.core.physmap', 'vaslayout.core.expr', 'shutil', 'textwrap')))")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "['vaslayout.cli.common', 'vaslayout.cli.lookup', 'vaslayout.cli.output']"

@@ -12,7 +12,7 @@ import pytest
 
 from vaslayout import jsonout, proc
 from vaslayout.catalog import load
-from vaslayout.core.translate import translate
+from vaslayout.core.translate import layout_names, translate
 from vaslayout.proc import live
 from vaslayout.proc.live_json import process_json
 from vaslayout.teach.export import layout_json
@@ -202,3 +202,45 @@ def test_cli_show_physical_lists_ram_with_direct_map_aliases() -> None:
     assert ram and all(e["aliases"] for e in ram)
     first = ram[0]
     assert first["aliases"][0]["address"] == 0xFFFF_8880_0000_0000 + first["start"]
+
+
+def _answer(layout, addr: int) -> tuple[object, ...]:
+    from vaslayout.plain import row_lines
+    from vaslayout.rows import live_rows, translation_rows
+    from vaslayout.teach.export import mapping_json
+
+    t = translate(layout, addr)
+    return (t.to_json(), mapping_json(t.region), row_lines(translation_rows(layout, t)),
+            row_lines(live_rows(t.region, None)))
+
+
+@pytest.mark.parametrize("fixture", ["maps-cat.txt", "maps-python.txt"])
+def test_around_answers_as_the_whole_process_layout(fixture: str) -> None:
+    text = (DATA / fixture).read_text()
+    maps = proc.parse_maps(text, fixture)
+    whole = live.with_mappings(base(), maps, 42, "t (pid 42)")
+    probes = {0, 1 << 47, (1 << 64) - 1, 0x8000_0000_0000_0000, 0xFFFF_8880_0000_0000, 0xFFFF_FFFF_FF60_0000}
+    for m in maps:
+        probes |= {m.start, m.end - 1, m.end, max(m.start - 1, 0), (m.start + m.end) // 2}
+    probes = sorted(a for a in probes if a < 1 << 64)
+    one_by_one = live.Around(base(), proc.parse_maps_table(text, fixture), 42, "t (pid 42)")
+    for addr in probes:  # each address asked alone, then after all the others: the same answer
+        alone = live.Around(base(), proc.parse_maps_table(text, fixture), 42, "t (pid 42)").at([addr])
+        assert _answer(alone, addr) == _answer(whole, addr), hex(addr)
+        assert _answer(one_by_one.at([addr]), addr) == _answer(whole, addr), hex(addr)
+    assert (one_by_one.layout.id, one_by_one.layout.title) == (whole.id, whole.title)
+    assert layout_names(one_by_one.layout) == layout_names(whole)  # what an address expression may name
+
+
+def test_around_tiles_only_the_mappings_an_address_needs() -> None:
+    lines = [f"{0x7F00_0000_0000 + 2 * i * 4096:x}-{0x7F00_0000_0000 + (2 * i + 1) * 4096:x} r--p 00000000 00:00 0"
+             for i in range(5_000)]
+    table = proc.parse_maps_table("\n".join(lines) + "\n", "generated")
+    around = live.Around(base(), table, 7, "big")
+    inside, between = 0x7F00_0000_0000 + 2 * 1_000 * 4096 + 5, 0x7F00_0000_0000 + (2 * 3_000 + 1) * 4096 + 5
+    layout = around.at([inside, between])
+    assert len(leaves_with_mappings(layout)) == 4  # the one holding `inside` and its successor; the gap's two
+    t = translate(layout, inside)
+    assert t.region is not None and t.region.mapping == table[1_000] and t.offset == 5
+    gap = translate(layout, between).region
+    assert gap is not None and (gap.kind, gap.start, gap.end) == ("hole", table[3_000].end, table[3_001].start)

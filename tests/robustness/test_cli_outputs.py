@@ -105,7 +105,7 @@ def test_an_unexpected_error_leaves_a_crash_log(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(layouts, "cmd_list", boom)
     parser = cli_package.build_parser()
-    monkeypatch.setattr(cli_package, "build_parser", lambda: _with_func(parser, "list", boom))
+    monkeypatch.setattr(cli_package, "build_parser", lambda *_: _with_func(parser, "list", boom))
     assert cli_package.main(["list"]) == 70
     err = capsys.readouterr().err.splitlines()
     logs = list(state_dir.glob("crash-*.log"))

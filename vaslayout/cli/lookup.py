@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from vaslayout.cli import output
-from vaslayout.cli.common import UsageError, load_target
+from vaslayout.cli.common import UsageError, load_target, read_around
 from vaslayout.errors import UserError
 
 STDIN = "-"
@@ -72,7 +72,12 @@ class Answers:
         if (args.pid is not None or args.capture is not None) and args.layout:  # `lookup --pid self ADDR`: an address
             args.addresses.insert(0, args.layout)
             args.layout = None
-        self.layout, self.pid = load_target(args)
+        self.around = None
+        if args.pid is not None and args.capture is None and not args.layout:
+            self.around, self.pid = read_around(args)  # a live process: only the mappings the answers need
+            self.layout = self.around.layout
+        else:
+            self.layout, self.pid = load_target(args)
         if not args.addresses and not args.phys:
             raise UsageError("lookup needs at least one address, '-' to read them from stdin, or --phys PADDR")
         self.decimal = args.dec
@@ -94,14 +99,25 @@ class Answers:
 
         layout, bits, parse = self.layout, self.layout.address_bits, self.parse
         for batch in batches:
-            results: list[Any] = []
+            addresses: list[int] = []
+            bad: UserError | None = None
             try:
                 for where, text in batch:
-                    results.append(translate(layout, parse(where, text, bits)))
+                    addresses.append(parse(where, text, bits))
+            except UserError as exc:
+                bad = exc  # what came before the bad line is answered, then the error is reported
+            if self.around is not None:
+                layout = self.layout = self.around.at(addresses)
+            results: list[Any] = []
+            try:
+                for addr in addresses:
+                    results.append(translate(layout, addr))
             except UserError:
-                yield results  # what came before the bad line is answered, then the error is reported
+                yield results
                 raise
             yield results
+            if bad is not None:
+                raise bad
 
     def physical(self, texts: list[str]) -> list[Any]:
         from vaslayout.core.translate import phys_lookup

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vaslayout.core import expr
-from vaslayout.core.kinds import HOLE, kind
+from vaslayout.core.kinds import kind
 from vaslayout.core.loader import LayoutError, LayoutSpec, NamedSpec, Pos, RegionSpec, Value, close_matches, printable
 from vaslayout.core.model import Derived, Kasan, Layout, Param, PhysRange, Region, Rule, Source
 from vaslayout.core.paging import MODES
 from vaslayout.core.roles import ROLES
+from vaslayout.core.tiling import gap, tile  # noqa: F401  (tile: re-exported for callers)
+from vaslayout.core.tiling import siblings as _siblings
 from vaslayout.core.units import fmt_bound
 
 _ATTRS = ("start", "end", "last", "size")
@@ -333,42 +335,6 @@ def _override_pos(overrides: Mapping[str, str | int] | None, p: NamedSpec) -> Po
     if overrides and p.name in overrides:
         return _set_arg(p.name, overrides[p.name])
     return p.pos
-
-
-def tile(regions: list[Region], lo: int, hi: int, bits: int) -> tuple[Region, ...]:
-    """Sorted, non-overlapping regions with `unused` holes between them, filling [lo, hi)."""
-    return _siblings([(None, r) for r in regions], lo, hi, bits)
-
-
-def _siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi: int,
-              bits: int) -> tuple[Region, ...]:
-    """Sort, refuse overlaps, and fill the gaps between siblings with holes."""
-    kept = [(s, r) for s, r in pairs if r is not None]
-    if any(kept[i][1].start > kept[i + 1][1].start for i in range(len(kept) - 1)):
-        kept.sort(key=lambda p: p[1].start)
-    if not kept:
-        return ()
-    out: list[Region] = []
-    cursor = lo
-    prev: Region | None = None
-    for spec, region in kept:
-        if prev is not None and region.start < prev.end:
-            raise LayoutError(
-                f"{region.name!r} [{fmt(region.start, bits)}, {fmt(region.end, bits)}) overlaps "
-                f"{prev.name!r} [{fmt(prev.start, bits)}, {fmt(prev.end, bits)})", spec.pos if spec else None)
-        if region.start > cursor:
-            out.append(gap(cursor, region.start))
-        out.append(region)
-        cursor = region.end
-        prev = region
-    if cursor < hi:
-        out.append(gap(cursor, hi))
-    return tuple(out)
-
-
-def gap(start: int, end: int) -> Region:
-    return Region("unused", HOLE, start, end, None,
-                  "No region of the layout covers this range.", "", None, (), synthetic=True)
 
 
 def _physical(env: _Env, items: tuple[RegionSpec, ...], bits: int | None,

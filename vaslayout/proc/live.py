@@ -99,11 +99,10 @@ def place_table(base: Layout, table: MapsTable, pid: int) -> Placement:
     return Placement(user, table[first:end], rest.elsewhere)
 
 
-def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
+def with_mappings(base: Layout, mappings: Sequence[Mapping], pid: int, title: str,
                   placement: Placement | None = None) -> Layout:
-    """The layout with the process's mappings as leaves (the engine and PyYAML load only here)."""
-    from vaslayout.core.engine import tile
-    from vaslayout.core.loader import LayoutError
+    """The layout with the process's mappings as leaves."""
+    from vaslayout.core.tiling import tile
 
     bits = base.address_bits
     p = placement or place(base, mappings, pid)
@@ -123,9 +122,47 @@ def with_mappings(base: Layout, mappings: list[Mapping], pid: int, title: str,
             else:
                 kids = tile(regions, leaf.start, leaf.end, bits)
                 root = replace_children(root, leaf, kids)
-    except LayoutError as exc:
-        raise ProcError(f"/proc/{pid}/maps: {exc.message}") from None
+    except ValueError as exc:  # overlapping mappings: the tiler's LayoutError (imported only then)
+        from vaslayout.core.loader import LayoutError
+
+        if isinstance(exc, LayoutError):
+            raise ProcError(f"/proc/{pid}/maps: {exc.message}") from None
+        raise
     return dataclasses.replace(base, id=f"pid-{pid}", title=title, root=root, origin=f"/proc/{pid}/maps")
+
+
+class Around:
+    """A live process's layout holding only the mappings that answer the addresses asked so far.
+
+    An address's answer depends on the mapping that holds it, or on the two
+    that bound its gap; with those kept, the other 65,000 mappings of a big
+    process change nothing in it. So `lookup --pid P ADDR` finds them by
+    bisection over the maps' starts and tiles a few mappings, not all.
+    """
+
+    def __init__(self, base: Layout, table: MapsTable, pid: int, title: str) -> None:
+        self.base, self.pid, self.title = base, pid, title
+        self.placement = place_table(base, table, pid)
+        inside = self.placement.inside
+        self.starts: Sequence[int] = inside.starts if isinstance(inside, MapsTable) else [m.start for m in inside]
+        self.kept: set[int] = set()
+        self.layout = self._build()
+
+    def _build(self) -> Layout:
+        p = self.placement
+        keep = [p.inside[i] for i in sorted(self.kept)]
+        with collector.paused():
+            return with_mappings(self.base, keep, self.pid, self.title, Placement(p.user, keep, p.elsewhere))
+
+    def at(self, addresses: Sequence[int]) -> Layout:
+        """The layout that answers these addresses (and every one asked before) as the whole one does."""
+        n, before = len(self.starts), len(self.kept)
+        for addr in addresses:
+            i = bisect_right(self.starts, addr) - 1  # the mapping at or below addr, and the next one
+            self.kept.update(j for j in (i, i + 1) if 0 <= j < n)
+        if len(self.kept) != before:
+            self.layout = self._build()
+        return self.layout
 
 
 def _swap(region: Region, old: Region, new: Region) -> Region:

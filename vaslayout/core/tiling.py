@@ -1,0 +1,56 @@
+"""Siblings sorted and their gaps filled with `unused` holes: the engine's tiling, without the engine.
+
+A live process's mappings are tiled into its user half by this alone, so
+`lookup --pid` needs neither the engine nor PyYAML (the loader, whose
+LayoutError an overlap raises, is imported only when there is one).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vaslayout.core.kinds import HOLE
+from vaslayout.core.model import Region
+from vaslayout.core.units import fmt_bound
+
+if TYPE_CHECKING:
+    from vaslayout.core.spec import RegionSpec
+
+
+def tile(regions: list[Region], lo: int, hi: int, bits: int) -> tuple[Region, ...]:
+    """Sorted, non-overlapping regions with `unused` holes between them, filling [lo, hi)."""
+    return siblings([(None, r) for r in regions], lo, hi, bits)
+
+
+def siblings(pairs: list[tuple[RegionSpec | None, Region | None]], lo: int, hi: int,
+             bits: int) -> tuple[Region, ...]:
+    """Sort, refuse overlaps, and fill the gaps between siblings with holes."""
+    kept = [(s, r) for s, r in pairs if r is not None]
+    if any(kept[i][1].start > kept[i + 1][1].start for i in range(len(kept) - 1)):
+        kept.sort(key=lambda p: p[1].start)
+    if not kept:
+        return ()
+    out: list[Region] = []
+    cursor = lo
+    prev: Region | None = None
+    for spec, region in kept:
+        if prev is not None and region.start < prev.end:
+            from vaslayout.core.loader import LayoutError
+
+            raise LayoutError(
+                f"{region.name!r} [{fmt_bound(region.start, bits)}, {fmt_bound(region.end, bits)}) overlaps "
+                f"{prev.name!r} [{fmt_bound(prev.start, bits)}, {fmt_bound(prev.end, bits)})",
+                spec.pos if spec else None)
+        if region.start > cursor:
+            out.append(gap(cursor, region.start))
+        out.append(region)
+        cursor = region.end
+        prev = region
+    if cursor < hi:
+        out.append(gap(cursor, hi))
+    return tuple(out)
+
+
+def gap(start: int, end: int) -> Region:
+    return Region("unused", HOLE, start, end, None,
+                  "No region of the layout covers this range.", "", None, (), synthetic=True)
