@@ -87,19 +87,6 @@ def load_target(args: argparse.Namespace):
     return load(args.layout, overrides), None
 
 
-def read_around(args: argparse.Namespace):
-    """--pid for `lookup`: the process's layout as proc.live.Around, holding only the mappings asked about."""
-    from vaslayout import proc
-    from vaslayout.proc import live
-
-    overrides = parse_sets(args.set)
-    pid = proc.resolve_pid(args.pid)
-    table = proc.read_maps_table(pid, started=proc.start_time(pid))
-    info = proc.detect(mappings=table.ending_above(proc.USER_4LEVEL_LIMIT))
-    base = live.base_layout(info, overrides)
-    return live.Around(base, table, pid, live.title(base, pid, proc.comm(pid))), pid
-
-
 def _read_live(pid_spec: str):
     from vaslayout import proc
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from vaslayout.cli import output
-from vaslayout.cli.common import UsageError, load_target, read_around
+from vaslayout.cli.common import UsageError, load_target
 from vaslayout.errors import UserError
 
 STDIN = "-"
@@ -61,6 +61,21 @@ def address_batches(addresses: list[str]) -> Iterator[list[tuple[str, str]]]:
         yield from _stdin_batches(stdin.buffer if hasattr(stdin, "buffer") else stdin)
     if batch:
         yield batch
+
+
+def read_around(args: argparse.Namespace) -> tuple[Any, int]:
+    """--pid: the process's layout as proc.live.Around, holding only the mappings asked about.
+
+    The maps are read as `show --pid` reads them (cli.live): by column, the
+    kernel writing them out while the modules an answer needs are imported.
+    """
+    from vaslayout.cli.live import _read_process
+
+    pid, table, base, title = _read_process(args, "vaslayout.proc.live", "vaslayout.core.translate", "vaslayout.rows",
+                                            "vaslayout.plain")
+    from vaslayout.proc import live
+
+    return live.Around(base, table, pid, title), pid
 
 
 class Answers:
