@@ -8,6 +8,7 @@ the kernel's PTRS_PER_P4D == 1 makes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,13 @@ class PagingMode:
         return f"bits {hi}..{lo} must be all 0 (user, TTBR0) or all 1 (kernel, TTBR1)"
 
     def indices(self, addr: int) -> dict[str, int]:
-        out = {level.name: level.index(addr) for level in self.levels}
-        out["offset"] = addr & ((1 << self.page_shift) - 1)
-        return out
+        return {name: (addr >> lo) & mask for name, lo, mask in self._index_plan}
+
+    @cached_property
+    def _index_plan(self) -> tuple[tuple[str, int, int], ...]:
+        """(name, lowest bit, mask) of every level and the page offset: indices() runs for every lookup."""
+        levels = tuple((lv.name, lv.lo, (1 << lv.bits) - 1) for lv in self.levels)
+        return (*levels, ("offset", 0, (1 << self.page_shift) - 1))
 
     def fields(self) -> list[tuple[str, int, int]]:
         """(label, hi, lo) from the top bit down, for drawing an address."""
