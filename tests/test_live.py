@@ -244,3 +244,11 @@ def test_around_tiles_only_the_mappings_an_address_needs() -> None:
     assert t.region is not None and t.region.mapping == table[1_000] and t.offset == 5
     gap = translate(layout, between).region
     assert gap is not None and (gap.kind, gap.start, gap.end) == ("hole", table[3_000].end, table[3_001].start)
+
+
+def test_overlapping_mappings_are_one_proc_error() -> None:
+    from vaslayout.proc.maps import Mapping
+
+    ms = [Mapping(0x1000, 0x3000, "rw-p", 0, "00:00", 0, ""), Mapping(0x2000, 0x4000, "rw-p", 0, "00:00", 0, "")]
+    with pytest.raises(proc.ProcError, match=r"^/proc/1/maps: .* overlaps "):
+        live.with_mappings(base(), ms, 1, "t")
