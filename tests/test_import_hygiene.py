@@ -79,12 +79,13 @@ def test_cli_quick_commands_do_not_import_textual(argv: list[str], also_no_rich:
         assert loaded == "[]"
 
 
-def test_lookup_pid_with_the_layout_cached_imports_neither_yaml_nor_the_engine(tmp_path: Path) -> None:
-    """lookup --pid tiles the few mappings it needs itself (core/tiling.py): no engine, no loader."""
+def test_live_commands_with_the_layout_cached_import_neither_yaml_nor_the_engine(tmp_path: Path) -> None:
+    """lookup --pid and show --pid --json fill gaps through core/tiling.py: no engine, no loader, no PyYAML."""
     env = dict(os.environ, VASLAYOUT_CACHE_DIR=str(tmp_path))
     code = ("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
             "    assert main(['lookup', '--pid', 'self', '0x1000', '0xffff888000000000']) == 0\n"
+            "    assert main(['show', '--pid', 'self', '--json']) == 0\n"
             "assert 'direct' in out.getvalue(), out.getvalue()\n"
             "print(sorted(m for m in ('yaml', 'rich', 'textual', 'vaslayout.core.engine', 'vaslayout.core.loader')"
             " if m in sys.modules))")
@@ -95,12 +96,14 @@ def test_lookup_pid_with_the_layout_cached_imports_neither_yaml_nor_the_engine(t
     assert p.stdout.strip() == "[]"
 
 
-def test_lookup_layout_addr_imports_only_its_own_command() -> None:
+def test_lookup_layout_addr_imports_only_its_own_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`lookup LAYOUT ADDR` builds the lookup parser alone, and needs no KASAN, zone or expression code."""
-    p = python("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
-               "with contextlib.redirect_stdout(io.StringIO()):\n"
-               "    assert main(['lookup', 'x86_64-4level', '0xffff888000000000']) == 0\n"
-               "print(sorted(m for m in sys.modules if m.startswith('vaslayout.cli.') or m in ("
-               "'vaslayout.core.kasan', 'vaslayout.core.physmap', 'vaslayout.core.expr', 'shutil', 'textwrap')))")
-    assert p.returncode == 0, p.stderr
+    monkeypatch.setenv("VASLAYOUT_CACHE_DIR", str(tmp_path))  # the first run resolves (engine, expressions)
+    for _ in range(2):
+        p = python("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
+                   "with contextlib.redirect_stdout(io.StringIO()):\n"
+                   "    assert main(['lookup', 'x86_64-4level', '0xffff888000000000']) == 0\n"
+                   "print(sorted(m for m in sys.modules if m.startswith('vaslayout.cli.') or m in ("
+                   "'vaslayout.core.kasan', 'vaslayout.core.physmap', 'vaslayout.core.expr', 'shutil', 'textwrap')))")
+        assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "['vaslayout.cli.common', 'vaslayout.cli.lookup', 'vaslayout.cli.output']"

@@ -19,8 +19,8 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import gt, sub
 from typing import Any
 
-from vaslayout.core.engine import gap
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.tiling import gap
 from vaslayout.jsonout import encode, with_hex
 from vaslayout.proc.live import Placement, place_table, with_mappings
 from vaslayout.proc.maps import MapsTable
