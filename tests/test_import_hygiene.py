@@ -97,13 +97,14 @@ def test_live_commands_with_the_layout_cached_import_neither_yaml_nor_the_engine
 
 
 def test_lookup_layout_addr_imports_only_its_own_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`lookup LAYOUT ADDR` builds the lookup parser alone, and needs no KASAN, zone or expression code."""
+    """`lookup LAYOUT ADDR` builds the lookup parser alone; it needs no KASAN, zone or expression code, nor typing."""
     monkeypatch.setenv("VASLAYOUT_CACHE_DIR", str(tmp_path))  # the first run resolves (engine, expressions)
     for _ in range(2):
         p = python("import io, sys, contextlib\nfrom vaslayout.cli import main\n"
                    "with contextlib.redirect_stdout(io.StringIO()):\n"
                    "    assert main(['lookup', 'x86_64-4level', '0xffff888000000000']) == 0\n"
                    "print(sorted(m for m in sys.modules if m.startswith('vaslayout.cli.') or m in ("
-                   "'vaslayout.core.kasan', 'vaslayout.core.physmap', 'vaslayout.core.expr', 'shutil', 'textwrap')))")
+                   "'vaslayout.core.kasan', 'vaslayout.core.physmap', 'vaslayout.core.expr', 'shutil', 'textwrap', "
+                   "'typing')))")
         assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "['vaslayout.cli.common', 'vaslayout.cli.lookup', 'vaslayout.cli.output']"

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:  # the loader (and PyYAML) is imported only when a layout is loaded
+    from typing import Any
+
     from vaslayout.core.loader import LayoutSpec
     from vaslayout.core.model import Layout
 

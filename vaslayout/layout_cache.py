@@ -18,8 +18,8 @@ import os
 import pickle
 import zlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
     from vaslayout.core.model import Layout
 

@@ -15,12 +15,15 @@ are drawn is decided there.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.translate import PhysLookup, Translation
 from vaslayout.core.units import fmt_addr, fmt_size
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 Piece = tuple[str, str]  # text, a rich style string ("" for none)
 Row = tuple[str, tuple[Piece, ...]]

@@ -7,12 +7,15 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from vaslayout import __version__
 from vaslayout.cli.common import EXIT_USER_ERROR
 from vaslayout.core import collector
 from vaslayout.errors import UserError
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class Formatter(argparse.HelpFormatter):

@@ -7,9 +7,12 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from vaslayout.errors import UserError
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_USER_ERROR = 2
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
 
 from vaslayout.cli import output
 from vaslayout.cli.common import UsageError, load_target
 from vaslayout.errors import UserError
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 STDIN = "-"
 READ_SIZE = 1 << 16  # bytes of stdin read at a time: about 3,000 addresses

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 RICH_MAX_ROWS = 400  # above this many lines even a terminal gets plain lines
 _TRAILING = re.compile(r"[ \t]+(?=\n)")

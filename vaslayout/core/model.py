@@ -10,9 +10,26 @@ import bisect
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from vaslayout.core.paging import PagingMode
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:  # only an annotation: a Protocol class would need typing at run time
+    from typing import Protocol
+
+    class MapInfo(Protocol):
+        """What /proc/PID/maps says of a mapping, kept on its region (proc.Mapping is one)."""
+
+        @property
+        def perms(self) -> str: ...
+        @property
+        def offset(self) -> int: ...
+        @property
+        def dev(self) -> str: ...
+        @property
+        def inode(self) -> int: ...
+        @property
+        def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -24,21 +41,6 @@ class Rule:
     limit: int | None = None  # linear: bytes backed from the start (None: all)
     struct_size: int = 64  # struct-page: sizeof(struct page)
     first_pfn: int = 0  # struct-page: the pfn whose struct page sits at the region's start
-
-
-class MapInfo(Protocol):
-    """What /proc/PID/maps says of a mapping, kept on its region (proc.Mapping is one)."""
-
-    @property
-    def perms(self) -> str: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def dev(self) -> str: ...
-    @property
-    def inode(self) -> int: ...
-    @property
-    def path(self) -> str: ...
 
 
 class Span:

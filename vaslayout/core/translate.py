@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region, Rule
@@ -24,7 +23,10 @@ from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
 
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from vaslayout.core.kasan import ShadowByte
     from vaslayout.core.physmap import ZoneLimit
 
