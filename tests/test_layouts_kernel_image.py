@@ -139,3 +139,12 @@ def test_zones(layout_id, overrides, want):
 
 def translate_zone(layout, phys: int) -> str | None:
     return next((z.name for z in layout.zones if z.start <= phys < z.end), None)
+
+
+def test_arm64_vmemmap_follows_memstart_addr():
+    """kcore's vmemmap segment of the 6.1 KASLR boot holds the struct page of RAM's first pfn, 0x40000."""
+    layout = load("arm64-4k-48bit", ARM64_61)
+    t = translate(layout, 0xFFFF_FD00_D800_0000)
+    assert t.region.kind == "vmemmap"
+    assert "describes pfn 0x40000," in t.explanation
+    assert "describes pfn 0x40001," in translate(layout, 0xFFFF_FD00_D800_0040).explanation
