@@ -58,7 +58,8 @@ def area_bounds(source: CaptureSource, layout: Layout) -> list[str]:
     for seg in source.info.real.segments:
         if seg.kind not in ("vmalloc", "modules") or seg.vaddr >= layout.size:
             continue
-        region = next((r for r in reversed(layout.path_at(seg.vaddr)) if r.kind == seg.kind), None)
+        # the outermost region of that kind: the area itself, not a part of it (arm64's image splits vmalloc)
+        region = next((r for r in layout.path_at(seg.vaddr) if r.kind == seg.kind), None)
         if region is None:
             problems.append(f"{seg.kind} segment at {seg.vaddr:#x}: no {seg.kind} region there")
         elif region.start != seg.vaddr or region.end not in (seg.end, seg.end + 1):

@@ -20,23 +20,12 @@ from vaslayout.proc.captured import CaptureSource
 CAPTURES = Path(__file__).parent / "data" / "captures"
 NAMES = sorted(p.name for p in CAPTURES.iterdir() if (p / "capture.json").is_file())
 
-IMAGE_IN_LOWMEM = ("a kernel image region (kernel-text) in lowmem at PAGE_OFFSET + the load address, which "
-                   "CONFIG_RANDOMIZE_BASE moves")
-ARM64_IMAGE = ("arm64: the kernel image (KIMAGE_VADDR + kaslr offset) as a kernel-text region inside vmalloc; "
-               "the linear map at PHYS_OFFSET = memstart_addr, which KASLR moves below RAM")
-ARM64_ZONES = "arm64 layouts declare no zones (ZONE_DMA up to 4 GiB of RAM, ZONE_NORMAL above)"
 # (capture, check) -> the layout value that is wrong; check "*" is every check of that capture.
 # Fixed and so gone from here: x86-64 KERNEL_IMAGE_SIZE and the kaslr.c bases, i386 PAE's modern
-# MAXMEM, arm64 6.1's 128 MiB module area, arm64 4K/52-bit (LPA2), riscv64's MODULES_VADDR.
-XFAIL: dict[tuple[str, str], str] = {
-    **{(f"i386-6.1-pae-{ram}", "text_symbol"): IMAGE_IN_LOWMEM for ram in ("2g", "4g")},
-    **{(name, check): reason for name in ("arm64-6.1-48bit", "arm64-6.1-max", "arm64-6.12-48bit", "arm64-6.12-52bit")
-       for check, reason in (("kcore_segments", ARM64_IMAGE), ("text_symbol", ARM64_IMAGE), ("zones", ARM64_ZONES))},
-    ("armhf-6.1-lpae", "text_symbol"): IMAGE_IN_LOWMEM,
-    ("armhf-6.1-lpae", "zones"): "arm layouts declare no zones (ZONE_DMA to the end of lowmem, ZONE_HIGHMEM above)",
-    **{(f"riscv64-6.12-{mode}", "zones"): "riscv64 layouts declare no zones (ZONE_DMA32 below 4 GiB, ZONE_NORMAL above)"
-       for mode in ("sv39", "sv48", "sv57")},
-}
+# MAXMEM, arm64 6.1's 128 MiB module area, arm64 4K/52-bit (LPA2), riscv64's MODULES_VADDR, the
+# zones of arm64, arm and riscv64, the kernel image in lowmem (i386, armhf) and arm64's image in
+# vmalloc with the linear map at memstart_addr.
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 @cache

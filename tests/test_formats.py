@@ -80,7 +80,12 @@ def test_markdown_reads_like_mm_rst():
     assert "| fffffe0000000000 | -2 TB | fffffe7fffffffff | 0.5 TB | cpu_entry_area mapping |" in lines
     assert lines[-1].startswith("Source: Documentation/arch/x86/x86_64/mm.rst (torvalds/linux@25768de50b1f), ")
     md32 = to_markdown(load("x86_32-vmsplit-3g", {"maxmem_model": "0"})).splitlines()  # the textbook MAXMEM
-    assert "| c0000000 | -1 GB | f7ffffff | 896 MB | lowmem (direct mapping of RAM) |" in md32
+    # lowmem's leaves: RAM below the kernel image, the image at CONFIG_PHYSICAL_START (16 MiB), RAM above it
+    assert ("| c0000000 | -1 GB | c0ffffff | 16 MB | lowmem (direct mapping of RAM) > lowmem below the kernel "
+            "image |") in md32
+    assert "| c1000000 | -1008 MB | c1f18fff | ~15 MB | lowmem (direct mapping of RAM) > kernel image |" in md32
+    assert ("| c1f19000 | ~-993 MB | f7ffffff | ~865 MB | lowmem (direct mapping of RAM) > lowmem above the "
+            "kernel image |") in md32
     assert "| 00000000 | 0 | 08047fff | ~128 MB | below the program (NULL page) |" in md32
 
 

@@ -37,6 +37,8 @@ MODULES = "kernel module space"
 PKMAP = "permanent kernel mappings (pkmap)"
 LOWMEM = "lowmem (kernel direct-mapped RAM)"
 GAP = "VMALLOC_OFFSET gap"
+ARM_IMAGE = "kernel image"
+ARM_TEXT_OFFSET, ARM_IMAGE_SIZE = 0x208000, 0x1605288
 VMALLOC = "vmalloc() / ioremap() space"
 DTB = "device-tree blob (read-only)"
 VECTORS = "CPU vector page"
@@ -67,6 +69,12 @@ def _arm_rows(task_size, page_offset, high_memory, vmalloc_start):
         (task_size, page_offset - 2 * MiB - 1, MODULES, "modules", PKMAP),
         (page_offset - 2 * MiB, page_offset - 1, PKMAP, "pkmap", LOWMEM),
         (page_offset, high_memory - 1, LOWMEM, "direct-map", GAP),
+        # the kernel image at PAGE_OFFSET + TEXT_OFFSET (0x208000), Debian 6.1's 0x1605288 bytes
+        (page_offset, page_offset + ARM_TEXT_OFFSET - 1, "lowmem below the kernel image", "direct-map", ARM_IMAGE),
+        (page_offset + ARM_TEXT_OFFSET, page_offset + ARM_TEXT_OFFSET + ARM_IMAGE_SIZE - 1, ARM_IMAGE, "kernel-text",
+         "lowmem above the kernel image"),
+        (page_offset + ARM_TEXT_OFFSET + ARM_IMAGE_SIZE, high_memory - 1, "lowmem above the kernel image", "direct-map",
+         GAP),
         (vmalloc_start, 0xFF7FFFFF, VMALLOC, "vmalloc", DTB),
         *ARM_TOP,
     ]
@@ -108,10 +116,20 @@ def _arm64_head(user_last, page_offset, kasan_start):
     ]
 
 
+# The kernel image at KIMAGE_VADDR = VMALLOC_START (kaslr_offset 0), 37 MiB (Debian 6.12's _text .. _end).
+def _image_rows(vmalloc_last, after):
+    image_end = 0xFFFF800080000000 + 0x2500000
+    return [
+        (0xFFFF800080000000, image_end - 1, "kernel image", "kernel-text", "vmalloc above the kernel image"),
+        (image_end, vmalloc_last, "vmalloc above the kernel image", "vmalloc", after),
+    ]
+
+
 # memory.rst @57b421369dd7, the tail is the same for both page sizes but vmemmap.
 def _doc_tail(vmemmap_last, top_guard):
     return [
         (0xFFFF800080000000, 0xFFFFFBFFEFFFFFFF, "vmalloc", "vmalloc", FIXED),
+        *_image_rows(0xFFFFFBFFEFFFFFFF, FIXED),
         (0xFFFFFBFFF0000000, 0xFFFFFBFFFDFFFFFF, FIXED, "fixmap", GUARD),
         (0xFFFFFBFFFE000000, 0xFFFFFBFFFE7FFFFF, GUARD, "guard", PCI),
         (0xFFFFFBFFFE800000, 0xFFFFFBFFFF7FFFFF, PCI, "ioremap", GUARD),
@@ -125,6 +143,7 @@ def _doc_tail(vmemmap_last, top_guard):
 def _v69_tail(vmalloc_last):
     return [
         (0xFFFF800080000000, vmalloc_last, "vmalloc", "vmalloc", GUARD),
+        *_image_rows(vmalloc_last, GUARD),
         (vmalloc_last + 1, vmalloc_last + 8 * MiB, GUARD, "guard", "vmemmap"),
         (vmalloc_last + 8 * MiB + 1, 0xFFFFFFFFBFFFFFFF, "vmemmap", "vmemmap", GUARD),
         (0xFFFFFFFFC0000000, 0xFFFFFFFFC07FFFFF, GUARD, "guard", PCI),
@@ -315,7 +334,8 @@ def test_highmem_on_the_3g_split_with_2g_of_ram():
     layout = load("arm-vmsplit-3g", {"ram": "2G"})
     assert layout.derived["high_memory"].value == 0xF0000000
     last_lowmem = translate(layout, 0xEFFFFFFF)
-    assert (last_lowmem.region.name, last_lowmem.phys) == (LOWMEM, 0x2FFFFFFF)
+    assert (last_lowmem.region.name, last_lowmem.phys) == ("lowmem above the kernel image", 0x2FFFFFFF)
+    assert LOWMEM in [r.name for r in last_lowmem.path]
     assert translate(layout, 0xF0000000).phys is None
     assert phys_lookup(layout, 0x30000000).range.name == "highmem"
 

@@ -252,7 +252,9 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
                          f"and {assumption.sentence()}")
             return text + extra + "."
         if rule.name == "struct-page":
-            pfn = rule.first_pfn + (addr - owner.start) // rule.struct_size
+            # an unsigned long, as the kernel's vmemmap arithmetic is: arm64's vmemmap = VMEMMAP_START -
+            # (memstart_addr >> PAGE_SHIFT) starts below pfn 0 when KASLR moved memstart_addr below 0
+            pfn = (rule.first_pfn + (addr - owner.start) // rule.struct_size) % (1 << (64 - mode.page_shift))
             byte = (addr - owner.start) % rule.struct_size
             return (f"{where}: byte {byte} of the struct page ({rule.struct_size} bytes each) that describes "
                     f"pfn {pfn:#x}, the physical page at "

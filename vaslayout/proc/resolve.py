@@ -43,6 +43,8 @@ PARAM_FOR_FACT: dict[str, tuple[str, ...]] = {
     "modules_size": ("modules_size", "module_area_size", "MODULES_VSIZE"),
     "phys_ram_base": ("phys_ram_base",),
     "kernel_phys": ("kernel_phys",),
+    "kernel_size": ("kernel_size",),
+    "built_va_bits": ("built_va_bits",),
     "kernel_end": ("kernel_end", "kernel_virt_end"),
     "vmalloc_size": ("vmalloc_size",),
 }
@@ -139,6 +141,11 @@ def _facts(info: KernelInfo) -> dict[str, int]:
         if offset is not None:  # the linear map's own offset: below RAM (even "negative") when KASLR moves it
             facts["memstart_addr"] = offset
         facts["va_layout"] = int(version >= (6, 9))
+        facts.update(_arm64_image(info))
+        if config.get("CONFIG_ARM64_VA_BITS", "").isdigit():
+            facts["built_va_bits"] = int(config["CONFIG_ARM64_VA_BITS"])
+    if info.arch != "aarch64" and info.arch != "riscv64":
+        facts.update(_image_in_lowmem(info))
     if info.arch.startswith("arm") and info.arch != "aarch64" and info.ram_ranges:
         facts["phys_offset"] = min(start for start, _ in info.ram_ranges)
     if info.arch == "riscv64":
@@ -163,6 +170,29 @@ def _facts(info: KernelInfo) -> dict[str, int]:
     if "_end" in info.symbols:
         facts["kernel_end"] = info.symbols["_end"]
     return facts
+
+
+def _arm64_image(info: KernelInfo) -> dict[str, int]:
+    """Where the arm64 image is in RAM (kcore's text segment, else _text - kimage_voffset) and its size."""
+    facts: dict[str, int] = {}
+    text = next((s for s in info.real.segments if s.kind == "text" and s.paddr is not None), None)
+    voffset = (info.real.variables or {}).get("kimage_voffset", [])
+    if text is not None:
+        facts["kernel_phys"] = text.paddr or 0
+    elif voffset and "_text" in info.symbols:
+        facts["kernel_phys"] = (info.symbols["_text"] - voffset[0]) % (1 << 64)
+    if "_text" in info.symbols and "_end" in info.symbols:
+        facts["kernel_size"] = info.symbols["_end"] - info.symbols["_text"]
+    return facts
+
+
+def _image_in_lowmem(info: KernelInfo) -> dict[str, int]:
+    """32-bit x86 and arm: the image's physical start and size from iomem's Kernel code .. bss ranges."""
+    image = info.kernel_image
+    if "Kernel code" not in image:
+        return {}
+    start = image["Kernel code"][0]  # virt_to_phys(_text) on both (arch/x86/kernel/setup.c, arch/arm/kernel/setup.c)
+    return {"kernel_phys": start, "kernel_size": max(end for _, end in image.values()) - start}
 
 
 def choose(info: KernelInfo) -> Choice:
