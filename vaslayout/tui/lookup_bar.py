@@ -17,7 +17,6 @@ from vaslayout.core.translate import AddressError, layout_names, parse_address, 
 from vaslayout.render import translation_view
 from vaslayout.state import load_history, save_history
 
-
 _LITERAL = re.compile(r"(0x)?[0-9a-f_]+[kmgtpe]?", re.IGNORECASE)  # a number as written, not an expression
 _FRESH_KEYS = ("slash", "g")  # the keys that open the bar: after Enter (or Esc) they start a new lookup
 
