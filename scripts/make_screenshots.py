@@ -19,7 +19,7 @@ SHOTS: list[tuple[str, list[str]]] = [
     ("x86_32-vmsplit-2g.svg", ["x86_32-vmsplit-2g"]),
     ("x86_32-vmsplit-1g.svg", ["x86_32-vmsplit-1g"]),
     ("zoom-kernel-space.svg", ["x86_64-4level", "--keys", "enter"]),
-    ("zoom-user-space.svg", ["x86_64-4level", "--keys", "end", "enter", "enter"]),
+    ("zoom-user-space.svg", ["x86_64-4level", "--keys", "end", "enter"]),
     ("linear-zoom.svg", ["x86_64-4level", "--lookup", "ffffffffff600000", "--keys", "escape", "plus", "plus"]),
     ("lookup-direct-map.svg", ["x86_64-4level", "--lookup", "ffff888000001000"]),
     ("lookup-kasan-gp.svg", ["x86_64-4level", "--lookup", "dffffc0000000014"]),

@@ -47,6 +47,23 @@ def default_cursor(layout: Layout) -> int:
     return layout.leaves[0].start if layout.leaves else 0
 
 
+def mappings_view(layout: Layout) -> tuple[Region, int] | None:
+    """A process's first screen: the region its mappings fill and the first of them (None: no mappings)."""
+    for leaf in layout.leaves:
+        if leaf.mapping is not None:
+            path = layout.path_at(leaf.start)
+            return (path[-2] if len(path) >= 2 else layout.root), leaf.start
+    return None
+
+
+def first_view(layout: Layout, process: bool, cursor: int | None = None) -> ViewState:
+    """What opens: the outline of the whole layout, or for a process the half its mappings fill."""
+    mine = mappings_view(layout) if process and cursor is None else None
+    if mine is not None:
+        return ViewState(layout, mine[0], mine[1])
+    return ViewState(layout, layout.root, default_cursor(layout) if cursor is None else cursor)
+
+
 def focus_path(s: ViewState) -> tuple[list[str], bool]:
     """Names from the top down to the zoomed-in region along the cursor's path, and whether it was on it."""
     names = []
@@ -101,8 +118,7 @@ class Session:
         self.overrides: dict[str, dict[str, str]] = {source.name: dict(overrides or {})}
         self.layout = source.load(self.overrides_now())
         self.opened: list[str] = [source.name] if isinstance(source, FileSource) else []
-        self.view = ViewState(self.layout, self.layout.root,
-                              default_cursor(self.layout) if cursor is None else cursor)
+        self.view = first_view(self.layout, source.pid is not None and tour is None, cursor)
         self.live_status = ""  # "", "auto", or why the process can no longer be read
 
     @classmethod

@@ -66,7 +66,7 @@ async def test_presenter_mode_toggles_theme_footer_and_caption() -> None:
         await pilot.press("f5")
         await pilot.pause()
         assert app.has_class("-present") and app.theme == PRESENT_THEME.name and app.map.state.scale == "equal"
-        assert "kernel space" in str(app.query_one("#caption", Static).render())
+        assert "lowmem (direct mapping of RAM)" in str(app.query_one("#caption", Static).render())  # the outline's row
         await pilot.press("f5")
         await pilot.pause()
         assert not app.has_class("-present") and app.theme == before

@@ -3,8 +3,9 @@
 Every assertion names the exact region, address or window the layout
 gives, so a change in navigation or zoom shows up as a failure here rather
 than as a quietly different screen. At the default 120x40 the map is 38
-rows tall; at the root of x86_64-4level it shows four blocks, highest first:
-kernel space, the two halves of the non-canonical hole, user space.
+rows tall; at the root of x86_64-4level it shows the outline, highest first:
+a kernel-space header over its regions, the non-canonical hole as one row,
+and a user-space header over the user regions.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TOP = 1 << 64
 KERNEL_SPACE = "kernel space"
 NC_KERNEL = "non-canonical hole, kernel side"
 NC_USER = "non-canonical hole, user side"
+NC = "non-canonical hole"  # the outline draws both sides as one row
 USER_SPACE = "user space"
 DIRECT_MAP = "direct mapping of all physical memory"
 
@@ -93,42 +95,46 @@ class TestMoving:
             assert s.focus is s.layout.root
             assert s.cursor == PAGE_OFFSET_4
             assert (s.scale, s.window) == ("log", None)
-            assert band_names(app) == [KERNEL_SPACE, NC_KERNEL, NC_USER, USER_SPACE]
-            assert selected(app) == KERNEL_SPACE
+            names = band_names(app)  # the outline: each half a header over its rows, one hole between
+            assert names[0] == KERNEL_SPACE and names.index(USER_SPACE) == names.index(NC) + 1
+            assert names[1:names.index(NC)][::-1][:4] == ["guard hole, reserved for hypervisor",
+                                                         "LDT remap for PTI", DIRECT_MAP, "unused hole"]
+            assert names[-1] == "unused" and "heap" in names and NC_KERNEL not in names
+            assert selected(app) == DIRECT_MAP
             assert app.focused is app.map
 
     @pytest.mark.parametrize(("down", "up"), [("down", "up"), ("j", "k")])
     async def test_down_and_up_go_to_the_neighbour(self, down: str, up: str):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(down, down)
+            assert selected(app) == "guard hole, reserved for hypervisor"
             await pilot.press(down)
-            assert selected(app) == NC_KERNEL
-            assert app.map.state.cursor == 1 << 63
-            await pilot.press(down)
-            assert selected(app) == NC_USER
+            assert selected(app) == NC
             assert app.map.state.cursor == 0x0000800000000000
+            await pilot.press(down)  # over the user-space header onto its top row
+            assert selected(app) == "guard hole"
             await pilot.press(up)
-            assert selected(app) == NC_KERNEL
-            await pilot.press(up)
-            assert selected(app) == KERNEL_SPACE
-            assert app.map.state.cursor == KERNEL_START
-            await pilot.press(up)  # already at the top: stays
-            assert selected(app) == KERNEL_SPACE
-            assert app.map.state.cursor == KERNEL_START
+            assert selected(app) == NC
+            await pilot.press(up, up, up)
+            assert selected(app) == DIRECT_MAP
+            assert app.map.state.cursor == PAGE_OFFSET_4
 
     async def test_home_end_pageup_pagedown(self):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("end")
-            assert selected(app) == USER_SPACE
+            assert selected(app) == "unused"
             assert app.map.state.cursor == 0
-            await pilot.press("home")
-            assert selected(app) == KERNEL_SPACE
-            assert app.map.state.cursor == KERNEL_START
+            await pilot.press("home")  # the top row under the kernel header
+            assert selected(app) == "unused hole"
+            assert app.map.state.cursor == 0xFFFFFFFFFFE00000
+            await pilot.press("up")  # already at the top: stays
+            assert selected(app) == "unused hole"
             await pilot.press("pagedown")  # a page is the whole 38-row view
-            assert selected(app) == USER_SPACE
+            assert selected(app) == "unused"
             await pilot.press("pageup")
-            assert selected(app) == KERNEL_SPACE
+            assert selected(app) == "unused hole"
 
     async def test_moving_repaints_the_block_it_left(self):
         # The screen after a move must equal a full repaint of the same state:
@@ -167,7 +173,7 @@ class TestZoom:
     async def test_enter_zooms_into_kernel_space_and_backspace_returns(self):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("enter")
+            await pilot.press("enter")  # on the outline's direct-map row, which has nothing inside: its half
             s = app.map.state
             assert s.focus.name == KERNEL_SPACE
             assert s.cursor == PAGE_OFFSET_4
@@ -182,17 +188,18 @@ class TestZoom:
             assert app.map.state.cursor == 0xFFFFC88000000000
             await pilot.press("backspace")
             assert app.map.state.focus is app.layout.root
-            assert selected(app) == KERNEL_SPACE
+            assert selected(app) == "unused hole"
+            assert band_names(app)[0] == KERNEL_SPACE
             await pilot.press("backspace")  # at the root: nothing above
             assert app.map.state.focus is app.layout.root
 
     async def test_escape_zooms_out_and_enter_on_a_leaf_stays(self):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("down", "enter")  # the non-canonical hole has no children
+            await pilot.press("down", "down", "down", "enter")  # the non-canonical hole has no children
             assert app.map.state.focus is app.layout.root
-            assert selected(app) == NC_KERNEL
-            await pilot.press("up", "enter", "enter")
+            assert selected(app) == NC
+            await pilot.press("up", "enter", "enter")  # the guard hole's half, then nothing further in
             assert app.map.state.focus.name == KERNEL_SPACE
             await pilot.press("escape")
             assert app.map.state.focus is app.layout.root
@@ -240,7 +247,7 @@ class TestZoom:
             assert s.window is None
             assert s.focus is s.layout.root
             assert s.cursor == PAGE_OFFSET_4
-            assert selected(app) == KERNEL_SPACE
+            assert selected(app) == DIRECT_MAP
 
     async def test_down_and_up_in_a_linear_zoom_step_one_row(self):
         app = VasLayoutApp()
@@ -264,17 +271,27 @@ class TestZoom:
             crumb = app.query_one("#breadcrumb", Static)
             assert "scale: logarithmic" in plain(crumb)
             heights = {}
+            await pilot.press("enter")  # kernel space: 23 regions in 38 rows leave rows to share
             for expected in ("proportional", "equal", "log"):
                 await pilot.press("s")
                 assert app.map.state.scale == expected
                 band = app.map.band
-                heights[expected] = [band.block(i).height for i in range(len(band))]
-                assert sum(heights[expected]) == 38
+                heights[expected] = dict((band.block(i).region.start, band.block(i).height) for i in range(23))
+                assert sum(heights[expected].values()) == 38
             assert "scale: logarithmic" in plain(crumb)
-            assert heights["log"] == [8, 11, 11, 8]
-            assert heights["proportional"][0] == 1  # 128 TiB next to two 8 EiB halves
-            assert heights["proportional"][3] == 1
-            assert sorted(heights["equal"]) == [9, 9, 10, 10]
+            assert max(heights["proportional"], key=heights["proportional"].get) == PAGE_OFFSET_4  # 64 of 128 TiB
+            assert heights["proportional"][PAGE_OFFSET_4] == 9  # 1 + half of the 15 spare rows
+            assert sorted(set(heights["equal"].values())) == [1, 2]
+            assert heights["log"][0xFFFFFFFFFF600000] == 1  # the 4 KiB vsyscall page
+            assert heights["log"][PAGE_OFFSET_4] == 2
+            await pilot.press("backspace")  # the outline: headers and the hole keep one row whatever the scale
+            for _ in range(3):
+                band = app.map.band
+                fixed = [band.block(i).height for i in range(len(band))
+                         if band.block(i).header or band.block(i).region.name == NC]
+                assert fixed == [1, 1, 1]
+                assert sum(band.block(i).height for i in range(len(band))) == 38
+                await pilot.press("s")
             assert app.map.state.cursor == PAGE_OFFSET_4
 
 
@@ -454,7 +471,7 @@ class TestParams:
     async def test_layout_switch_keeps_the_cursor_in_user_space(self):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("end", "enter", "home")
+            await pilot.press("end", "enter", "backspace", "home")  # the lowest row's half, one up, its top
             assert app.map.state.focus.name == USER_SPACE
             assert selected(app) == "guard hole"
             assert app.map.state.cursor == 0x7FFFFFFFF000
@@ -555,14 +572,18 @@ class TestMouseAndSize:
     async def test_click_selects_and_double_click_zooms(self):
         app = VasLayoutApp()
         async with app.run_test(size=SIZE) as pilot:
-            assert await pilot.click(MapView, offset=(30, row_of(app, NC_KERNEL)))
-            assert selected(app) == NC_KERNEL
-            assert await pilot.click(MapView, offset=(30, row_of(app, USER_SPACE)))
-            assert selected(app) == USER_SPACE
+            assert await pilot.click(MapView, offset=(30, row_of(app, NC)))
+            assert selected(app) == NC
+            assert await pilot.click(MapView, offset=(30, row_of(app, "heap")))
+            assert selected(app) == "heap"
             assert app.map.state.focus is app.layout.root
-            assert await pilot.double_click(MapView, offset=(30, row_of(app, KERNEL_SPACE)))
+            assert await pilot.double_click(MapView, offset=(30, row_of(app, "vmalloc/ioremap space")))
             assert app.map.state.focus.name == KERNEL_SPACE
-            assert KERNEL_START <= app.map.state.cursor < TOP
+            assert selected(app) == "vmalloc/ioremap space"
+            await pilot.press("backspace")
+            assert await pilot.click(MapView, offset=(30, row_of(app, USER_SPACE)))  # a header: its half
+            assert app.map.state.focus.name == USER_SPACE
+            assert 0 <= app.map.state.cursor < 1 << 47
 
     async def test_too_small_and_back(self):
         app = VasLayoutApp()
@@ -587,7 +608,7 @@ class TestMouseAndSize:
             assert app.map.region.height == 38
             s = app.map.state
             assert (s.cursor, s.focus, s.window) == (PAGE_OFFSET_4, s.layout.root, None)
-            assert band_names(app) == [KERNEL_SPACE, NC_KERNEL, NC_USER, USER_SPACE]
+            assert band_names(app)[0] == KERNEL_SPACE and len(band_names(app)) == 35  # the outline
 
     async def test_keys_work_again_after_too_small(self):
         app = VasLayoutApp()
@@ -596,7 +617,7 @@ class TestMouseAndSize:
             assert app.has_class("-too-small")
             await pilot.resize_terminal(*SIZE)
             await pilot.press("down")
-            assert selected(app) == NC_KERNEL
+            assert selected(app) == "LDT remap for PTI"
 
     async def test_narrow_stacks_the_details_under_the_map(self):
         app = VasLayoutApp()
@@ -608,7 +629,7 @@ class TestMouseAndSize:
             assert details.region.y >= app.map.region.bottom
             assert app.map.region.width == 80
             await pilot.press("down")
-            assert selected(app) == NC_KERNEL
+            assert selected(app) == "LDT remap for PTI"
 
 
 # -- settings ----------------------------------------------------------------

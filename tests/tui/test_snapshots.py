@@ -127,3 +127,38 @@ class TestSize:
 
     def test_too_small(self, snap_compare):
         assert snap_compare(VasLayoutApp(), terminal_size=(39, 11))
+
+
+class TestOutline:
+    """The first screen: the outline of a 32-bit split, and a process opened on its mappings."""
+
+    @needs_x86_32
+    def test_x86_32_split_at_80x24(self, snap_compare):
+        assert snap_compare(VasLayoutApp("x86_32-vmsplit-3g"), terminal_size=(80, 24))
+
+    @pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+    def test_a_process_opens_on_its_mappings(self, snap_compare, size):
+        from tests.fake_sources import FakeProcess
+        from tests.tui.test_outline import process_layout
+        from vaslayout.session import Session
+
+        assert snap_compare(VasLayoutApp(Session(FakeProcess(process_layout()))), terminal_size=size)
+
+
+class TestNarrow:
+    """80x24: the params dialog is not clipped, the split view keeps the region names readable."""
+
+    def test_param_editor_at_80x24(self, snap_compare):
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("p")
+            steady_inputs(pilot)
+
+        assert snap_compare(VasLayoutApp(), run_before=run_before, terminal_size=(80, 24))
+
+    def test_split_x86_64_at_80x24(self, snap_compare):
+        assert snap_compare(VasLayoutApp(), press=["v", "tab"], terminal_size=(80, 24))
+
+    @needs_x86_32
+    def test_split_3g_at_80x24(self, snap_compare):
+        app = VasLayoutApp("x86_32-vmsplit-3g", overrides={"ram": "2G"})
+        assert snap_compare(app, press=["v"], terminal_size=(80, 24))

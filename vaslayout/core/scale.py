@@ -29,11 +29,12 @@ def _weight(size: int, scale: str) -> float:
     return max(1.0, math.log2(max(size, 2)) - 11)
 
 
-def allocate(sizes: list[int], rows: int, scale: str) -> list[int] | None:
+def allocate(sizes: list[int], rows: int, scale: str, fixed: frozenset[int] = frozenset()) -> list[int] | None:
     """Heights, one per region, each >= 1, summing to max(rows, len(sizes)).
 
     None means "all ones" (more regions than rows): the common case for a
-    huge process, answered without building a list.
+    huge process, answered without building a list. The regions at the
+    indices in `fixed` keep one row (an outline's headers, a collapsed hole).
     """
     n = len(sizes)
     if n == 0:
@@ -41,8 +42,8 @@ def allocate(sizes: list[int], rows: int, scale: str) -> list[int] | None:
     spare = rows - n
     if spare <= 0:
         return None
-    weights = [_weight(s, scale) for s in sizes]
-    total = sum(weights)
+    weights = [0.0 if i in fixed else _weight(s, scale) for i, s in enumerate(sizes)]
+    total = sum(weights) or 1.0
     shares = [w / total * spare for w in weights]
     heights = [1 + int(s) for s in shares]
     left = rows - sum(heights)
@@ -61,6 +62,7 @@ class Block:
     lo: int  # addresses this block stands for (a window clips them)
     hi: int
     more: int = 0  # window rows: other leaves squeezed into this block's rows
+    header: bool = False  # an outline's title row for a half: it holds no address of its own
 
     def row_of(self, addr: int) -> int:
         """The row (absolute) that shows addr; higher addresses sit higher."""
@@ -119,6 +121,112 @@ class LevelBand:
         if i < 0 or not self._regions[i].contains(addr):
             return None
         return len(self._regions) - 1 - i
+
+
+COLLAPSED = ("non-canonical",)  # kinds the outline draws as one row whatever their size
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The first screen of a layout: each top-level region with children as a header over its rows.
+
+    A child of the same kind as its parent (x86-64's "user-space virtual
+    memory" inside "user space") only wraps the rows people look for, so
+    its children stand in its place; neighbouring non-canonical regions
+    become one collapsed row. Pure data, made once per layout (outline_of).
+    """
+
+    entries: tuple[Region, ...]  # ascending, a header just above (after) its rows
+    headers: frozenset[int]  # positions in entries
+    fixed: frozenset[int]  # headers and collapsed holes: one row each
+    body: tuple[Region, ...]  # the entries that are not headers, ascending: they tile the space
+    body_pos: tuple[int, ...]  # body[j] is entries[body_pos[j]]
+
+
+def _rows_of(half: Region) -> tuple[Region, ...]:
+    out: list[Region] = []
+    for child in half.children:
+        out.extend(_rows_of(child) if child.children and child.kind == half.kind else (child,))
+    return tuple(out)
+
+
+def _outline(layout: Layout) -> Outline:
+    entries: list[Region] = []
+    headers: set[int] = set()
+    fixed: set[int] = set()
+    for top in layout.root.children:
+        if top.kind in COLLAPSED and not top.children:
+            last = len(entries) - 1
+            prev = entries[-1] if entries else None
+            if prev is not None and last in fixed and last not in headers and prev.kind == top.kind \
+                    and prev.end == top.start:  # both sides of the hole: one row
+                entries[-1] = Region("non-canonical hole", top.kind, prev.start, top.end, synthetic=True,
+                                     description=prev.description, source=prev.source)
+            else:
+                fixed.add(len(entries))
+                entries.append(top)
+        elif top.children:
+            entries.extend(_rows_of(top))
+            headers.add(len(entries))
+            fixed.add(len(entries))
+            entries.append(top)
+        else:
+            entries.append(top)
+    pos = tuple(i for i in range(len(entries)) if i not in headers)
+    return Outline(tuple(entries), frozenset(headers), frozenset(fixed), tuple(entries[i] for i in pos), pos)
+
+
+_OUTLINES: dict[int, tuple[Layout, Outline]] = {}
+
+
+def outline_of(layout: Layout) -> Outline:
+    """The layout's outline, remembered while the layout is the one shown (a live process makes new ones)."""
+    known = _OUTLINES.get(id(layout))
+    if known is None or known[0] is not layout:
+        if len(_OUTLINES) > 8:
+            _OUTLINES.clear()
+        known = _OUTLINES[id(layout)] = (layout, _outline(layout))
+    return known[1]
+
+
+class OutlineBand:
+    """The outline as a band: headers one row, rows shared as in a level view, lookups by bisection."""
+
+    def __init__(self, layout: Layout, rows: int, scale: str) -> None:
+        o = self.outline = outline_of(layout)
+        n = len(o.entries)
+        fixed = frozenset(n - 1 - i for i in o.fixed)
+        self.heights = None if n >= rows else allocate([r.size for r in reversed(o.entries)], rows, scale, fixed)
+        self.tops = None if self.heights is None else [0, *accumulate(self.heights)][:-1]
+        self.rows = n if self.heights is None else rows
+
+    def __len__(self) -> int:
+        return len(self.outline.entries)
+
+    def region(self, index: int) -> Region:
+        return self.outline.entries[len(self.outline.entries) - 1 - index]
+
+    def block(self, index: int) -> Block:
+        pos = len(self.outline.entries) - 1 - index
+        r = self.outline.entries[pos]
+        header = pos in self.outline.headers
+        if self.heights is None or self.tops is None:
+            return Block(r, index, index, 1, r.start, r.end, header=header)
+        return Block(r, index, self.tops[index], self.heights[index], r.start, r.end, header=header)
+
+    def block_at_row(self, row: int) -> Block | None:
+        if not 0 <= row < self.rows:
+            return None
+        if self.tops is None:
+            return self.block(row)
+        return self.block(bisect.bisect_right(self.tops, row) - 1)
+
+    def index_of(self, addr: int) -> int | None:
+        body = self.outline.body
+        j = bisect.bisect_right(body, addr, key=lambda r: r.start) - 1
+        if j < 0 or not body[j].contains(addr):
+            return None
+        return len(self.outline.entries) - 1 - self.outline.body_pos[j]
 
 
 class WindowBand:

@@ -141,6 +141,7 @@ class VasLayoutApp(App[None]):
         self.query_one(Details).show_legend(session.layout)
         # details and breadcrumb follow the map in the same frame (a message would lag one behind)
         self.watch(self.map, "state", self._follow)
+        self.map.escape_first = self.query_one(LookupBar).close_if_open  # Esc closes an open bar first
         if self._channel is not None:
             from vaslayout.tui import follow
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from rich.console import Group
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
@@ -14,13 +17,44 @@ from vaslayout.core.translate import AddressError, layout_names, parse_address, 
 from vaslayout.render import translation_view
 from vaslayout.state import load_history, save_history
 
+_LITERAL = re.compile(r"(0x)?[0-9a-f_]+[kmgtpe]?", re.IGNORECASE)  # a number as written, not an expression
+_FRESH_KEYS = ("slash", "g")  # the keys that open the bar: after Enter (or Esc) they start a new lookup
+
+
+def is_expression(text: str) -> bool:
+    """Whether the text computes its address (operators, names) rather than writing it down."""
+    return _LITERAL.fullmatch(text.strip()) is None
+
 
 class LookupInput(Input):
+    """The address field. A lookup key right after Enter starts a new lookup instead of typing.
+
+    A terminal sends Esc and a key typed quickly after it as one alt+key
+    (Textual's parser): Esc / then arrives as alt+slash, which would type "/"
+    after the old text. Both mean "close, then that key", and are handled so.
+    """
+
     BINDINGS = [
         Binding("up", "history(-1)", "Older", show=False),
         Binding("down", "history(1)", "Newer", show=False),
         Binding("escape", "close", "Close", show=False),
     ]
+
+    answered = False  # the text is the one just looked up (Enter), not edited since
+
+    def on_key(self, event: events.Key) -> None:
+        """Runs before Input's own key handler; preventing the default keeps the key out of the text."""
+        bar = self.parent
+        fresh = event.key in _FRESH_KEYS and self.answered
+        if isinstance(bar, LookupBar) and (fresh or event.key.startswith("alt+")):
+            event.stop()
+            event.prevent_default()
+            key = event.key.removeprefix("alt+")
+            if key in _FRESH_KEYS:
+                bar.fresh()
+            else:  # Esc and a key: close, and the key goes where it would have gone
+                bar.close()
+                self.app.simulate_key(key)
 
     def action_history(self, delta: int) -> None:
         bar = self.parent
@@ -71,6 +105,13 @@ class LookupBar(Vertical):
         field = self.query_one(LookupInput)
         field.focus()
         self._pos = len(self.history)
+        self.fresh()
+
+    def fresh(self) -> None:
+        """A new lookup: the old text stays, selected, so typing replaces it."""
+        field = self.query_one(LookupInput)
+        field.select_all()
+        field.answered = False
         self._show(field.value)
 
     def retarget(self, layout: Layout) -> None:
@@ -78,6 +119,13 @@ class LookupBar(Vertical):
         self.target = layout
         if self.has_class("-open"):
             self._show(self.query_one(LookupInput).value)
+
+    def close_if_open(self) -> bool:
+        """Esc on the map while the bar is open: close the bar (and do nothing else)."""
+        if not self.has_class("-open"):
+            return False
+        self.close()
+        return True
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -110,10 +158,17 @@ class LookupBar(Vertical):
             answer.update(Text(str(exc)))
             return
         answer.remove_class("-error")
-        answer.update(translation_view(self.target, translate(self.target, addr)))
+        view = translation_view(self.target, translate(self.target, addr))
+        if is_expression(text):  # say what was computed: a typo in an expression is still an address
+            bits = self.target.address_bits
+            sum_line = Text.assemble((text.strip(), "bold"), " = ", (f"{addr:#0{bits // 4 + 2}x}", "bold cyan"))
+            answer.update(Group(sum_line, view))
+        else:
+            answer.update(view)
 
     @on(Input.Changed, "#lookup-input")
     def _changed(self, event: Input.Changed) -> None:
+        self.query_one(LookupInput).answered = False
         self._show(event.value)
 
     @on(Input.Submitted, "#lookup-input")
@@ -130,4 +185,5 @@ class LookupBar(Vertical):
             if problem:
                 self.notify(problem, severity="warning")
         self._pos = len(self.history)
+        self.query_one(LookupInput).answered = True
         self.post_message(self.Jump(addr))

@@ -8,6 +8,7 @@ and zooms as fast as one with ten.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from rich.color import Color, blend_rgb
 from rich.segment import Segment
@@ -20,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vaslayout.core.kinds import kind
-from vaslayout.core.scale import SCALES, Block, LevelBand, WindowBand, zoom_window
+from vaslayout.core.scale import SCALES, Block, LevelBand, OutlineBand, WindowBand, zoom_window
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.session import ViewState
 from vaslayout.tui.actions import bindings
@@ -77,15 +78,16 @@ class MapView(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.present = False  # presenter mode: names and sizes only, for the back of the room
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
-        self._band: LevelBand | WindowBand | None = None
+        self._band: LevelBand | OutlineBand | WindowBand | None = None
         self._generation = 0
         self._band_key: tuple | None = None
         self.shades: dict[int, str] = {}  # a mapping's start -> the colour of what backs it (tui/backing.py)
+        self.escape_first: Callable[[], bool] | None = None  # Esc goes here first; True: it was used
 
     # -- state ---------------------------------------------------------------
 
     @property
-    def band(self) -> LevelBand | WindowBand:
+    def band(self) -> LevelBand | OutlineBand | WindowBand:
         assert self._band is not None
         return self._band
 
@@ -129,6 +131,8 @@ class MapView(ScrollView, can_focus=True):
             return
         if s.window is not None:
             self._band = WindowBand(s.layout, *s.window, rows, s.cursor)
+        elif s.focus is s.layout.root:  # the first screen: both halves' regions under their headers
+            self._band = OutlineBand(s.layout, rows, s.scale)
         else:
             self._band = LevelBand(s.focus.children or (s.focus,), rows, s.scale)
         self._band_key = key
@@ -230,6 +234,8 @@ class MapView(ScrollView, can_focus=True):
         line = row - block.top
         last_line = line == block.height - 1
         gutter_w = bits // 4 + 5
+        if block.header:
+            return self._draw_header(block, width, gutter_w)
         # gutter: the top row shows the block's last address, the bottom row its first
         if cursor_here:
             gutter_text, gstyle = "▶" + fmt_addr(s.cursor, bits), _GUTTER_CURSOR
@@ -254,6 +260,19 @@ class MapView(ScrollView, can_focus=True):
         if cursor_here:
             body[-1] = Segment(body[-1].text[:-2] + "◀ ", bold)
         return Strip(segments + body)
+
+    def _draw_header(self, block: Block, width: int, gutter_w: int) -> Strip:
+        """An outline's half: its name, range and size over its rows (Enter on a row zooms in)."""
+        region = block.region
+        bits = self.state.layout.address_bits if self.state else 64
+        colour = kind(region.kind).colour
+        left = f" {region.name.upper()} ▸"
+        right = f"{fmt_addr(region.start, bits)} – {fmt_addr(region.last, bits)}  {fmt_size(region.size)} "
+        room = max(width - gutter_w, 1)
+        if len(left) + len(right) + 1 > room:
+            right = f"{fmt_size(region.size)} "
+        text = (left.ljust(max(room - len(right), 0)) + right)[:room]
+        return Strip([Segment(" " * gutter_w, _PLAIN), Segment(text, Style(color=colour, bold=True, underline=True))])
 
     def _label(self, block: Block, line: int, width: int, s: ViewState) -> str:
         region = block.region
@@ -282,9 +301,14 @@ class MapView(ScrollView, can_focus=True):
 
     # -- actions -------------------------------------------------------------
 
-    def _go(self, index: int) -> None:
+    def _go(self, index: int, delta: int = 1) -> None:
         band = self.band
-        block = band.block(min(max(index, 0), len(band) - 1))
+        index = min(max(index, 0), len(band) - 1)
+        block = band.block(index)
+        if block.header:  # a header holds no address: the row past it in the direction of travel
+            step = 1 if delta >= 0 else -1
+            ahead = index + step if 0 <= index + step < len(band) else index - step
+            block = band.block(min(max(ahead, 0), len(band) - 1))
         self.set_state(cursor=min(max(block.region.start, block.lo), block.hi - 1))
 
     def action_move(self, delta: int) -> None:
@@ -297,7 +321,7 @@ class MapView(ScrollView, can_focus=True):
         if block is None:
             self._go(0)
         else:
-            self._go(block.index + delta)
+            self._go(block.index + delta, delta)
 
     def _step_rows(self, delta: int) -> None:
         """Linear zoom: the cursor moves a row at a time and the window pans with it."""
@@ -321,10 +345,10 @@ class MapView(ScrollView, can_focus=True):
         row = self.cursor_row() or 0
         block = self.band.block_at_row(min(max(row + delta * self._rows(), 0), self.band.rows - 1))
         if block is not None:
-            self._go(block.index)
+            self._go(block.index, delta)
 
     def action_edge(self, delta: int) -> None:
-        self._go(0 if delta < 0 else len(self.band) - 1)
+        self._go(0 if delta < 0 else len(self.band) - 1, -delta)
 
     def action_zoom_in(self) -> None:
         block = self.selected_block()
@@ -336,6 +360,8 @@ class MapView(ScrollView, can_focus=True):
                                               self.state.layout.size))
         elif region.children:
             self.set_state(focus=region)
+        elif isinstance(self._band, OutlineBand) and len(path := self.state.layout.path_at(self.state.cursor)) >= 2:
+            self.set_state(focus=path[-2])  # a row of the outline without insides: its half, drawn alone
         else:
             self.notify(f"{region.name} has no regions inside; + zooms linearly.", timeout=3)
 
@@ -375,6 +401,12 @@ class MapView(ScrollView, can_focus=True):
         if self.state is not None:
             self.set_state(scale=SCALES[(SCALES.index(self.state.scale) + 1) % len(SCALES)])
 
+    def on_key(self, event: events.Key) -> None:
+        """Esc closes what is open over the map (the lookup bar) before it zooms out."""
+        if event.key == "escape" and self.escape_first is not None and self.escape_first():
+            event.stop()
+            event.prevent_default()
+
     # -- mouse ---------------------------------------------------------------
 
     def _row_from_event(self, event: events.MouseEvent) -> int | None:
@@ -391,6 +423,9 @@ class MapView(ScrollView, can_focus=True):
             return
         block = self.band.block_at_row(row)
         if block is None:
+            return
+        if block.header:  # a half's title: zoom into the half
+            self.set_state(focus=block.region, cursor=min(max(self.state.cursor, block.lo), block.hi - 1))
             return
         lo, _ = block.rows_range(row)
         self.set_state(cursor=min(max(lo, block.region.start), block.region.end - 1))

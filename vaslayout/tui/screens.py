@@ -84,7 +84,7 @@ class ParamEditor(DismissOnce, ModalScreen[None]):
     DEFAULT_CSS = """
     ParamEditor { align: center middle; }
     ParamEditor > VerticalScroll {
-        width: 90; height: auto; max-height: 90%;
+        width: 90; max-width: 100%; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
     ParamEditor .param-name { margin-top: 1; text-style: bold; }

@@ -39,6 +39,7 @@ from vaslayout.tui.map_view import blend
 from vaslayout.tui.widgets import DismissOnce
 
 BAND_W = 12
+NAME_ROOM = 24  # body columns below which a column drops its address gutter
 TEMP_COLOUR = "#f0c040"
 
 
@@ -239,6 +240,9 @@ class SplitView(ScrollView, can_focus=True):
                 gutter_left: bool) -> list[Segment]:
         block = band.block_at_row(row)
         gw = bits // 4 + 4
+        narrow = width - gw < NAME_ROOM  # 80 columns: the addresses move into the block, the names keep room
+        if narrow:
+            gw = 0
         body_w = max(width - gw, 1)
         if block is None:
             return [Segment(" " * width, self.rich_style)]
@@ -258,6 +262,8 @@ class SplitView(ScrollView, can_focus=True):
             label = label[: max(body_w - len(size) - 1, 1)].ljust(max(body_w - len(size), 1)) + size
         elif line == 1 and item.kind == "highmem":
             label = "   no permanent mapping"
+        elif narrow and line == block.height - 1:
+            label = f"   {fmt_addr(block.lo, bits)}"
         else:
             label = ""
         if item.kind == "highmem" and not label.strip():
@@ -274,6 +280,10 @@ class SplitView(ScrollView, can_focus=True):
             gtext, gstyle = " " + fmt_addr(block.hi - 1, bits), Style(color="#707070")
         else:
             gtext, gstyle = "", Style()
+        if narrow:
+            if here:  # no gutter: the cursor's address takes the row's start
+                body = Segment((gtext + label.rstrip()).ljust(body_w)[:body_w], gstyle)
+            return [body]
         gutter = Segment(gtext.ljust(gw)[:gw], gstyle)
         return [gutter, body] if gutter_left else [body, gutter]
 
