@@ -69,7 +69,8 @@ def report_tour(explanation: Explanation, name: str) -> ReportTour:
         raise ReportError(f"{name}: no address in the report to show on the map")
     first = explanation.reports[0]
     steps = steps[:MAX_STEPS]
-    marks = tuple(Mark(int(s.address or "0", 16), role, i) for i, (s, role) in enumerate(zip(steps, roles, strict=False)))
+    pairs = enumerate(zip(steps, roles, strict=False))
+    marks = tuple(Mark(int(s.address or "0", 16), role, i) for i, (s, role) in pairs)
     return ReportTour(id="report", title=f"{name}: {first.facts.title[:80]}", summary="", steps=tuple(steps),
                       origin=name, marks=marks)
 

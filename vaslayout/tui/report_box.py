@@ -157,25 +157,25 @@ class ReportBox(DismissOnce, ModalScreen[object]):
         self.running = True
         self.area.read_only = True
         self.say("Explaining...")
-        self._explain(text)
+        self.run_explain(text)
 
     @work(thread=True, exclusive=True, group="explain")
-    def _explain(self, text: str) -> None:
+    def run_explain(self, text: str) -> None:
         try:
             tour = explain_pasted(text)
         except UserError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.app.call_from_thread(self.failed, str(exc))
             return
-        self.app.call_from_thread(self._explained, tour)
+        self.app.call_from_thread(self.explained, tour)
 
-    def _failed(self, why: str) -> None:
+    def failed(self, why: str) -> None:
         self.running = False
         if self.closed:
             return
         self.area.read_only = False
         self.say(why, error=True)  # the box stays open with the text, to fix or replace it
 
-    def _explained(self, tour) -> None:
+    def explained(self, tour) -> None:
         self.running = False
         if self.closed:
             return
@@ -188,4 +188,4 @@ class ReportBox(DismissOnce, ModalScreen[object]):
     def on_screen_resume(self) -> None:
         if self.pending is not None and not self.closed:
             tour, self.pending = self.pending, None
-            self._explained(tour)
+            self.explained(tour)
