@@ -222,6 +222,16 @@ class Session:
         self.view = ViewState(view.layout, view.focus, cursor, self.view.scale, None)
         return view
 
+    def start_tour(self, tour: object):
+        """Play another tour (a pasted crash report) from its first step; returns play(0)'s StepView."""
+        previous = self.tour
+        self.tour = Tour(tour)
+        try:
+            return self.play(0)
+        except LayoutError:
+            self.tour = previous
+            raise
+
     def step_index(self, delta: int) -> int:
         """The tour step `delta` away from the current one, kept inside the tour."""
         assert self.tour is not None

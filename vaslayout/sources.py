@@ -198,7 +198,9 @@ class TourStepSource:
         return self.load(overrides)
 
     def overlays(self) -> Sequence[object]:
-        return ()
+        """A crash report's tour: every address of the report on this step's map (report.tour.Mark)."""
+        marks_at = getattr(self.tour, "marks_at", None)
+        return marks_at(self.index) if marks_at is not None and not self.on_live else ()
 
 
 class CaptureLayoutSource(_Unchanging):

@@ -47,3 +47,16 @@ async def test_fast_keys_end_on_the_right_address() -> None:
         await pilot.press("p", "p")
         await pilot.pause()
         assert app.map.state.cursor == int(steps[-3].address, 16)
+
+
+async def test_every_address_of_the_report_is_marked_and_the_step_is_highlighted() -> None:
+    app = report_app()
+    tour = app.session.tour.tour
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        marks = app.session.source.overlays()
+        assert [m.address for m in marks] == [int(s.address, 16) for s in tour.steps]
+        assert marks[0].role == "fault" and app.map.has_markers
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.map.state.cursor == marks[1].address

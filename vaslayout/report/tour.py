@@ -7,10 +7,34 @@ says of it. Pure: builds teach.tours data, draws nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from vaslayout.report import Explanation, ReportError
 from vaslayout.report.explain import Explained, ExplainedReport
 from vaslayout.report.text import short, worth_showing
 from vaslayout.teach.tours import MAX_STEPS, Step, Tour
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One report address drawn on the map: where, its role, and the step that stops there."""
+
+    address: int
+    role: str
+    step: int
+
+
+@dataclass(frozen=True)
+class ReportTour(Tour):
+    """A report's tour, which also knows every address's role, so the map can mark them all at once."""
+
+    marks: tuple[Mark, ...] = ()
+
+    def marks_at(self, index: int) -> tuple[Mark, ...]:
+        """The marks that belong on step `index`'s map: the steps shown on the same layout and params."""
+        here = self.steps[index]
+        return tuple(m for m in self.marks
+                     if self.steps[m.step].layout == here.layout and self.steps[m.step].params == here.params)
 
 
 def _caption(rep: ExplainedReport, e: Explained) -> str:
@@ -34,16 +58,21 @@ def report_steps(rep: ExplainedReport, only: int | None = None) -> list[Step]:
     return steps
 
 
-def report_tour(explanation: Explanation, name: str) -> Tour:
+def report_tour(explanation: Explanation, name: str) -> ReportTour:
     """Every report of the input, address after address (at most MAX_STEPS stops)."""
     steps: list[Step] = []
+    roles: list[str] = []
     for rep in explanation.reports:
         steps += report_steps(rep)
+        roles += [e.role for e in rep.addresses if worth_showing(e)]
     if not steps:
         raise ReportError(f"{name}: no address in the report to show on the map")
     first = explanation.reports[0]
-    return Tour(id="report", title=f"{name}: {first.facts.title[:80]}", summary="", steps=tuple(steps[:MAX_STEPS]),
-                origin=name)
+    steps = steps[:MAX_STEPS]
+    pairs = enumerate(zip(steps, roles, strict=False))
+    marks = tuple(Mark(int(s.address or "0", 16), role, i) for i, (s, role) in pairs)
+    return ReportTour(id="report", title=f"{name}: {first.facts.title[:80]}", summary="", steps=tuple(steps),
+                      origin=name, marks=marks)
 
 
 def report_fields(path: str, layout: str, params: dict[str, str], address: str | None,

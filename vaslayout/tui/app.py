@@ -73,7 +73,7 @@ def tour_caption(tour, index: int, note: str = "") -> Group:
 
 
 # Actions that open something over the map: offered only while the map is on screen.
-MAP_ONLY = ("lookup", "pick_layout", "edit_params", "compare", "physical", "split")
+MAP_ONLY = ("lookup", "pick_layout", "edit_params", "compare", "physical", "split", "report_box")
 
 
 class VasLayoutApp(App[None]):
@@ -199,6 +199,7 @@ class VasLayoutApp(App[None]):
     def show_layout(self, view: ViewState) -> None:
         """The session has a new layout: the map, the legend, the lookup bar and any split view follow."""
         self.map.state = view
+        self._show_marks()
         self.query_one(Details).show_legend(view.layout)
         self.query_one(LookupBar).retarget(view.layout)
         from vaslayout.tui.split import SplitScreen
@@ -206,6 +207,35 @@ class VasLayoutApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, SplitScreen):
                 screen.set_layout(view.layout)
+
+    def _show_marks(self) -> None:
+        """A crash report's addresses on this map as markers (report.tour.Mark), the step's own highlighted."""
+        marks = [m for m in self.session.source.overlays() if hasattr(m, "role") and hasattr(m, "step")]
+        if not marks and not self.map.has_markers:
+            return
+        from vaslayout.tui.report_box import mark_colour
+
+        tour = self.session.tour
+        current = next((m.address for m in marks if tour is not None and m.step == tour.index), None)
+        self.map.set_markers([(m.address, *mark_colour(m.role)) for m in marks], current)
+
+    # -- a crash report ------------------------------------------------------
+
+    def action_report_box(self) -> None:
+        """The paste box: a pasted report is played like `open --report` (n / p through its addresses)."""
+        from vaslayout.tui.report_box import ReportBox
+
+        self.push_screen(ReportBox(), self._report_pasted)
+
+    def _report_pasted(self, tour) -> None:
+        if tour is None:
+            return
+        try:
+            self.session.start_tour(tour)
+        except LayoutError as exc:
+            self.notify(str(exc), title="This report cannot be shown", severity="error", timeout=10)
+            return
+        self.play_step(0)
 
     # -- tours ---------------------------------------------------------------
 

@@ -7,6 +7,7 @@ and zooms as fast as one with ten.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable
 
@@ -33,6 +34,7 @@ _GUTTER_CURSOR = Style(color="black", bgcolor="#f0c040", bold=True)
 _GUTTER_FIRST = Style(color="#c8c8c8")
 _GUTTER_LAST = Style(color="#707070")
 _PLAIN = Style()
+_MARK_CURRENT = Style(color="black", bgcolor="#f0c040", bold=True)  # the report address the step is on
 
 
 @functools.lru_cache(maxsize=256)
@@ -83,6 +85,10 @@ class MapView(ScrollView, can_focus=True):
         self._band_key: tuple | None = None
         self.shades: dict[int, str] = {}  # a mapping's start -> the colour of what backs it (tui/backing.py)
         self.escape_first: Callable[[], bool] | None = None  # Esc goes here first; True: it was used
+        self._marks: list[int] = []  # a crash report's addresses, sorted (set_markers)
+        self._mark_styles: list[tuple[int, Style]] = []
+        self._mark_current: int | None = None
+        self._marks_key = 0  # part of every line's cache key: new markers redraw the lines
 
     # -- state ---------------------------------------------------------------
 
@@ -113,6 +119,36 @@ class MapView(ScrollView, can_focus=True):
         self._generation += 1  # every cached line is stale
         self._cache.clear()
         self.refresh()
+
+    def set_markers(self, marks: list[tuple[int, str, int]], current: int | None = None) -> None:
+        """Mark these (address, colour, rank) on the map, a ◆ in the gutter of the row holding each.
+
+        Where one row holds several, the lowest rank gives the colour; `current` is drawn highlighted.
+        """
+        marks = sorted(marks)
+        self._marks = [a for a, _, _ in marks]
+        self._mark_styles = [(rank, Style(color=colour, bold=True)) for _, colour, rank in marks]
+        self._mark_current = current
+        self._marks_key += 1
+        self.refresh()
+
+    @property
+    def has_markers(self) -> bool:
+        return bool(self._marks)
+
+    def _marker(self, block: Block, row: int) -> Segment | None:
+        """The ◆ of the report addresses the row shows (bisect in the sorted addresses)."""
+        span = block.hi - block.lo
+        k = block.top + block.height - 1 - row  # row_of's inverse: the addresses whose row_of is this row
+        lo = block.lo + -(-k * span // block.height) if span else block.lo
+        hi = block.lo + -(-(k + 1) * span // block.height) if span else block.hi
+        i, j = bisect.bisect_left(self._marks, lo), bisect.bisect_left(self._marks, hi)
+        if i >= j:
+            return None
+        current = self._mark_current
+        if current is not None and lo <= current < hi:
+            return Segment("◆", _MARK_CURRENT)
+        return Segment("◆", min(self._mark_styles[i:j], key=lambda rs: rs[0])[1])
 
     def _refresh_blocks(self, *blocks: Block | None) -> None:
         width = self.scrollable_content_region.width
@@ -217,7 +253,7 @@ class MapView(ScrollView, can_focus=True):
         sel = self.selected_block()
         selected = sel is not None and sel.index == block.index
         cursor_here = selected and self.cursor_row() == row
-        key = (self._generation, row, width, selected, cursor_here, self.has_focus, self.present)
+        key = (self._generation, row, width, selected, cursor_here, self.has_focus, self.present, self._marks_key)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(block, row, width, selected, cursor_here)
@@ -248,6 +284,9 @@ class MapView(ScrollView, can_focus=True):
         else:
             gutter_text, gstyle = "", _PLAIN
         segments = [Segment(gutter_text.ljust(gutter_w - 1)[: gutter_w - 1] + " ", gstyle)]
+        mark = self._marker(block, row) if self._marks else None
+        if mark is not None:
+            segments = [Segment(segments[0].text[:-1], gstyle), mark]
         band_w = max(width - gutter_w, 1)
         colour = self.shades.get(region.start, k.colour) if self.shades and region.mapping else k.colour
         edge, plain, bold, hatch = _band_styles(colour, k.dim, selected)
