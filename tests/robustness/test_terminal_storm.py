@@ -9,6 +9,7 @@ directory: tested with an app made to fail on a key.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -87,19 +88,15 @@ class Terminal:
     def close(self) -> int:
         if self.proc.poll() is None:
             self.write(b"\x11")  # Ctrl+Q
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
         self.reap()
         return self.proc.returncode
 
     def reap(self) -> None:
         """Kill what is left of the child's process group and close the pty (idempotent)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         if self.master >= 0:
             os.close(self.master)

@@ -61,6 +61,7 @@ def exit_when_terminal_goes(app, fd: int = 0, grace: float = 5.0) -> None:
     SIGHUP handler wakes it; the App is asked to exit, and the process ends
     by itself if the App cannot answer within `grace` seconds.
     """
+    import contextlib
     import os
     import select
     import signal
@@ -82,10 +83,8 @@ def exit_when_terminal_goes(app, fd: int = 0, grace: float = 5.0) -> None:
                     hung_up.set()
             except OSError:
                 hung_up.set()
-        try:
+        with contextlib.suppress(Exception):  # the App has already stopped, or never started
             app.call_from_thread(app.exit)  # not a crash: nobody is left to read a status
-        except Exception:  # the App has already stopped, or never started
-            pass
         threading.Event().wait(grace)
         os._exit(HANGUP_STATUS)
 
