@@ -9,6 +9,7 @@ directory: tested with an app made to fail on a key.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -87,13 +88,43 @@ class Terminal:
     def close(self) -> int:
         if self.proc.poll() is None:
             self.write(b"\x11")  # Ctrl+Q
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        os.close(self.master)
+        self.reap()
         return self.proc.returncode
+
+    def reap(self) -> None:
+        """Kill what is left of the child's process group and close the pty (idempotent)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def terminals():
+    """Every Terminal a test starts is reaped at teardown, whatever the test did; none may be left."""
+    started: list[Terminal] = []
+
+    def start(argv: list[str], env: dict[str, str]) -> Terminal:
+        term = Terminal(argv, env)
+        started.append(term)
+        return term
+
+    yield start
+    for term in started:
+        term.reap()
+    assert not [t.proc.pid for t in started if group_alive(t.proc.pid)]
 
 
 def child_env(state: Path) -> dict[str, str]:
@@ -104,12 +135,12 @@ def child_env(state: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("args", [["open", "x86_32-vmsplit-3g"], ["tour", "vmsplit-lowmem"]], ids=["open", "tour"])
-def test_raw_key_bytes_as_fast_as_the_app_reads_them(args: list[str], state_dir: Path) -> None:
+def test_raw_key_bytes_as_fast_as_the_app_reads_them(args: list[str], state_dir: Path, terminals) -> None:
     seed = base_seed()
     rng = random.Random(f"{seed}-pty-{args[0]}")
     sent, starts = 0, 0
     while sent < TERMINAL_BYTES:
-        term = Terminal([sys.executable, "-m", "vaslayout", *args], child_env(state_dir))
+        term = terminals([sys.executable, "-m", "vaslayout", *args], child_env(state_dir))
         starts += 1
         assert term.wait_for_output(b"^p"), term.output[-2000:]
         while sent < TERMINAL_BYTES:
@@ -142,8 +173,8 @@ sys.exit(run_app(Failing("x86_64-4level")))
 """
 
 
-def test_a_crash_exits_non_zero_and_names_its_log(state_dir: Path) -> None:
-    term = Terminal([sys.executable, "-c", CRASHING_APP], child_env(state_dir))
+def test_a_crash_exits_non_zero_and_names_its_log(state_dir: Path, terminals) -> None:
+    term = terminals([sys.executable, "-c", CRASHING_APP], child_env(state_dir))
     assert term.wait_for_output(b"^p")
     term.write(b"x")
     term.proc.wait(60)
@@ -156,3 +187,16 @@ def test_a_crash_exits_non_zero_and_names_its_log(state_dir: Path) -> None:
     tail = bytes(term.output).decode(errors="replace")
     assert f"the traceback is in {logs[0]}" in tail
     assert "made to fail" not in tail.split("vaslayout: crashed")[-1]
+
+
+def test_the_app_exits_when_its_terminal_goes_away(state_dir: Path, terminals) -> None:
+    """The pty's master closed (a terminal window shut): the app ends by itself, no process left spinning."""
+    term = terminals([sys.executable, "-m", "vaslayout", "open", "x86_32-vmsplit-3g"], child_env(state_dir))
+    assert term.wait_for_output(b"^p"), term.output[-2000:]
+    os.close(term.master)
+    term.master = -1
+    deadline = time.monotonic() + 120  # a liveness bound, not a speed assertion
+    while term.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert term.proc.poll() is not None, "the app kept running after its terminal went away"
+    assert not group_alive(term.proc.pid) or term.proc.poll() is not None

@@ -43,8 +43,53 @@ def run_app(app) -> int:
     from vaslayout.crashlog import app_exit_status, capture_app_errors
 
     errors = capture_app_errors(app)
+    exit_when_terminal_goes(app)
     app.run()
     return app_exit_status(app, errors)
+
+
+HANGUP_STATUS = 129  # 128 + SIGHUP, the shell's convention
+
+
+def exit_when_terminal_goes(app, fd: int = 0, grace: float = 5.0) -> None:
+    """End the App when its terminal hangs up (pty closed, SIGHUP).
+
+    Textual 8.2.8's linux driver treats an empty read of stdin as "piped"
+    and keeps selecting, so a closed pty leaves the app spinning for ever;
+    nothing in it handles SIGHUP either. A daemon thread watches the
+    terminal for POLLHUP (poll with no events asked reads nothing) and a
+    SIGHUP handler wakes it; the App is asked to exit, and the process ends
+    by itself if the App cannot answer within `grace` seconds.
+    """
+    import contextlib
+    import os
+    import select
+    import signal
+    import threading
+
+    hung_up = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, lambda *_: hung_up.set())
+
+    def watch() -> None:
+        poller = select.poll()
+        try:
+            poller.register(fd, 0)  # POLLHUP, POLLERR and POLLNVAL are always reported
+        except (OSError, ValueError):
+            return
+        while not hung_up.is_set():
+            try:
+                if any(mask & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, mask in poller.poll(500)):
+                    hung_up.set()
+            except OSError:
+                hung_up.set()
+        with contextlib.suppress(Exception):  # the App has already stopped, or never started
+            app.call_from_thread(app.exit)  # not a crash: nobody is left to read a status
+        threading.Event().wait(grace)
+        os._exit(HANGUP_STATUS)
+
+    if os.isatty(fd):
+        threading.Thread(target=watch, name="terminal-hangup", daemon=True).start()
 
 
 def run_session(session, channel=None, command: str = "open") -> int:
