@@ -67,7 +67,7 @@ async def test_the_footer_shows_the_footer_actions_of_the_table() -> None:
 async def test_the_palette_offers_every_palette_action() -> None:
     app = VasLayoutApp()
     async with app.run_test(size=SIZE):
-        titles = {c.title for c in app.get_system_commands(app.screen)}
+        titles = {c.title for c in app.palette_commands(app.screen)}
     wanted = {a.palette for a in ACTIONS if a.palette and a.where in ("app", "map")}
     elsewhere = {BY_ID[i].palette for i in ("app.reload", "app.auto_reload", "tour.next", "tour.prev")}
     assert wanted - elsewhere <= titles and not elsewhere & titles  # r, R only live; n, p only in a tour

@@ -91,7 +91,10 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.follow", "F", "follow_toggle", "Follow",
            "following a teacher (serve --follow): explore on your own, or snap back", footer=False),
     Action("app.help", "question_mark", "help", "Help", "this help: every key", palette="Help"),
-    Action("app.quit", "q", "quit", "Quit", "quit"),
+    Action("app.quit", "q", "quit", "Quit", "quit", palette="Quit"),
+    # the footer shows ctrl+p at its right end (Textual's Footer does, for the command palette's key)
+    Action("app.palette", "ctrl+p", "command_palette", "palette", "command palette (every action, and themes)",
+           footer=False),
     Action("split.up", "up", "move(-1)", "Up", "previous region on this side", where="split", footer=False),
     Action("split.down", "down", "move(1)", "Down", "next region on this side", where="split", footer=False),
     Action("split.side", "tab,left,right", "switch_side", "Other side", "switch between virtual and physical",
@@ -119,7 +122,7 @@ def bindings(where: str) -> list[Binding]:
 _KEY_NAMES = {"slash": "/", "question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-",
               "up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End",
               "enter": "Enter", "backspace": "Backspace", "escape": "Esc", "f5": "F5", "tab": "Tab",
-              "left": "←", "right": "→"}
+              "left": "←", "right": "→", "ctrl+p": "Ctrl+P"}
 
 
 def key_text(keys: str) -> str:
@@ -136,8 +139,6 @@ def help_table() -> str:
     parts = []
     for where, title in HELP_SECTIONS:
         rows = [f"| {key_text(a.keys)} | {a.help} |" for a in ACTIONS if a.where == where]
-        if where == "app":
-            rows.append("| `Ctrl+P` | command palette (every action, and themes) |")
         if title or not parts:
             parts.append((f"**{title}**\n\n" if title else "") + "| key | does |\n|---|---|")
         parts[-1] += "\n" + "\n".join(rows)

@@ -536,30 +536,43 @@ class VasLayoutApp(App[None]):
 
     # -- palette -------------------------------------------------------------
 
-    def _on_key(self, event: events.Key) -> None:
-        # C9: keys still queued when the app shuts down (q, then more keys) reach Textual's App._on_key
-        # after the last screen left, and its binding check raises ScreenStackError; they are dropped.
+    def on_key(self, event: events.Key) -> None:
+        # C9: keys still queued when the app shuts down (q, then more keys) reach Textual's own key
+        # handler after the last screen left, and its binding check raises ScreenStackError; they are
+        # dropped here (a subclass's handler runs first, and prevent_default keeps the base's from running).
         if not self.screen_stack:
             event.prevent_default()
 
     def action_command_palette(self) -> None:
-        from vaslayout.tui.palette import open_palette
+        """Ctrl+P (the actions table's app.palette): the project's palette, never Textual's (tui/palette.py).
 
-        open_palette(self)  # Textual's palette, guarded against fast input (tui/palette.py)
+        ENABLE_COMMAND_PALETTE stays on only so the footer shows the key at its right end; this
+        action, which Textual's palette is opened from, opens ours.
+        """
+        from vaslayout.tui.palette import Palette, is_open
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        if self.screen_stack and not is_open(self):
+            self.push_screen(Palette(self.palette_commands(self.screen)))
+
+    def palette_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """What the palette offers over screen: the table's palette actions, layouts, themes, Screenshot."""
+        if screen is self.screen_stack[0]:  # the map's commands only while the map is showing
+            for action in actions.ACTIONS:
+                if not action.palette or action.where not in ("app", "map"):
+                    continue
+                namespace = self.map if action.where == "map" else self
+                name = action.action.partition("(")[0]
+                if namespace.check_action(name, ()) is False:
+                    continue
+                yield SystemCommand(action.palette, action.help[:1].upper() + action.help[1:],
+                                    partial(self.run_action, action.action, namespace))
+            for name in catalog.builtin_ids():
+                yield SystemCommand(f"Open layout {name}", "Switch to this layout",
+                                    lambda name=name: self.open_layout(name))
+        for theme in sorted(self.available_themes):
+            if theme != PRESENT_THEME.name:  # presenter mode's own (F5)
+                yield SystemCommand(f"Theme: {theme}", "Use this theme (remembered)",
+                                    partial(setattr, self, "theme", theme))
+        yield SystemCommand("Screenshot", "Save an SVG of the screen", self.action_screenshot)
         if screen is not self.screen_stack[0]:
-            return  # the map's commands only while the map is showing
-        for action in actions.ACTIONS:
-            if not action.palette or action.where not in ("app", "map"):
-                continue
-            namespace = self.map if action.where == "map" else self
-            name = action.action.partition("(")[0]
-            if namespace.check_action(name, ()) is False:
-                continue
-            yield SystemCommand(action.palette, action.help[:1].upper() + action.help[1:],
-                                partial(self.run_action, action.action, namespace))
-        for name in catalog.builtin_ids():
-            yield SystemCommand(f"Open layout {name}", "Switch to this layout",
-                                lambda name=name: self.open_layout(name))
+            yield SystemCommand("Quit", "Quit vaslayout", self.action_quit)

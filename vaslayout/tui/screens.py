@@ -60,7 +60,7 @@ class LayoutPicker(DismissOnce, ModalScreen[str | None]):
                                for name, title in self.choices])
 
     def on_mount(self) -> None:
-        options = self.query(OptionList).first(None) if not self.dismissed else None
+        options = next(iter(self.query(OptionList)), None) if not self.dismissed else None
         if options is None:
             return  # C8: popped (a tour step) before it mounted: nothing to set up
         ids = [c[0] for c in self.choices]

@@ -13,36 +13,34 @@ from textual.await_complete import AwaitComplete
 from textual.widgets import OptionList
 
 
-def page_ready(options: OptionList) -> bool:
-    """Whether a PageUp/PageDown can move in this list now.
-
-    Textual 8.2.8's OptionList looks the highlighted option up in a line map
-    that is built only when the list is laid out, so a page key before the
-    first layout (the palette's list, a short terminal) raises KeyError. The
-    map's private name is read here, through getattr, and nowhere else.
-    """
-    lines = getattr(options, "_index_to_line", None)
-    if not options.scrollable_content_region or not lines:
-        return False
-    return (options.highlighted or 0) in lines
-
-
 class SafeOptionList(OptionList):
-    """An OptionList whose PageUp/PageDown do nothing until it has been laid out (see page_ready).
+    """An OptionList whose PageUp/PageDown move `highlighted` through public API only.
 
-    The guard sits on the public page actions, so it holds whatever the
-    private helper behind them is called in a later Textual.
+    Textual 8.2.8's page keys look the highlighted option up in a line map
+    that is built only when the list is laid out, so a page key before the
+    first layout (a list just opened, a short terminal) raised KeyError. Here
+    a page is the visible height in options (the lines of all options over
+    their count gives the lines of one), clamped to the list; before the list
+    has a height the keys do nothing.
     """
 
     DEFAULT_CSS = "SafeOptionList { min-height: 3; }"
 
+    def page(self, direction: int) -> None:
+        """Move the highlight one page up (-1) or down (1)."""
+        height, count = self.scrollable_content_region.height, self.option_count
+        if height <= 0 or not count:
+            return
+        lines = self.virtual_size.height
+        step = max(1, height * count // lines) if lines > 0 else height
+        start = self.highlighted if self.highlighted is not None else (count - 1 if direction > 0 else 0)
+        self.highlighted = max(0, min(count - 1, start + direction * step))
+
     def action_page_up(self) -> None:
-        if page_ready(self):
-            super().action_page_up()
+        self.page(-1)
 
     def action_page_down(self) -> None:
-        if page_ready(self):
-            super().action_page_down()
+        self.page(1)
 
 
 class DismissOnce:
