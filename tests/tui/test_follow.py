@@ -69,12 +69,19 @@ async def test_two_followers_follow_the_teacher_and_a_student_can_explore(tmp_pa
 
 
 def test_a_view_never_makes_a_follower_open_a_file(tmp_path: Path) -> None:
-    good = {"layout": "x86_64-4level", "overrides": {}, "focus": [], "cursor": 0, "scale": "log", "window": None}
+    good = {"layout": "x86_64-4level", "overrides": {}, "focus": [], "cursor": 0, "scale": "log", "window": None,
+            "screen": "map"}
     channel = tmp_path / "view.json"
     follow.write_view(channel, good)
     assert follow.read_view(channel) == good
     for bad in ({"layout": "/etc/passwd"}, {"layout": "layouts/x.yaml"}, {"cursor": -1}, {"cursor": True},
-                {"scale": "huge"}, {"overrides": {"ram": 4}}, {"window": [1]}, {"focus": "kernel"}):
+                {"scale": "huge"}, {"overrides": {"ram": 4}}, {"window": [1]}, {"focus": "kernel"},
+                {"screen": "shell"}, {"screen": "compare", "compare": ["x86_64-4level", "/etc/passwd"]},
+                {"screen": "compare", "compare": []}, {"tour": "../../etc/passwd", "step": 0},
+                {"tour": "kasan-report", "step": -1}, {"tour": "kasan-report"},
+                {"screen": "quiz", "quiz": {"id": "1", "head": "h", "text": "t", "options": ["a"] * 9}},
+                {"screen": "quiz", "quiz": {"id": "1", "head": "h", "text": "t", "options": ["a"], "answer": 3,
+                                            "address": 0}}):
         follow.write_view(channel, {**good, **bad})
         assert follow.read_view(channel) is None, bad
     channel.write_text("[" * 100_000)
@@ -82,3 +89,115 @@ def test_a_view_never_makes_a_follower_open_a_file(tmp_path: Path) -> None:
     channel.write_text(json.dumps(good) + " " * follow.MAX_VIEW_BYTES)
     assert follow.read_view(channel) is None
     assert [p.name for p in tmp_path.iterdir()] == ["view.json"]  # no temporary files left
+    shared = {**good, "screen": "compare", "compare": ["x86_64-4level", "x86_64-5level"], "tour": "kasan-report",
+              "step": 2}
+    follow.write_view(channel, shared)
+    assert follow.read_view(channel) == shared
+
+
+def screen_kind(app: VasLayoutApp) -> str:
+    from vaslayout.tui.class_quiz import StudentQuizScreen
+    from vaslayout.tui.compare import CompareScreen
+    from vaslayout.tui.split import SplitScreen
+
+    top = app.screen
+    return ("split" if isinstance(top, SplitScreen) else "compare" if isinstance(top, CompareScreen)
+            else "quiz" if isinstance(top, StudentQuizScreen) else "map" if top is app.screen_stack[0] else "other")
+
+
+async def wait_for(check, pilots, rounds: int = 100) -> None:
+    for _ in range(rounds):
+        if check():
+            return
+        for pilot in pilots:
+            await pilot.pause(follow.POLL_SECONDS / 2)
+
+
+async def test_followers_follow_the_split_view_compare_and_the_tour_step(tmp_path: Path) -> None:
+    from vaslayout.session import Session
+    from vaslayout.teach.tours import load_tour
+
+    channel = tmp_path / "view.json"
+    teacher = VasLayoutApp(Session.for_tour(load_tour("vmsplit-lowmem")), channel=("share", channel))
+    a, b = VasLayoutApp(channel=("follow", channel)), VasLayoutApp(channel=("follow", channel))
+    async with teacher.run_test(size=(120, 40)) as t, a.run_test(size=(100, 30)) as pa, \
+            b.run_test(size=(80, 24)) as pb:
+        pilots = [t, pa, pb]
+        await t.pause()
+
+        def same_step() -> bool:
+            return all(f.session.tour is not None and f.session.tour.index == teacher.session.tour.index
+                       and screen_kind(f) == screen_kind(teacher) and seen(f) == seen(teacher) for f in (a, b))
+
+        await t.press("n")  # step 2 shows the physical side: the split view
+        await wait_for(same_step, pilots)
+        assert teacher.session.tour.index == 1 and screen_kind(teacher) == "split" and same_step()
+        assert a.session.tour.tour.id == "vmsplit-lowmem" and a.session.layout.find("lowmem").end == 0xE000_0000
+
+        await t.press("n", "n")  # step 4: pkmap, on the split view again
+        await wait_for(same_step, pilots)
+        assert teacher.session.tour.index == 3 and screen_kind(a) == "split" and same_step()
+        await t.press("n", "n", "n", "n")  # the last step: the map alone
+        await wait_for(same_step, pilots)
+        assert teacher.session.tour.index == 7 and screen_kind(a) == screen_kind(b) == "map" and same_step()
+
+        teacher.action_split()
+        await wait_for(lambda: screen_kind(a) == screen_kind(b) == "split", pilots)
+        assert screen_kind(a) == screen_kind(b) == "split"
+        await t.press("escape")
+        await wait_for(lambda: screen_kind(a) == screen_kind(b) == "map", pilots)
+        assert screen_kind(a) == screen_kind(b) == "map"
+
+        teacher.action_compare()
+        await wait_for(lambda: screen_kind(a) == screen_kind(b) == "compare", pilots)
+        names = teacher.screen.names
+        assert a.screen.names == b.screen.names == names and len(names) >= 2
+
+
+async def test_the_quiz_tallies_two_followers_and_reveals_the_answer(tmp_path: Path) -> None:
+    from vaslayout.teach import answers
+    from vaslayout.teach.quiz import make_quiz
+    from vaslayout.tui.quiz import QuizScreen
+
+    channel = tmp_path / "view.json"
+    teacher = VasLayoutApp(channel=("share", channel))
+    a, b = VasLayoutApp(channel=("follow", channel)), VasLayoutApp(channel=("follow", channel))
+    async with teacher.run_test(size=(120, 40)) as t, a.run_test(size=(100, 30)) as pa, \
+            b.run_test(size=(100, 30)) as pb:
+        pilots = [t, pa, pb]
+        await t.pause()
+        questions = make_quiz(teacher.layout, seed=7, count=2)
+        quiz = QuizScreen(questions, "class quiz")
+        teacher.call_later(teacher.push_screen, quiz)  # in the teacher's own loop: its screens see their app
+        await wait_for(lambda: screen_kind(a) == screen_kind(b) == "quiz" and a.screen.current and b.screen.current,
+                       pilots)
+        sa, sb = a.screen, b.screen
+        q = questions[0]
+        assert sa.current["text"] == sb.current["text"] == q.text
+        assert sa.current["answer"] is None and "answer" not in str(sa.current.get("options"))  # not told yet
+        wrong = (q.answer + 1) % len(q.options)
+        await pa.press(*(["down"] * q.answer), "enter")  # a: the right answer
+        await pb.press(*(["down"] * wrong), "enter")  # b: a wrong one, then changes its mind to the same wrong
+        await pb.press("enter")
+        expected = [0] * len(q.options)
+        expected[q.answer] += 1
+        expected[wrong] += 1
+        await wait_for(lambda: quiz.counts() == expected, pilots)
+        assert quiz.counts() == expected
+        await wait_for(lambda: "2 answered" in str(quiz.tally_line.content), pilots)
+        assert "2 answered" in str(quiz.tally_line.content)
+
+        await t.press("r")  # the teacher reveals: the map goes to the answer's address, the class is told
+        await wait_for(lambda: sa.current.get("answer") == sb.current.get("answer") == q.answer
+                       and seen(a) == seen(teacher), pilots)
+        assert teacher.map.state.cursor == q.address == a.map.state.cursor == b.map.state.cursor
+        assert "Right!" in str(sa.feedback.content) and "Not quite" in str(sb.feedback.content)
+
+        await t.press("n")  # the next question: a new id, no answers yet
+        await wait_for(lambda: sa.current.get("text") == questions[1].text, pilots)
+        assert quiz.counts() == [0] * len(questions[1].options)
+        assert sa.current["answer"] is None and sa.chosen is None
+    # only the two slots were written, each a small file, nothing outside the answers folder
+    slots = sorted(p.name for p in answers.answers_dir(channel).iterdir())
+    assert len(slots) == 2 and all(len(s) == len("0123456789abcdef.json") for s in slots)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers", "view.json"]

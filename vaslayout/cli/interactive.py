@@ -116,13 +116,13 @@ def _channel(args: argparse.Namespace):
     """open --share / --follow: the view file a teacher's map writes and a class's maps read (tui/follow.py)."""
     from pathlib import Path
 
-    if args.share and args.follow:
+    if args.share and getattr(args, "follow", None):
         raise UsageError("--share or --follow, not both")
     if args.share:
         from vaslayout.tui.follow import default_channel
 
         return "share", Path(args.share) if args.share != "-" else default_channel()
-    if args.follow:
+    if getattr(args, "follow", None):
         return "follow", Path(args.follow)
     return None
 
@@ -140,7 +140,7 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         sys.stdout.write(to_markdown(layout, questions))
         return 0
     session.opening = Opening(quiz=(questions, f"Quiz on {layout.id} (seed {args.seed})"))
-    return run_session(session, command="quiz")
+    return run_session(session, _channel(args), command="quiz")
 
 
 def _tour(name: str, step: int):
@@ -177,7 +177,7 @@ def cmd_tour(args: argparse.Namespace) -> int:
         pid = proc.resolve_pid(args.pid)
         live = LiveSource(pid).load({})
     session = Session.for_tour(tour, args.step - 1, live, pid, opening=Opening(present=args.present))
-    return run_session(session, command="tour")
+    return run_session(session, _channel(args), command="tour")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -241,6 +241,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--pid", metavar="PID", help="play the process steps on this live process")
     p.add_argument("--step", type=int, default=1, help="start at this step")
     p.add_argument("--present", action="store_true", help="presenter mode")
+    p.add_argument("--share", nargs="?", const="-", metavar="FILE",
+                   help="publish this map's view for 'vaslayout serve --follow' (default: in the state directory)")
     p.set_defaults(func=cmd_tour)
 
     p = sub.add_parser("quiz", help="a multiple-choice quiz on a layout (--print: a handout with answers)")
@@ -248,6 +250,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same quiz")
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--print", action="store_true", help="Markdown questions and an answer key, for paper")
+    p.add_argument("--share", nargs="?", const="-", metavar="FILE",
+                   help="publish this map's view for 'vaslayout serve --follow' (default: in the state directory)")
     p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("screenshot", help="save an SVG of the interactive map")

@@ -12,10 +12,12 @@ step and gets the resolved layout, the region to show and the cursor.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -37,9 +39,12 @@ from vaslayout.core.model import Layout, Region
 from vaslayout.core.units import fmt_addr
 from vaslayout.errors import UserError
 
+if TYPE_CHECKING:
+    from vaslayout.proc.captured import CaptureSource
+
 MAX_STEPS = 100
 TOUR_KEYS = ("id", "title", "summary", "steps")
-STEP_KEYS = ("title", "layout", "params", "zoom", "address", "physical", "caption", "pid", "report")
+STEP_KEYS = ("title", "layout", "params", "zoom", "address", "physical", "caption", "pid", "report", "capture")
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # vaslayout/
 
@@ -57,6 +62,7 @@ class Step:
     physical: bool = False  # show the physical side (the split view)
     caption: str = ""  # short Markdown
     pid: bool = False  # with --pid, play this step on the live process
+    capture: str | None = None  # a capture of a real machine (vaslayout capture): its kernel's own layout
     # Where each value was written, for errors: "step", "layout", "params",
     # "param:NAME" (the key), "value:NAME", "zoom", "address".
     where: Mapping[str, Pos] = field(default_factory=dict, compare=False, repr=False)
@@ -182,7 +188,7 @@ class _TourReader(_Reader):
 
     def step(self, node: yaml.Node, number: int) -> Step:
         what = f"step {number}"
-        m = self.mapping(node, what, STEP_KEYS, ("title", "caption") if "report" in _keys(node) else
+        m = self.mapping(node, what, STEP_KEYS, ("title", "caption") if _keys(node) & {"report", "capture"} else
                          ("title", "layout", "caption"))
         where: dict[str, Pos] = {"step": self.pos(node)}
         layout = self.nonempty(m["layout"], f"{what} layout") if "layout" in m else ""
@@ -204,6 +210,20 @@ class _TourReader(_Reader):
             address = self.value(m["address"], f"{what} address").text
             where["address"] = self.pos(m["address"])
         caption = self.nonempty(m["caption"], f"{what} caption")
+        capture = None
+        if "capture" in m:  # a real machine's capture: its layout id and real bases
+            if "report" in m:
+                raise self.err(m["capture"], f"{what} has both a capture and a report; give one of them")
+            capture = self.nonempty(m["capture"], f"{what} capture")
+            if self.base is not None and not os.path.isabs(capture):
+                capture = str(self.base / capture)
+            where["capture"] = self.pos(m["capture"])
+            try:
+                chosen = open_capture(capture).choice.layout_id
+            except UserError as exc:
+                raise LayoutError(exc.message if isinstance(exc, LayoutError) else str(exc),
+                                  where["capture"]) from None
+            layout = layout or chosen
         if "report" in m:  # a crash report: its layout, params and address, its explanation under the caption
             from vaslayout.report.tour import report_fields
 
@@ -223,6 +243,7 @@ class _TourReader(_Reader):
             physical=self.boolean(m.get("physical"), f"{what} physical"),
             caption=caption,
             pid=self.boolean(m.get("pid"), f"{what} pid"),
+            capture=capture,
             where=where,
         )
 
@@ -238,8 +259,29 @@ def _set_name(pos: object) -> str | None:
     return text[len("--set "):].split("=", 1)[0]
 
 
+@functools.lru_cache(maxsize=8)
+def open_capture(path: str) -> CaptureSource:
+    """A capture opened once per run (a tar.gz is unpacked once), however often its steps are played."""
+    from vaslayout.proc.captured import CaptureSource
+
+    return CaptureSource(path)
+
+
+def _capture_layout(step: Step) -> Layout:
+    """The layout the captured kernel really had, the step's params applied on top."""
+    assert step.capture is not None
+    try:
+        return open_capture(step.capture).layout(dict(step.params))
+    except UserError as exc:
+        message = exc.message if isinstance(exc, LayoutError) else str(exc)
+        raise LayoutError(f"capture {os.path.basename(step.capture)!r}: {message}",
+                          step.pos("params" if step.params else "capture")) from None
+
+
 def step_layout(step: Step) -> Layout:
     """The step's layout with its params applied; errors point into the tour file."""
+    if step.capture is not None:
+        return _capture_layout(step)
     try:
         spec = catalog.spec_for(step.layout)
     except LayoutError as exc:

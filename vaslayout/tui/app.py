@@ -92,6 +92,7 @@ class VasLayoutApp(App[None]):
         self.session = session if isinstance(session, Session) else Session.for_layout(session, overrides)
         self._channel = channel
         self.follower = None
+        self.publisher = None
         # the CLI pauses the collector for start-up: resume it after the first frame
         self._collect_after_start = collector.is_paused()
         self.register_theme(PRESENT_THEME)
@@ -147,7 +148,7 @@ class VasLayoutApp(App[None]):
 
             kind, path = self._channel
             if kind == "share":
-                follow.Publisher(self, path)
+                self.publisher = follow.Publisher(self, path)
             else:
                 self.follower = follow.Follower(self, path)
         if self._collect_after_start:

@@ -4,9 +4,12 @@ The channel is one small JSON file (under the teacher's state directory by
 default), written atomically (a temporary file renamed over the old one),
 so a follower never reads half a view. Nothing but the view crosses it:
 the layout id, its param overrides, the zoom path (region names), the
-cursor, the scale and the linear-zoom window. A follower applies only
-built-in layout ids, so a view can never make it open a file, and it never
-writes back: nothing a student does reaches the teacher.
+cursor, the scale and the linear-zoom window; the screen on top (the map,
+the split view, a comparison of built-in layouts, a quiz question); the
+built-in tour and step being played. A follower applies only built-in
+layout and tour ids, so a view can never make it open a file. The one thing
+that travels back is a quiz answer, into the follower's own slot
+(teach/answers.py): nothing else a student does reaches the teacher.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from vaslayout.core.scale import SCALES
 
 MAX_VIEW_BYTES = 64 * 1024  # a view is a few hundred bytes
 POLL_SECONDS = 0.2
+SCREENS = ("map", "split", "compare", "quiz")
+MAX_OPTIONS = 8
 
 
 def default_channel() -> Path:
@@ -39,9 +44,42 @@ def view_of(app: Any) -> dict[str, Any] | None:
     if s is None:
         return None
     names, found = focus_path(s)
-    return {"layout": app.session.name, "overrides": dict(app.session.overrides_now()),
+    view = {"layout": app.session.name, "overrides": dict(app.session.overrides_now()),
             "focus": names if found and s.focus is not s.layout.root else [],
             "cursor": s.cursor, "scale": s.scale, "window": list(s.window) if s.window else None}
+    return {**view, **screen_of(app), **tour_of(app)}
+
+
+def screen_of(app: Any) -> dict[str, Any]:
+    """The screen on top: its kind, the compared built-in layouts, the quiz question as shown."""
+    from vaslayout.tui.compare import CompareScreen
+    from vaslayout.tui.quiz import QuizScreen
+    from vaslayout.tui.split import SplitScreen
+
+    top = app.screen
+    if isinstance(top, SplitScreen):
+        return {"screen": "split"}
+    if isinstance(top, CompareScreen):
+        builtin = set(catalog.builtin_ids())
+        return {"screen": "compare", "compare": [n for n in top.names if n in builtin]}
+    if isinstance(top, QuizScreen):
+        return {"screen": "quiz", "quiz": top.shared()}
+    return {"screen": "map"}
+
+
+def tour_of(app: Any) -> dict[str, Any]:
+    """The built-in tour played and its step (a tour from a file is not shared: followers cannot open it)."""
+    from vaslayout.teach import tours
+
+    playing = app.session.tour
+    if playing is None:
+        return {}
+    tour = playing.tour
+    try:
+        builtin = tour.id in tours.builtin_tours() and tour.origin == str(tours.builtin_dir() / f"{tour.id}.yaml")
+    except tours.LayoutError:
+        return {}
+    return {"tour": tour.id, "step": playing.index} if builtin else {}
 
 
 def write_view(path: Path, view: dict[str, Any]) -> None:
@@ -82,7 +120,46 @@ def read_view(path: Path) -> dict[str, Any] | None:
     if window is not None and not (isinstance(window, list) and len(window) == 2
                                    and all(isinstance(w, int) for w in window)):
         return None
-    return data
+    return data if _screen_ok(data) and _tour_ok(data) else None
+
+
+def _strings(value: object, most: int) -> bool:
+    return isinstance(value, list) and len(value) <= most and all(isinstance(v, str) for v in value)
+
+
+def _index(value: object, below: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < below
+
+
+def _screen_ok(data: dict[str, Any]) -> bool:
+    screen = data.setdefault("screen", "map")
+    if screen not in SCREENS:
+        return False
+    if screen == "compare":
+        names = data.get("compare")
+        return _strings(names, 8) and bool(names) and all(n in catalog.builtin_ids() for n in names)
+    if screen == "quiz":
+        q = data.get("quiz")
+        if not isinstance(q, dict) or not all(isinstance(q.get(k), str) for k in ("id", "text", "head")):
+            return False
+        options = q.get("options")
+        if not _strings(options, MAX_OPTIONS) or not options:
+            return False
+        answer, address = q.get("answer"), q.get("address")
+        return (answer is None and address is None) or (_index(answer, len(options)) and _index(address, 1 << 64))
+    return True
+
+
+def _tour_ok(data: dict[str, Any]) -> bool:
+    from vaslayout.teach import tours
+
+    if "tour" not in data and "step" not in data:
+        return True
+    try:
+        ids = tours.builtin_tours()
+    except tours.LayoutError:
+        return False
+    return data.get("tour") in ids and _index(data.get("step"), tours.MAX_STEPS)
 
 
 class Publisher:
@@ -93,6 +170,13 @@ class Publisher:
         self.last: dict[str, Any] | None = None
         self.problem: str | None = None
         app.watch(app.map, "state", self.publish)
+        app.set_interval(POLL_SECONDS, self.publish)  # screens opened and closed change no map state
+
+    @property
+    def answers(self) -> Path:
+        from vaslayout.teach.answers import answers_dir
+
+        return answers_dir(self.path)
 
     def publish(self, _state: Any = None) -> None:
         view = view_of(self.app)
@@ -112,9 +196,12 @@ class Follower:
     """Polls the channel and shows the teacher's view while following; a student may leave and come back."""
 
     def __init__(self, app: Any, path: Path) -> None:
+        from vaslayout.teach.answers import new_slot
+
         self.app, self.path = app, path
         self.following = True
         self.applied: dict[str, Any] | None = None
+        self.slot = new_slot()  # where this follower's quiz answers go, and nowhere else
         app.set_interval(POLL_SECONDS, self.poll)
 
     def toggle(self) -> bool:
@@ -131,24 +218,90 @@ class Follower:
         view = read_view(self.path)
         if view is None or view == self.applied or self.app.map.state is None:
             return
-        self.apply(view)
-        self.applied = view
+        if any(not screen.is_mounted for screen in self.app.screen_stack[1:]):
+            return  # a screen is still mounting: the next poll applies the view
+        if self.apply(view):
+            self.applied = view
 
-    def apply(self, view: dict[str, Any]) -> None:
+    def answer(self, question: str, choice: int) -> None:
+        """The student's choice for the question on screen, into this follower's slot."""
+        from vaslayout.teach.answers import answers_dir, write_answer
+
+        try:
+            write_answer(answers_dir(self.path), self.slot, question, choice)
+        except OSError as exc:
+            self.app.notify(f"cannot send the answer: {exc.strerror or exc}", severity="warning")
+
+    def apply(self, view: dict[str, Any]) -> bool:
+        """Show the view; False when it must wait (a tour step's screens are still coming up)."""
         from vaslayout.errors import UserError
         from vaslayout.session import ViewState, refocus
 
         app, session = self.app, self.app.session
+        if "tour" in view and not self._play(view["tour"], view["step"]):
+            return False
         if view["layout"] != session.name or view["overrides"] != session.overrides_now():
             try:
                 if view["layout"] != session.name:
                     session.open(view["layout"])
                 session.apply(session.source.load(view["overrides"]), view["overrides"])
             except (UserError, ValueError):
-                return
+                return True
             app.show_layout(session.view)
         layout = session.layout
         cursor = min(view["cursor"], layout.size - 1)
         window = tuple(view["window"]) if view["window"] and view["window"][1] <= layout.size else None
         focus = refocus(layout, view["focus"], cursor) if view["focus"] else layout.root
         app.map.state = ViewState(layout, focus, cursor, view["scale"], window)
+        self._screen(view)
+        return True
+
+    def _play(self, tour_id: str, step: int) -> bool:
+        """The teacher's tour step, played from this follower's own copy of the built-in tour."""
+        from vaslayout.session import Tour
+        from vaslayout.teach import tours
+
+        app, session = self.app, self.app.session
+        playing = session.tour
+        if playing is not None and playing.tour.id == tour_id and playing.index == step:
+            return True
+        try:
+            tour = playing.tour if playing is not None and playing.tour.id == tour_id else tours.load_tour(tour_id)
+        except tours.LayoutError:
+            return True
+        if step >= len(tour.steps):
+            return True
+        session.tour = Tour(tour, step)
+        app.play_step(step)
+        return False  # its screens come up on the next frames; the rest of the view follows then
+
+    def _screen(self, view: dict[str, Any]) -> None:
+        """The teacher's screen on top of the map: split, compare or the class quiz."""
+        from vaslayout.tui.class_quiz import StudentQuizScreen
+        from vaslayout.tui.compare import CompareScreen, load_all
+        from vaslayout.tui.split import SplitScreen
+
+        app, want = self.app, view["screen"]
+        top = app.screen
+        if want == "quiz" and isinstance(top, StudentQuizScreen):
+            top.show(view["quiz"])
+            return
+        if want == "compare" and isinstance(top, CompareScreen) and top.names == view["compare"]:
+            return
+        if want == "split" and isinstance(top, SplitScreen):
+            return
+        if want == "map" and top is app.screen_stack[0]:
+            return
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+        cursor = app.session.view.cursor
+        if want == "split":
+            app.push_screen(SplitScreen(app.session.layout, cursor))
+        elif want == "compare":
+            try:
+                layouts = load_all(view["compare"])
+            except ValueError:
+                return
+            app.push_screen(CompareScreen(view["compare"], cursor, layouts))
+        elif want == "quiz":
+            app.push_screen(StudentQuizScreen(view["quiz"], self.answer))

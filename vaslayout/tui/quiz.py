@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,6 +24,7 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
 
     BINDINGS = [
         Binding("n", "next", "Next question"),
+        Binding("r", "reveal", "Reveal the answer"),
         Binding("escape,q", "dismiss(None)", "End quiz"),
     ]
     DEFAULT_CSS = """
@@ -41,11 +45,15 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         self.index = 0
         self.right = 0
         self.answered = False
+        self.qid = ""  # a new one per question shown: a class's answers to an older one do not count
+        self.revealed: int | None = None  # the answer, once shown
+        self.answers = None  # with a class following: the folder of its answers (teach/answers.py)
         # held, not queried: a key may arrive while the screen is being torn down
         self.head = Static(id="quiz-head")
         self.question = Static(id="quiz-question")
         self.options = SafeOptionList(id="quiz-options")
         self.feedback = Static(id="quiz-feedback")
+        self.tally_line = Static(id="quiz-tally")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -53,13 +61,51 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
             yield self.question
             yield self.options
             yield self.feedback
+            yield self.tally_line
 
     def on_mount(self) -> None:
         self._show()
+        publisher = getattr(self.app, "publisher", None)
+        if publisher is not None:  # a class follows: count its answers
+            from vaslayout.teach.answers import clear
+            from vaslayout.tui.follow import POLL_SECONDS
+
+            self.answers = publisher.answers
+            clear(self.answers)
+            self.set_interval(POLL_SECONDS, self._tally)
+
+    def shared(self) -> dict[str, Any]:
+        """The question as the class sees it: the answer and its address only once revealed."""
+        q = self.questions[self.index]
+        head = f"{self.title_text}  question {self.index + 1}/{len(self.questions)}"
+        out: dict[str, Any] = {"id": self.qid, "head": head, "text": q.text, "options": list(q.options),
+                               "answer": None, "address": None}
+        if self.revealed is not None:
+            out.update(answer=q.answer, address=q.address)
+        return out
+
+    def counts(self) -> list[int]:
+        """How many of the class chose each option of the question on screen."""
+        from vaslayout.teach.answers import tally
+
+        if self.answers is None:
+            return []
+        return tally(self.answers, self.qid, len(self.questions[self.index].options))
+
+    def _tally(self) -> None:
+        if self.dismissed:
+            return
+        counts = self.counts()
+        line = Text("class: ", style="bold")
+        line.append("   ".join(f"{letter(i)} {n}" for i, n in enumerate(counts)))
+        line.append(f"   ({sum(counts)} answered)", style="dim")
+        self.tally_line.update(line)
 
     def _show(self) -> None:
         q = self.questions[self.index]
         self.answered = False
+        self.revealed = None
+        self.qid = secrets.token_hex(4)
         self.head.update(
             Text.assemble((f"{self.title_text}  ", "bold"), f"question {self.index + 1}/{len(self.questions)}",
                           (f"   score {self.right}/{self.index}", "dim")))
@@ -78,6 +124,7 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         q = self.questions[self.index]
         chosen = int(event.option.id or 0)
         self.answered = True
+        self.revealed = q.answer
         good = chosen == q.answer
         self.right += good
         verdict = Text("Right! " if good else f"Not quite: the answer is {letter(q.answer)}, {q.answer_text}. ",
@@ -87,6 +134,19 @@ class QuizScreen(DismissOnce, ModalScreen[None]):
         verdict.append(f"\n{more}, Esc: end", style="dim")
         self.feedback.update(verdict)
         self.post_message(ShowAddress(q.address))  # the map shows where the answer lives
+
+    def action_reveal(self) -> None:
+        """Show the answer without answering (the teacher of a class): on the map and on every follower."""
+        if self.answered or self.dismissed:
+            return
+        q = self.questions[self.index]
+        self.answered = True
+        self.revealed = q.answer
+        verdict = Text(f"The answer is {letter(q.answer)}, {q.answer_text}. ", style="bold")
+        verdict.append(q.explanation)
+        verdict.append("\nn: next, Esc: end", style="dim")
+        self.feedback.update(verdict)
+        self.post_message(ShowAddress(q.address))
 
     def action_next(self) -> None:
         if not self.answered:
