@@ -93,7 +93,7 @@ async def test_c4_double_click_on_the_palette_backdrop() -> None:
 
 
 async def test_palette_click_outside_a_shrunk_screen() -> None:
-    """A click sent before a resize that shrank the terminal lands outside the screen (Textual's palette raised NoWidget)."""
+    """A click sent before a resize shrank the terminal lands outside the screen (Textual's palette: NoWidget)."""
     app = VasLayoutApp("x86_64-4level")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")

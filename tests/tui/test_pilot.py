@@ -19,11 +19,11 @@ from rich.console import Console
 from textual.widgets import Input, Markdown, OptionList, Static
 
 from vaslayout import catalog
-from vaslayout.tui.palette import Palette
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.compare import CompareScreen, CompareView
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView
+from vaslayout.tui.palette import Palette
 from vaslayout.tui.screens import HelpScreen, LayoutPicker, ParamEditor
 
 SIZE = (120, 40)

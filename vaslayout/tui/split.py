@@ -442,7 +442,8 @@ class SplitScreen(DismissOnce, Screen[None]):
         focus = layout.root
         if linear:  # start where the 1:1 mappings are siblings: kernel space
             path = (layout.root, *layout.path_at(linear[0].start))
-            focus = path[-2] if len(path) >= 2 else layout.root
+            at = next((i for i, r in enumerate(path) if r is linear[0]), len(path) - 1)
+            focus = path[at - 1] if at >= 1 else layout.root  # the linear region's parent, whatever lies inside it
         cursor = vcursor if focus.contains(vcursor) else (linear[0].start if linear else 0)
         self.view = SplitView(SplitState(layout, focus, cursor, 0), id="split")
         # held, not queried: a change the view posts may arrive while the screen is being torn down
