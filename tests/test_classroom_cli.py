@@ -31,7 +31,7 @@ def test_export_json_and_svg(tmp_path: Path) -> None:
     p = run("export", "x86_32-vmsplit-3g", "--format", "svg", "-o", str(svg), "--size", "100x30")
     assert p.returncode == 0, p.stderr
     text = svg.read_text()
-    assert text.startswith("<svg") and "kernel space" in text.replace("&#160;", " ")
+    assert text.startswith("<svg") and "vmalloc" in text.replace("&#160;", " ")
 
 
 def test_diff_4level_5level() -> None:
