@@ -85,10 +85,11 @@ class LevelBand:
     simply the i-th region from the top.
     """
 
-    def __init__(self, regions: tuple[Region, ...], rows: int, scale: str) -> None:
+    def __init__(self, regions: tuple[Region, ...], rows: int, scale: str,
+                 fixed: frozenset[int] = frozenset()) -> None:
         self._regions = regions  # ascending, as the engine sorted them
         n = len(regions)
-        self.heights = None if n >= rows else allocate([r.size for r in reversed(regions)], rows, scale)
+        self.heights = None if n >= rows else allocate([r.size for r in reversed(regions)], rows, scale, fixed)
         self.tops = None if self.heights is None else [0, *accumulate(self.heights)][:-1]
         self.rows = n if self.heights is None else rows
 
@@ -103,11 +104,15 @@ class LevelBand:
     def region(self, index: int) -> Region:
         return self._regions[len(self._regions) - 1 - index]
 
+    def is_header(self, index: int) -> bool:
+        return False
+
     def block(self, index: int) -> Block:
         r = self.region(index)
+        header = self.is_header(index)
         if self.heights is None or self.tops is None:
-            return Block(r, index, index, 1, r.start, r.end)
-        return Block(r, index, self.tops[index], self.heights[index], r.start, r.end)
+            return Block(r, index, index, 1, r.start, r.end, header=header)
+        return Block(r, index, self.tops[index], self.heights[index], r.start, r.end, header=header)
 
     def block_at_row(self, row: int) -> Block | None:
         if not 0 <= row < self.rows:
@@ -189,37 +194,16 @@ def outline_of(layout: Layout) -> Outline:
     return known[1]
 
 
-class OutlineBand:
+class OutlineBand(LevelBand):
     """The outline as a band: headers one row, rows shared as in a level view, lookups by bisection."""
 
     def __init__(self, layout: Layout, rows: int, scale: str) -> None:
         o = self.outline = outline_of(layout)
         n = len(o.entries)
-        fixed = frozenset(n - 1 - i for i in o.fixed)
-        self.heights = None if n >= rows else allocate([r.size for r in reversed(o.entries)], rows, scale, fixed)
-        self.tops = None if self.heights is None else [0, *accumulate(self.heights)][:-1]
-        self.rows = n if self.heights is None else rows
+        super().__init__(o.entries, rows, scale, frozenset(n - 1 - i for i in o.fixed))
 
-    def __len__(self) -> int:
-        return len(self.outline.entries)
-
-    def region(self, index: int) -> Region:
-        return self.outline.entries[len(self.outline.entries) - 1 - index]
-
-    def block(self, index: int) -> Block:
-        pos = len(self.outline.entries) - 1 - index
-        r = self.outline.entries[pos]
-        header = pos in self.outline.headers
-        if self.heights is None or self.tops is None:
-            return Block(r, index, index, 1, r.start, r.end, header=header)
-        return Block(r, index, self.tops[index], self.heights[index], r.start, r.end, header=header)
-
-    def block_at_row(self, row: int) -> Block | None:
-        if not 0 <= row < self.rows:
-            return None
-        if self.tops is None:
-            return self.block(row)
-        return self.block(bisect.bisect_right(self.tops, row) - 1)
+    def is_header(self, index: int) -> bool:
+        return len(self.outline.entries) - 1 - index in self.outline.headers
 
     def index_of(self, addr: int) -> int | None:
         body = self.outline.body
