@@ -537,12 +537,13 @@ class VasLayoutApp(App[None]):
 
     # -- palette -------------------------------------------------------------
 
-    def on_key(self, event: events.Key) -> None:
-        # C9: keys still queued when the app shuts down (q, then more keys) reach Textual's own key
-        # handler after the last screen left, and its binding check raises ScreenStackError; they are
-        # dropped here (a subclass's handler runs first, and prevent_default keeps the base's from running).
-        if not self.screen_stack:
-            event.prevent_default()
+    async def on_event(self, event: events.Event) -> None:
+        # Input still queued when the last screen has left (the app shutting down after q, with more
+        # keys or clicks behind it) reaches Textual's App.on_event, which forwards it to self.screen and
+        # raises ScreenStackError (Textual 8.2.8); it is dropped here, keys (C9) and mouse events alike.
+        if isinstance(event, events.InputEvent) and not self.screen_stack:
+            return
+        await super().on_event(event)
 
     def action_command_palette(self) -> None:
         """Ctrl+P (the actions table's app.palette): the project's palette, never Textual's (tui/palette.py).
