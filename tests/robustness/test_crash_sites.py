@@ -81,7 +81,7 @@ async def test_c3_one_palette_command_per_selection() -> None:
         await settle(pilot)
         post_keys(app, ["enter", "enter", "enter"])
         await settle(pilot)
-        assert [type(s).__name__ for s in app.screen_stack] in (["Screen", "LayoutPicker"], ["Screen"])
+        assert [type(s).__name__ for s in app.screen_stack] in (["MapScreen", "LayoutPicker"], ["MapScreen"])
 
 
 async def test_c4_double_click_on_the_palette_backdrop() -> None:

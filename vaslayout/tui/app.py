@@ -32,6 +32,7 @@ from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.messages import ParamsChanged, ShowAddress
+from vaslayout.tui.widgets import MapScreen
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 
@@ -105,6 +106,10 @@ class VasLayoutApp(App[None]):
         keymap, self.keymap_problem = actions.load_keymap()
         if keymap:
             self.set_keymap(keymap)
+
+    def get_default_screen(self) -> Screen:
+        """The map's screen, with the guards every screen of the app has (tui/widgets.py)."""
+        return MapScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Static(id="breadcrumb")

@@ -22,10 +22,10 @@ from textual.widgets.option_list import Option
 
 from vaslayout.teach.quiz import letter
 from vaslayout.tui.quiz import QuizScreen
-from vaslayout.tui.widgets import DismissOnce, SafeOptionList
+from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
-class StudentQuizScreen(DismissOnce, ModalScreen[None]):
+class StudentQuizScreen(SafeScreen, ModalScreen[None]):
     """The teacher's question, answered here; the answer arrives when the teacher reveals it."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Hide the question")]

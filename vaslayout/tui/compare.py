@@ -25,7 +25,7 @@ from vaslayout.core.model import Layout
 from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import DismissOnce
+from vaslayout.tui.widgets import SafeScreen
 
 
 def default_partners(name: str, bits: int) -> list[str]:
@@ -166,7 +166,7 @@ class CompareView(ScrollView, can_focus=True):
         return Strip(segs).apply_meta({"piece": piece})
 
 
-class CompareScreen(DismissOnce, Screen[None]):
+class CompareScreen(SafeScreen, Screen[None]):
     BINDINGS = [
         Binding("escape,c,q", "dismiss", "Close compare"),
         Binding("d", "diff", "Diff", tooltip="What differs, region by region"),

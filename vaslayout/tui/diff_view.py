@@ -12,10 +12,10 @@ from textual.widgets import DataTable, Static
 from vaslayout.core.model import Layout
 from vaslayout.render import diff_cells
 from vaslayout.teach.diff import diff_layouts, diff_summary
-from vaslayout.tui.widgets import DismissOnce
+from vaslayout.tui.widgets import SafeScreen
 
 
-class DiffScreen(DismissOnce, ModalScreen[None]):
+class DiffScreen(SafeScreen, ModalScreen[None]):
     BINDINGS = [Binding("escape,d,q", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
     DiffScreen { align: center middle; }

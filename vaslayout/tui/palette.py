@@ -6,7 +6,7 @@ Enter ran a second command and popped the map, PageDown before the list was
 laid out raised KeyError, a palette popped by a tour step before it mounted
 raised IndexError, the worker outlived a closed palette). This one has its
 commands in hand when it opens, filters them synchronously as the user
-types, and closes once (DismissOnce): every gesture after that, or before
+types, and closes once (SafeScreen): every gesture after that, or before
 it has mounted, does nothing. tests/robustness/test_crash_sites.py holds a
 reproducer of each of those crashes.
 """
@@ -26,7 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from vaslayout.tui.widgets import DismissOnce, SafeOptionList
+from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
 class CommandOptions(SafeOptionList, can_focus=False):
@@ -47,7 +47,7 @@ def matching(commands: Sequence[SystemCommand], query: str) -> list[tuple[System
             if score > 0]
 
 
-class Palette(DismissOnce, ModalScreen[None]):
+class Palette(SafeScreen, ModalScreen[None]):
     """Type to filter, ↑ ↓ PgUp PgDn Home End to move, Enter or a click to run, Esc or the backdrop to close."""
 
     # priority: the Input has the focus, and its own home/end would take these keys

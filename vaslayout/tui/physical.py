@@ -17,7 +17,7 @@ from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import AddressError, phys_lookup
 from vaslayout.core.units import fmt_addr, fmt_size
-from vaslayout.tui.widgets import DismissOnce, SafeOptionList
+from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def buddy_text(zones: list) -> Text:
     return text
 
 
-class PhysicalScreen(DismissOnce, ModalScreen[int | None]):
+class PhysicalScreen(SafeScreen, ModalScreen[int | None]):
     BINDINGS = [Binding("escape,m", "dismiss(None)", "Close")]
     DEFAULT_CSS = """
     PhysicalScreen { align: center middle; }

@@ -16,10 +16,10 @@ from textual.widgets.option_list import Option
 
 from vaslayout.teach.quiz import Question, letter
 from vaslayout.tui.messages import ShowAddress
-from vaslayout.tui.widgets import DismissOnce, SafeOptionList
+from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
-class QuizScreen(DismissOnce, ModalScreen[None]):
+class QuizScreen(SafeScreen, ModalScreen[None]):
     """One question at a time; Enter answers, n goes on, the score at the end."""
 
     BINDINGS = [

@@ -18,7 +18,7 @@ from textual.widgets import Button, Static, TextArea
 
 from vaslayout.errors import UserError
 from vaslayout.report.parse import MAX_LINE
-from vaslayout.tui.widgets import DismissOnce
+from vaslayout.tui.widgets import SafeScreen
 
 MAX_PASTE = 1 << 20  # characters the box holds: a longer log is for `vaslayout explain FILE`
 NAME = "pasted report"
@@ -90,7 +90,7 @@ def explain_pasted(text: str):
     return tour
 
 
-class ReportBox(DismissOnce, ModalScreen[object]):
+class ReportBox(SafeScreen, ModalScreen[object]):
     """Paste a report; Ctrl+Enter or Explain dismisses with its tour (a report.tour.ReportTour)."""
 
     DEFAULT_CSS = """

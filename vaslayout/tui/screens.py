@@ -17,10 +17,10 @@ from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout
 from vaslayout.tui.actions import help_markdown
 from vaslayout.tui.messages import ParamsChanged
-from vaslayout.tui.widgets import DismissOnce, SafeOptionList
+from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
-class HelpScreen(DismissOnce, ModalScreen[None]):
+class HelpScreen(SafeScreen, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -35,7 +35,7 @@ class HelpScreen(DismissOnce, ModalScreen[None]):
             yield Markdown(help_markdown())
 
 
-class LayoutPicker(DismissOnce, ModalScreen[str | None]):
+class LayoutPicker(SafeScreen, ModalScreen[str | None]):
     """Built-in layouts and any file opened in this run."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -73,7 +73,7 @@ class LayoutPicker(DismissOnce, ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-class ParamEditor(DismissOnce, ModalScreen[None]):
+class ParamEditor(SafeScreen, ModalScreen[None]):
     """Edit params; each change re-resolves at once, a bad value stays inline.
 
     `try_params` resolves a trial set of overrides (the session's); a good

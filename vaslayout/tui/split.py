@@ -36,7 +36,7 @@ from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.teach.export import correspondence
 from vaslayout.tui.actions import bindings
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import DismissOnce
+from vaslayout.tui.widgets import SafeScreen
 
 BAND_W = 12
 NAME_ROOM = 24  # body columns below which a column drops its address gutter
@@ -428,7 +428,7 @@ def info_text(view: SplitView) -> Text:
     return text
 
 
-class SplitScreen(DismissOnce, Screen[None]):
+class SplitScreen(SafeScreen, Screen[None]):
     BINDINGS = [Binding("escape,v", "dismiss", "Close split")]
     DEFAULT_CSS = """
     SplitScreen #split-head { dock: top; height: 1; background: $panel; padding: 0 1; }

@@ -1,15 +1,19 @@
 """Small fixes on Textual's own widgets and screens, each made once for the whole app.
 
 Events arrive faster than a screen opens or closes: a double Enter, a double
-click, keys typed while a screen is still mounting. These guards make the
-second of two closing gestures a no-op instead of closing the screen below.
+click, keys typed while a screen is still mounting, a terminal resized again
+and again while a screen is busy drawing. These guards make the second of
+two closing gestures a no-op instead of closing the screen below, and let a
+screen lay out only at the terminal's current size.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.await_complete import AwaitComplete
+from textual.screen import Screen
 from textual.widgets import OptionList
 
 
@@ -43,13 +47,21 @@ class SafeOptionList(OptionList):
         self.page(1)
 
 
-class DismissOnce:
-    """A screen that closes once, and only while it is on top.
+class SafeScreen:
+    """A screen that closes once, only while it is on top, and lays out at the terminal's size only.
 
     Textual's Screen.dismiss pops whatever screen is on top, and a second
     selection queued behind the first (Enter Enter, a double click) dismisses
     again: it popped the map itself (ScreenStackError). Here the second call,
     or a call from a screen that is no longer the top one, does nothing.
+
+    Textual 8.2.8 lays a screen out on every Resize it receives, and the layout
+    posts the screen a Resize of its own new size (the screen is one of the
+    widgets its layout resizes). With two or more different sizes queued at a
+    screen (resizes arriving while it draws), each one handled changes the size
+    and posts itself again behind the others: the screen lays out forever and
+    starves everything else. A Resize whose size is no longer the terminal's
+    is dropped here, so the queue drains to the latest size.
     """
 
     _dismissed = False
@@ -65,3 +77,12 @@ class DismissOnce:
             return AwaitComplete.nothing()
         self._dismissed = True
         return super().dismiss(result)  # type: ignore[misc]
+
+    def on_resize(self, event: events.Resize) -> None:
+        # runs before Screen's own handler (this class is earlier in the MRO); prevent_default skips it
+        if event.size != self.app.size:  # type: ignore[attr-defined]
+            event.prevent_default()
+
+
+class MapScreen(SafeScreen, Screen[None]):
+    """The app's first screen, the map's, with the same guards as every other screen."""
