@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from layout_vs_kernel import CHECKS
 
+from vaslayout.core.translate import translate
 from vaslayout.proc.captured import CaptureSource
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
@@ -63,3 +64,67 @@ def test_each_capture_says_where_it_came_from(name: str) -> None:
     assert manifest["origin"]["kernel_package"].startswith("linux-image-")
     assert "qemu-system-" in manifest["origin"]["qemu"]
     assert source(name).info.real.segments or "proc/kcore" in manifest["unreadable"], "kcore or why not"
+
+
+# --------------------------------------------------------------------------- riscv64: the kernel's own numbers
+
+RISCV = [n for n in NAMES if n.startswith("riscv64-")]
+# struct kernel_mapping since 6.6 (arch/riscv/include/asm/page.h), word by word as kcore-vars.json holds it
+KERNEL_MAP_FIELDS = ("page_offset", "virt_addr", "virt_offset", "phys_addr", "size", "va_pa_offset",
+                     "va_kernel_pa_offset")
+SATP_MODE_VA_BITS = {8: 39, 9: 48, 10: 57}  # satp.MODE (bits 63..60): Sv39, Sv48, Sv57 (RISC-V privileged spec)
+TOP = 1 << 64
+
+
+def _innermost(layout, addr: int) -> str:
+    return layout.path_at(addr)[-1].kind
+
+
+def _riscv(name: str):
+    """A riscv64 capture's layout, its kcore variables, kernel_map by field and kcore segments by kind."""
+    captured = source(name)
+    variables = captured.info.real.variables or {}
+    km = dict(zip(KERNEL_MAP_FIELDS, variables["kernel_map"], strict=False))
+    return captured.kernel_layout(), variables, km, {s.kind: s for s in captured.info.real.segments}
+
+
+def test_the_riscv_set_has_every_paging_mode() -> None:
+    assert {n.rsplit("-", 1)[1] for n in RISCV} == {"sv39", "sv48", "sv57"}
+
+
+@pytest.mark.parametrize("name", RISCV)
+def test_riscv_kernel_map_is_the_layouts(name: str) -> None:
+    """The kernel's struct kernel_mapping, satp_mode and high_memory, read through kcore, are the layout's numbers."""
+    layout, variables, km, segments = _riscv(name)
+    derived = {k: d.value for k, d in layout.derived.items()}
+    params = layout.param_values()
+    text = segments["text"]
+    assert SATP_MODE_VA_BITS[variables["satp_mode"][0] >> 60] == derived["VA_BITS"] == int(name[-2:])
+    assert km["page_offset"] == derived["PAGE_OFFSET"]
+    assert km["virt_addr"] - km["virt_offset"] == derived["KERNEL_LINK_ADDR"]
+    assert km["phys_addr"] == params["kernel_phys"] == text.paddr - (text.vaddr - km["virt_addr"])
+    assert (km["virt_addr"] + km["size"] + 0xFFF) & ~0xFFF == params["kernel_end"]  # PFN_ALIGN(&_end)
+    assert km["va_pa_offset"] == (derived["PAGE_OFFSET"] - params["phys_ram_base"]) % TOP
+    assert km["va_kernel_pa_offset"] == (km["virt_addr"] - km["phys_addr"]) % TOP
+    assert variables["min_low_pfn"][0] << 12 == params["phys_ram_base"]
+    assert variables["high_memory"][0] == derived["PAGE_OFFSET"] + (variables["max_low_pfn"][0] << 12) \
+        - params["phys_ram_base"]
+
+
+@pytest.mark.parametrize("name", RISCV)
+def test_riscv_row_edges_are_where_the_kernel_puts_them(name: str) -> None:
+    """Either side of each edge the kernel reports: vmalloc | direct map, hole | modules | kernel, RAM's last byte."""
+    layout, variables, km, segments = _riscv(name)
+    vmemmap, vmalloc, modules = segments["vmemmap"], segments["vmalloc"], segments["modules"]
+    assert (_innermost(layout, vmemmap.vaddr - 1), _innermost(layout, vmemmap.vaddr)) == ("ioremap", "vmemmap")
+    assert _innermost(layout, vmalloc.vaddr - 1) == "vmemmap"
+    assert {r.kind for r in layout.path_at(vmalloc.vaddr)} >= {"vmalloc"}
+    assert (_innermost(layout, km["page_offset"] - 1), _innermost(layout, km["page_offset"])) \
+        == ("vmalloc", "direct-map")
+    assert (_innermost(layout, modules.vaddr - 1), _innermost(layout, modules.vaddr)) == ("hole", "modules")
+    assert (_innermost(layout, km["virt_addr"] - 1), _innermost(layout, km["virt_addr"])) \
+        == ("modules", "kernel-text")
+    last_ram = variables["high_memory"][0] - 1
+    assert _innermost(layout, last_ram) == "direct-map"
+    assert translate(layout, last_ram).phys == (variables["max_low_pfn"][0] << 12) - 1
+    assert translate(layout, km["virt_addr"]).phys == km["phys_addr"]

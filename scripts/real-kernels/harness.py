@@ -6,6 +6,7 @@ tests/data/captures/ and the tests check every layout against them.
 
     python3 scripts/real-kernels/harness.py setup            # QEMU, architectures, the trixie suite (pinned low)
     python3 scripts/real-kernels/harness.py run [NAME...]    # fetch, boot, write tests/data/captures/NAME/
+    python3 scripts/real-kernels/harness.py run --timeout 7200 riscv64-6.12-sv57   # seconds per boot
     python3 scripts/real-kernels/harness.py list
 
 The guest's /init (init.sh beside this file) collects the kernel's files and
@@ -39,7 +40,8 @@ ROOT = HERE.parent.parent
 OUT = ROOT / "tests" / "data" / "captures"
 CACHE = Path(os.environ.get("VASLAYOUT_KERNEL_CACHE", "/var/tmp/vaslayout-real-kernels"))
 BEGIN, END = "=====VASLAYOUT-CAPTURE-BEGIN=====", "=====VASLAYOUT-CAPTURE-END====="
-BOOT_TIMEOUT_S = 900
+BOOT_TIMEOUT_S = 3600  # a TCG boot of riscv64 Sv57 took up to 6 minutes on two shared cores; --timeout changes it
+CONSOLE_TAIL_LINES = 20
 
 SOURCES = """Types: deb
 URIs: http://deb.debian.org/debian
@@ -159,13 +161,28 @@ def initramfs(busybox: Path, dest: Path) -> Path:
     return dest
 
 
-def boot(target: Target, vmlinuz: Path, initrd: Path, log: Path) -> tuple[list[str], float]:
+def console_tail(log: Path) -> str:
+    """The last lines the guest printed, for a boot that failed or never finished."""
+    try:
+        lines = log.read_text(errors="replace").replace("\r", "").splitlines()
+    except OSError:
+        return "(no console log)"
+    return "\n".join(lines[-CONSOLE_TAIL_LINES:]) or "(the console stayed empty)"
+
+
+def boot(target: Target, vmlinuz: Path, initrd: Path, log: Path, timeout: float) -> tuple[list[str], float]:
     """Boot once under TCG with the serial console into LOG; the command line and seconds taken."""
     append = f"console={target.console} no_hash_pointers quiet {target.cmdline}".strip()
     cmd = [*target.qemu, "-m", target.memory, "-smp", "2", "-kernel", str(vmlinuz), "-initrd", str(initrd),
            "-append", append, "-display", "none", "-monitor", "none", "-serial", f"file:{log}", "-no-reboot"]
     started = time.monotonic()
-    subprocess.run(cmd, check=True, timeout=BOOT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    try:
+        subprocess.run(cmd, check=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        tail = console_tail(log)
+        raise SystemExit(f"no power-off within {timeout:.0f} s (--timeout); console tail:\n{tail}") from None
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"QEMU exited with {exc.returncode}; console tail:\n{console_tail(log)}") from None
     return cmd, time.monotonic() - started
 
 
@@ -173,20 +190,20 @@ def decode(log: Path) -> bytes:
     """The guest's tar.gz, from the base64 lines between the markers on its console."""
     text = log.read_text(errors="replace").replace("\r", "")
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"{log}: the guest printed no capture (see the log)")
+        raise SystemExit(f"{log}: the guest printed no capture; console tail:\n{console_tail(log)}") from None
     body = text.split(BEGIN, 1)[1].split(END, 1)[0]
     return base64.b64decode("".join(line.strip() for line in body.splitlines()))
 
 
-def run(target: Target) -> Path:
-    """Fetch, boot and write tests/data/captures/NAME/ for one target."""
+def run(target: Target, timeout: float = BOOT_TIMEOUT_S) -> Path:
+    """Fetch, boot and write tests/data/captures/NAME/ for one target, allowing the boot TIMEOUT seconds."""
     vmlinuz, config, package, version = fetch_kernel(target.kernel)
     busybox = fetch_busybox(target.kernel.debian_arch, "trixie" if target.kernel.debian_arch == "riscv64" else "")
     work = CACHE / "boots" / target.name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     initrd = initramfs(busybox, work / "initrd.gz")
-    cmd, seconds = boot(target, vmlinuz, initrd, work / "console.log")
+    cmd, seconds = boot(target, vmlinuz, initrd, work / "console.log", timeout)
     raw = work / "raw"
     with tarfile.open(fileobj=io.BytesIO(decode(work / "console.log"))) as tar:
         tar.extractall(raw, filter="data")
@@ -212,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list")
     run_parser = sub.add_parser("run")
     run_parser.add_argument("names", nargs="*")
+    run_parser.add_argument("--timeout", type=float, default=BOOT_TIMEOUT_S, metavar="SECONDS",
+                            help=f"how long one boot may take before it counts as hung (default {BOOT_TIMEOUT_S})")
     args = parser.parse_args(argv)
     if args.command == "setup":
         setup()
@@ -219,11 +238,15 @@ def main(argv: list[str] | None = None) -> int:
         for t in TARGETS:
             print(f"{t.name:28} {t.kernel.metapackage:32} {t.kernel.suite or 'bookworm':9} {' '.join(t.qemu)}")
     else:
+        unknown = sorted(set(args.names) - {t.name for t in TARGETS})
+        if unknown:
+            print(f"harness.py: unknown target {', '.join(unknown)} (see: harness.py list)", file=sys.stderr)
+            return 2
         chosen = [t for t in TARGETS if not args.names or t.name in args.names]
         failed = []
         for target in chosen:
             try:
-                run(target)
+                run(target, args.timeout)
             except (subprocess.SubprocessError, SystemExit, OSError) as exc:
                 failed.append(target.name)
                 print(f"{target.name}: FAILED: {exc}", file=sys.stderr)
