@@ -156,3 +156,22 @@ def test_json_written_by_hand_is_the_usual_encoding() -> None:
             t = translate(layout, address)
             assert text(t) == jsonout.encode(jsonout.with_hex(t.to_json())), (layout_id, overrides, hex(address))
             assert text(t) == text(t)  # the second time from what it remembered
+
+
+def test_lines_written_directly_are_the_rows_lines() -> None:
+    """plain.TranslationLines against row_lines(translation_rows(...)), on the same addresses as above."""
+    rng = random.Random(19)
+    cases = [(layout_id, {}) for layout_id in builtin_ids()]
+    cases += [("arm64-4k-48bit", {"kasan_mode": mode}) for mode in (1, 2)]
+    for layout_id, overrides in cases:
+        layout = load(layout_id, overrides)
+        lines = plain.TranslationLines(layout)
+        addresses = [rng.randrange(layout.size) for _ in range(40)]
+        addresses += [a for leaf in layout.leaves for a in (leaf.start, leaf.last)]
+        addresses += [a ^ (rng.randrange(256) << 56) for a in addresses[:40]]
+        for address in addresses:
+            if address >= layout.size:
+                continue
+            t = translate(layout, address)
+            assert lines(t) == plain.row_lines(rows.translation_rows(layout, t)), (layout_id, overrides, hex(address))
+            assert lines(t) == lines(t)

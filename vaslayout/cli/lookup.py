@@ -205,10 +205,11 @@ def _json_items(answers: Answers, batches: Iterable[list[Any]], indent: int | No
 def _text(answers: Answers, batches: Iterable[list[Any]], width: int | None) -> Iterator[str]:
     """Each batch's answers as plain text, a blank line between answers."""
     from vaslayout.core.translate import Translation
-    from vaslayout.plain import row_lines
+    from vaslayout.plain import TranslationLines, row_lines
     from vaslayout.rows import translation_rows
 
     layout, live = answers.layout, answers.pid is not None
+    fast = TranslationLines(layout) if width is None and not live else None
     first = True
     for results in batches:
         results, pages = answers.with_pages(results) if live else (results, {})
@@ -217,7 +218,10 @@ def _text(answers: Answers, batches: Iterable[list[Any]], width: int | None) -> 
             if not first:
                 lines.append("")
             first = False
-            if not live and type(r) is Translation:  # the common case, without a list of groups
+            if fast is not None and type(r) is Translation:  # the common case: a pipe
+                lines += fast(r)
+                continue
+            if not live and type(r) is Translation:  # without a list of groups
                 lines += row_lines(translation_rows(layout, r), width)
                 continue
             for group in answer_rows(answers, r, pages):
