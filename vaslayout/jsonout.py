@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 # Keys whose integers are addresses, sizes or offsets (wider than 2^53 on 64-bit layouts).
 HEX_KEYS = frozenset({

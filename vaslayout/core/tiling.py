@@ -7,12 +7,11 @@ LayoutError an overlap raises, is imported only when there is one).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vaslayout.core.kinds import HOLE
 from vaslayout.core.model import Region
 from vaslayout.core.units import fmt_bound
 
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
     from vaslayout.core.spec import RegionSpec
 
