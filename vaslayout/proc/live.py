@@ -27,15 +27,27 @@ def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
     return choice.layout_id, choice.overrides
 
 
-_REGION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Region) if f.default is not dataclasses.MISSING}
+# Each field's slot setter and default; name, kind, start, end, source and mapping are set per line.
+_REGION_SLOTS = [(f.name, getattr(Region, f.name).__set__, f.default) for f in dataclasses.fields(Region)]
+_REGION_DEFAULTS = [(set_, default) for name, set_, default in _REGION_SLOTS
+                    if name not in ("name", "kind", "start", "end", "source", "mapping")]
+_SET = {name: set_ for name, set_, _ in _REGION_SLOTS}
+_SET_NAME, _SET_KIND, _SET_START, _SET_END = _SET["name"], _SET["kind"], _SET["start"], _SET["end"]
+_SET_SOURCE, _SET_MAPPING = _SET["source"], _SET["mapping"]
 
 
 def mapping_region(m: Mapping, source: str) -> Region:
     """Region(...) for one maps line, filled directly: a frozen dataclass's __init__
     costs more than the whole parse for 65,530 lines."""
     region = object.__new__(Region)
-    region.__dict__.update(_REGION_DEFAULTS, name=m.name, kind=m.kind, start=m.start, end=m.end,
-                           source=source, mapping=m)
+    for set_, default in _REGION_DEFAULTS:
+        set_(region, default)
+    _SET_NAME(region, m.name)
+    _SET_KIND(region, m.kind)
+    _SET_START(region, m.start)
+    _SET_END(region, m.end)
+    _SET_SOURCE(region, source)
+    _SET_MAPPING(region, m)
     return region
 
 
