@@ -321,7 +321,8 @@ def _read_maps(pid: int, root: str, started: int | None,
     for _ in range(MAPS_ATTEMPTS):
         data = first if first is not None else _read_proc(root, pid, "maps", "maps")
         first = None  # a re-read reads
-        text = data.decode("utf-8", "backslashreplace")  # drops the bytes
+        text = data.decode("utf-8", "backslashreplace")
+        data = b""  # the bytes go now, not after the parse: 4.8 MiB of a 65,530-line file
         if not text and not os.path.isdir(_pid_dir(root, pid)):
             raise ProcError(f"process {pid} exited while its maps were read")
         if not text and _exited(root, pid):  # empty like a kernel thread's, but the process is gone
