@@ -38,6 +38,25 @@ def test_every_maps_line_becomes_one_leaf_in_order() -> None:
     assert all(r.mapping is m for r, m in zip(mapped, maps, strict=True))
 
 
+def test_a_maps_table_gives_the_same_layout_without_a_mapping_per_line() -> None:
+    """LiveSource's way (a MapsTable): the same leaves as from the lines, each region's mapping a shared rest."""
+    text = (DATA / "maps-python.txt").read_text()
+    maps = proc.parse_maps(text, "maps-python.txt")
+    table = proc.parse_maps_table(text, "maps-python.txt")
+    by_lines = live.with_mappings(base(), maps, 4242, "python (pid 4242)")
+    by_columns = live.with_mappings(base(), table, 4242, "python (pid 4242)")
+
+    def seen(r):
+        m = r.mapping
+        return (r.name, r.kind, r.start, r.end, r.source, None if m is None else (m.perms, m.offset, m.dev, m.inode,
+                                                                              m.path))
+
+    assert [seen(r) for r in by_columns.leaves] == [seen(r) for r in by_lines.leaves]
+    assert [[r.name for r in p] for p in by_columns.paths] == [[r.name for r in p] for p in by_lines.paths]
+    shared = {id(r.mapping) for r in leaves_with_mappings(by_columns) if r.kind != "vsyscall"}
+    assert len(shared) == len({(m.perms, m.offset, m.dev, m.inode, m.path) for m in maps if m.path != "[vsyscall]"})
+
+
 def test_vsyscall_lands_in_the_kernel_half_under_its_maps_name() -> None:
     maps = proc.parse_maps((DATA / "maps-cat.txt").read_text(), "maps-cat.txt")
     vsyscall = [m for m in maps if m.name == "[vsyscall]"]

@@ -133,3 +133,45 @@ def test_every_commands_json_has_hex_twins() -> None:
         for key in ("start", "end", "address", "phys", "phys_start"):
             for m in re.finditer(rf'"{key}": ?(\d+)', text):
                 assert f'"{key}_hex"' in text[m.end():m.end() + 40], (args, key)
+
+
+def test_json_written_by_hand_is_the_usual_encoding() -> None:
+    """cli.lookup.TranslationText against jsonout.encode(with_hex(to_json())), on every layout: random
+    addresses, every leaf's ends, KASAN decodes and tagged pointers (arm64's kasan modes)."""
+    from vaslayout import jsonout
+    from vaslayout.cli.lookup import TranslationText
+
+    rng = random.Random(19)
+    cases = [(layout_id, {}) for layout_id in builtin_ids()]
+    cases += [("arm64-4k-48bit", {"kasan_mode": mode}) for mode in (1, 2)]
+    for layout_id, overrides in cases:
+        layout = load(layout_id, overrides)
+        text = TranslationText()
+        addresses = [rng.randrange(layout.size) for _ in range(40)]
+        addresses += [a for leaf in layout.leaves for a in (leaf.start, leaf.last)]
+        addresses += [a ^ (rng.randrange(256) << 56) for a in addresses[:40]]  # a tag in the top byte
+        for address in addresses:
+            if address >= layout.size:
+                continue
+            t = translate(layout, address)
+            assert text(t) == jsonout.encode(jsonout.with_hex(t.to_json())), (layout_id, overrides, hex(address))
+            assert text(t) == text(t)  # the second time from what it remembered
+
+
+def test_lines_written_directly_are_the_rows_lines() -> None:
+    """plain.TranslationLines against row_lines(translation_rows(...)), on the same addresses as above."""
+    rng = random.Random(19)
+    cases = [(layout_id, {}) for layout_id in builtin_ids()]
+    cases += [("arm64-4k-48bit", {"kasan_mode": mode}) for mode in (1, 2)]
+    for layout_id, overrides in cases:
+        layout = load(layout_id, overrides)
+        lines = plain.TranslationLines(layout)
+        addresses = [rng.randrange(layout.size) for _ in range(40)]
+        addresses += [a for leaf in layout.leaves for a in (leaf.start, leaf.last)]
+        addresses += [a ^ (rng.randrange(256) << 56) for a in addresses[:40]]
+        for address in addresses:
+            if address >= layout.size:
+                continue
+            t = translate(layout, address)
+            assert lines(t) == plain.row_lines(rows.translation_rows(layout, t)), (layout_id, overrides, hex(address))
+            assert lines(t) == lines(t)

@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 # Keys whose integers are addresses, sizes or offsets (wider than 2^53 on 64-bit layouts).
 HEX_KEYS = frozenset({
@@ -108,6 +111,10 @@ def dump(data: Any, out: IO[str], indent: int | None = None) -> None:
     out.write(encode(with_hex(data), indent) + "\n")
 
 
+class Text(str):
+    """An item already encoded as compact JSON, hex strings in: dump_batches writes it as it is."""
+
+
 def dump_batches(batches: Iterable[list[Any]], out: IO[str], indent: int | None = None) -> None:
     """A JSON array written a batch of items at a time, one item a line (compact) or indented.
 
@@ -120,7 +127,8 @@ def dump_batches(batches: Iterable[list[Any]], out: IO[str], indent: int | None 
     for batch in batches:
         if not batch:
             continue
-        texts = [encode(with_hex(item), indent) for item in batch]
+        texts = [(item if indent is None else encode(json.loads(item), indent)) if type(item) is Text
+                 else encode(with_hex(item), indent) for item in batch]
         if indent is not None:
             texts = [t.replace("\n", sep) for t in texts]
         out.write(("," if not first else "") + sep + ("," + sep).join(texts))

@@ -10,7 +10,6 @@ order) before an address would be cut; piped output keeps them all.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice, repeat
@@ -85,6 +84,8 @@ def header_lines(pm: ProcessMaps, width: int | None = None) -> list[str]:
             lines.append((lead + what).rstrip())
             continue
         indent = len(lead) if width - len(lead) >= 20 else 2  # under itself, or on lines of its own
+        import textwrap  # only for a terminal too narrow for the line
+
         wrapped = textwrap.wrap(what, max(width - indent, 10))
         if indent == 2:
             lines.append(lead.rstrip())

@@ -108,6 +108,20 @@ def _label_pieces(labels: list[str], ranges: bool) -> list[Piece]:
     return out
 
 
+def _cells(plan: FieldPlan, addr: int) -> list[str]:
+    """Each field's value, centred in the field's width (remembered per field)."""
+    out = []
+    for lo, mask, hexa, digits, _, width, cells in plan:
+        value = (addr >> lo) & mask if mask >= 0 else -1
+        cell = cells.get(value)
+        if cell is None:
+            cell = ("-" if mask < 0 else f"{value:0{digits}x}" if hexa else str(value)).center(width)
+            if len(cells) < _CELL_CACHE_MAX:
+                cells[value] = cell
+        out.append(cell)
+    return out
+
+
 def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ranges: bool) -> list[Piece]:
     """Values over labels, each field as wide as the wider of the two."""
     bar = (" │ ", "dim") if ranges else ("│", "dim")
@@ -115,16 +129,10 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
     if fixed is not None:
         plan, label_pieces = fixed
         pieces: list[Piece] = []
-        for lo, mask, hexa, digits, colour, width, cells in plan:
-            value = (addr >> lo) & mask if mask >= 0 else -1
-            cell = cells.get(value)
-            if cell is None:
-                cell = ("-" if mask < 0 else f"{value:0{digits}x}" if hexa else str(value)).center(width)
-                if len(cells) < _CELL_CACHE_MAX:
-                    cells[value] = cell
+        for cell, field in zip(_cells(plan, addr), plan, strict=True):
             if pieces:
                 pieces.append(bar)
-            pieces.append((cell, colour))
+            pieces.append((cell, field[4]))
         return [*pieces, ("\n", ""), *label_pieces]
     pieces = []
     labels = []
@@ -146,6 +154,31 @@ def _field_pieces(fields: list[tuple[str, int, int]], addr: int, error: bool, ra
 _MODE_FIELDS: dict[int, tuple[Any, list[tuple[str, int, int]], list[tuple[str, int, int]]]] = {}
 
 
+def _mode_fields(mode: Any) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """The paging mode's fields, and the hardware's where it walks others (ARM short descriptors)."""
+    known = _MODE_FIELDS.get(id(mode))
+    if known is None or known[0] is not mode:
+        hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)] if mode.hw_levels else []
+        known = _MODE_FIELDS[id(mode)] = (mode, mode.fields(), hw)
+    return known[1], known[2]
+
+
+_LABEL_TEXT: dict[int, tuple[list[Piece], str]] = {}  # id(label pieces) -> (them, their text)
+
+
+def address_fields_text(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> str:
+    """The text of address_fields' pieces (plain.TranslationLines' bits row), without making them."""
+    fields, hw = _mode_fields(layout.paging)
+    fixed = None if hw else _fixed_plan(fields, error, ranges)
+    if fixed is None:
+        return "".join([p[0] for p in address_fields(layout, addr, error, ranges)])
+    plan, label_pieces = fixed
+    known = _LABEL_TEXT.get(id(label_pieces))
+    if known is None or known[0] is not label_pieces:
+        known = _LABEL_TEXT[id(label_pieces)] = (label_pieces, "".join([p[0] for p in label_pieces]))
+    return (" │ " if ranges else "│").join(_cells(plan, addr)) + "\n" + known[1]
+
+
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> tuple[Piece, ...]:
     """The address as bit fields: sign | pgd | p4d | pud | pmd | pte | offset, each over its label.
 
@@ -153,12 +186,7 @@ def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool 
     the hardware walks other fields than Linux names (ARM short descriptors),
     a second pair of lines shows the hardware's split.
     """
-    mode = layout.paging
-    known = _MODE_FIELDS.get(id(mode))
-    if known is None or known[0] is not mode:
-        hw = [*mode.hw_fields(), ("offset", mode.page_shift - 1, 0)] if mode.hw_levels else []
-        known = _MODE_FIELDS[id(mode)] = (mode, mode.fields(), hw)
-    _, fields, hw = known
+    fields, hw = _mode_fields(layout.paging)
     pieces = [START, *_field_pieces(fields, addr, error, ranges)]
     if hw:
         more = _field_pieces(hw, addr, error, ranges)

@@ -143,8 +143,8 @@ class LiveSource:
         from vaslayout.proc import live
 
         root = self.root
-        maps = proc.read_maps(self._pid, root=root, started=self.started)
-        info = proc.detect(root=root, mappings=maps)
+        maps = proc.read_maps_table(self._pid, root=root, started=self.started)  # by column: 65,530 lines
+        info = proc.detect(root=root, mappings=maps.ending_above(proc.USER_4LEVEL_LIMIT))
         self._mappings = maps
         return live.process_layout(self._pid, info, maps, proc.comm(self._pid, root=root), dict(overrides))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from vaslayout.cli import lookup, output
 from vaslayout.cli.common import (
@@ -20,6 +19,10 @@ from vaslayout.cli.common import (
     with_layout,
 )
 from vaslayout.cli.live import _show_live_json, cmd_show_physical, show_process
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_list(args: argparse.Namespace) -> int:

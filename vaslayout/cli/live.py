@@ -6,10 +6,13 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any
 
 from vaslayout.cli import output
 from vaslayout.cli.common import _console, _dump, add_indent, parse_sets
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _read_process(args: argparse.Namespace, *modules: str) -> tuple[Any, ...]:

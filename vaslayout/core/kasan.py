@@ -34,9 +34,12 @@ Pure: reads a resolved Layout, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from vaslayout.core.model import Layout
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 MODES = {0: "generic", 1: "sw-tags", 2: "hw-tags"}
 MODE_TITLES = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vaslayout.core.paging import PagingMode
@@ -46,6 +46,7 @@ class Rule:
 class Span:
     """A half-open range [start, end) with the kernel docs' inclusive end at hand."""
 
+    __slots__ = ()  # so that Region's instances carry no __dict__
     start: int
     end: int
 
@@ -61,7 +62,7 @@ class Span:
         return self.start <= addr < self.end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a live process brings 65,530 of them, a __dict__ each would double that
 class Region(Span):
     name: str
     kind: str
@@ -122,6 +123,39 @@ class Kasan:
     scale_shift: int = 3
 
 
+class LeafPaths(Sequence[tuple["Region", ...]]):
+    """Each leaf's path from the root as a tuple, made when asked (Layout.paths).
+
+    The leaves of one parent share one tuple of their ancestors, so the
+    65,530 mappings of a live process under one region cost two pointers
+    each here, not a tuple each (about 4 MiB).
+    """
+
+    __slots__ = ("_above", "_below", "_leaves")
+
+    def __init__(self, above: list[tuple[Region, ...]], below: list[tuple[Region, ...]],
+                 leaves: tuple[Region, ...]) -> None:
+        self._above = above  # each leaf's ancestors, the root first
+        self._below = below  # the same without the root
+        self._leaves = leaves
+
+    def __len__(self) -> int:
+        return len(self._leaves)
+
+    def __getitem__(self, i: int) -> tuple[Region, ...]:  # type: ignore[override]
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))  # type: ignore[return-value]
+        return self._above[i] + (self._leaves[i],)
+
+    def __iter__(self) -> Iterator[tuple[Region, ...]]:
+        for above, leaf in zip(self._above, self._leaves, strict=True):
+            yield above + (leaf,)
+
+    def below_root(self, i: int) -> tuple[Region, ...]:
+        """self[i][1:], without making self[i]."""
+        return self._below[i] + (self._leaves[i],) if self._above[i] else ()
+
+
 @dataclass(frozen=True, eq=False)
 class Layout:
     id: str
@@ -144,28 +178,31 @@ class Layout:
     # Built once in __post_init__: leaves in address order, their starts for
     # bisect, and each leaf's path from the root.
     leaves: tuple[Region, ...] = field(init=False, repr=False)
-    paths: tuple[tuple[Region, ...], ...] = field(init=False, repr=False)
+    paths: LeafPaths = field(init=False, repr=False)
     starts: tuple[int, ...] = field(init=False, repr=False)
     by_id: Mapping[str, Region] = field(init=False, repr=False)
     _index: Sequence[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         leaves: list[Region] = []
-        paths: list[tuple[Region, ...]] = []
+        aboves: list[tuple[Region, ...]] = []
+        belows: list[tuple[Region, ...]] = []
         by_id: dict[str, Region] = {}
-        stack: list[tuple[Region, tuple[Region, ...]]] = [(self.root, ())]
+        stack: list[tuple[Region, tuple[Region, ...], tuple[Region, ...]]] = [(self.root, (), ())]
         while stack:
-            region, above = stack.pop()
-            path = above + (region,)
+            region, above, below = stack.pop()
             if region.id is not None:
                 by_id.setdefault(region.id, region)
             if region.children:
-                stack.extend([(c, path) for c in reversed(region.children)])
+                path = above + (region,)  # shared by the children
+                under = path[1:]
+                stack.extend([(c, path, under) for c in reversed(region.children)])
             else:
                 leaves.append(region)
-                paths.append(path)
+                aboves.append(above)
+                belows.append(below)
         object.__setattr__(self, "leaves", tuple(leaves))
-        object.__setattr__(self, "paths", tuple(paths))
+        object.__setattr__(self, "paths", LeafPaths(aboves, belows, self.leaves))
         object.__setattr__(self, "starts", tuple(r.start for r in leaves))
         object.__setattr__(self, "by_id", by_id)
         # The starts again as one flat block of 64-bit words: bisect then walks
@@ -187,7 +224,7 @@ class Layout:
 
     def path_at(self, addr: int) -> tuple[Region, ...]:
         """Regions from the root (excluded) down to the leaf holding addr (0 <= addr < size)."""
-        return self.paths[self.leaf_index(addr)][1:]
+        return self.paths.below_root(self.leaf_index(addr))
 
     def find(self, region_id: str) -> Region | None:
         """The region with this id (the engine keeps ids unique), in O(1)."""

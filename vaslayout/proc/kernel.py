@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import zlib
@@ -100,8 +99,11 @@ def _read_config(root: str, boot: str, release: str) -> tuple[str | None, dict[s
     """/proc/config.gz first, then /boot/config-RELEASE; returns (source, config, note)."""
     gz = os.path.join(root, "config.gz")
     try:
-        with gzip.open(gz, "rt", encoding="utf-8", errors="replace") as f:
-            return gz, _parse_config(f.read()), f"config from {gz}"
+        with open(gz, "rb") as raw:  # most kernels have no /proc/config.gz: gzip is imported for one that has
+            import gzip
+
+            with gzip.open(raw, "rt", encoding="utf-8", errors="replace") as f:
+                return gz, _parse_config(f.read()), f"config from {gz}"
     except (OSError, EOFError, zlib.error):
         pass  # absent, unreadable or corrupt: try /boot
     plain = os.path.join(boot, f"config-{release}")

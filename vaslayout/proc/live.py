@@ -27,16 +27,46 @@ def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
     return choice.layout_id, choice.overrides
 
 
-_REGION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Region) if f.default is not dataclasses.MISSING}
+# Each field's slot setter and default; name, kind, start, end, source and mapping are set per line.
+_REGION_SLOTS = [(f.name, getattr(Region, f.name).__set__, f.default) for f in dataclasses.fields(Region)]
+_REGION_DEFAULTS = [(set_, default) for name, set_, default in _REGION_SLOTS
+                    if name not in ("name", "kind", "start", "end", "source", "mapping")]
+_SET = {name: set_ for name, set_, _ in _REGION_SLOTS}
+_SET_NAME, _SET_KIND, _SET_START, _SET_END = _SET["name"], _SET["kind"], _SET["start"], _SET["end"]
+_SET_SOURCE, _SET_MAPPING = _SET["source"], _SET["mapping"]
 
 
-def mapping_region(m: Mapping, source: str) -> Region:
+def _mapping_region(name: str, kind: str, start: int, end: int, source: str, mapping: Mapping) -> Region:
     """Region(...) for one maps line, filled directly: a frozen dataclass's __init__
     costs more than the whole parse for 65,530 lines."""
     region = object.__new__(Region)
-    region.__dict__.update(_REGION_DEFAULTS, name=m.name, kind=m.kind, start=m.start, end=m.end,
-                           source=source, mapping=m)
+    for set_, default in _REGION_DEFAULTS:
+        set_(region, default)
+    _SET_NAME(region, name)
+    _SET_KIND(region, kind)
+    _SET_START(region, start)
+    _SET_END(region, end)
+    _SET_SOURCE(region, source)
+    _SET_MAPPING(region, mapping)
     return region
+
+
+def mapping_region(m: Mapping, source: str) -> Region:
+    return _mapping_region(m.name, m.kind, m.start, m.end, source, m)
+
+
+def table_regions(table: MapsTable, source: str) -> list[Region]:
+    """mapping_region for every line of a MapsTable, without a Mapping per line: each region's
+    `mapping` is the line's shared rest (perms, offset, dev, inode, path: what a region reads of it)."""
+    out = []
+    append = out.append
+    names: dict[int, tuple[str, str]] = {}  # id(rest) -> its name and kind
+    for start, end, rest in zip(table.starts, table.ends, table.rests, strict=True):
+        known = names.get(id(rest))
+        if known is None:
+            known = names[id(rest)] = (rest.name, rest.kind)
+        append(_mapping_region(known[0], known[1], start, end, source, rest))
+    return out
 
 
 def _user_container(layout: Layout, m: Mapping) -> Region | None:
@@ -105,13 +135,17 @@ def with_mappings(base: Layout, mappings: Sequence[Mapping], pid: int, title: st
     from vaslayout.core.tiling import tile
 
     bits = base.address_bits
-    p = placement or place(base, mappings, pid)
+    if placement is None:
+        placement = place_table(base, mappings, pid) if isinstance(mappings, MapsTable) else place(base, mappings, pid)
+    p = placement
     source = f"/proc/{pid}/maps"
     root = base.root
     try:
         if p.user is not None:
-            root = replace_children(root, p.user, tile([mapping_region(m, source) for m in p.inside],
-                                               p.user.start, p.user.end, bits))
+            inside = p.inside
+            regions = (table_regions(inside, source) if isinstance(inside, MapsTable)
+                       else [mapping_region(m, source) for m in inside])
+            root = replace_children(root, p.user, tile(regions, p.user.start, p.user.end, bits))
         for index, found in p.elsewhere.items():
             leaf = base.leaves[index]
             regions = [mapping_region(m, source) for m in found]
@@ -182,8 +216,9 @@ def title(base: Layout, pid: int, comm: str) -> str:
     return f"{comm} (pid {pid}) on {base.title}"
 
 
-def process_layout(pid: int, info: KernelInfo, mappings: list[Mapping], comm: str,
+def process_layout(pid: int, info: KernelInfo, mappings: Sequence[Mapping], comm: str,
                    overrides: dict[str, str] | None = None) -> Layout:
+    """The process's layout: its mappings (a list, or a MapsTable: no Mapping per line) in the kernel's."""
     base = base_layout(info, overrides)
     with collector.paused():  # tens of thousands of new objects and no cycles among them
         return with_mappings(base, mappings, pid, title(base, pid, comm))

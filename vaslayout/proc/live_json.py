@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from itertools import compress, islice
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import gt, sub
-from typing import Any
 
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.tiling import gap
@@ -25,6 +24,10 @@ from vaslayout.jsonout import encode, with_hex
 from vaslayout.proc.live import Placement, place_table, with_mappings
 from vaslayout.proc.maps import MapsTable
 from vaslayout.teach.export import layout_json, region_json
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 CHUNK = 4096  # mappings formatted, joined and handed on at a time: the text is never whole in memory
 

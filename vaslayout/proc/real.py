@@ -9,7 +9,6 @@ says in a note where each value came from or why it is missing.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -175,6 +174,8 @@ def kcore_vars(root: str) -> dict[str, list[int]]:
     """The words of each variable in kcore-vars.json ({} when absent)."""
     try:
         with open(os.path.join(root, VARS_FILE), encoding="utf-8") as f:
+            import json
+
             data = json.load(f)
         return {name: [int(w, 16) for w in v["words"]] for name, v in data["variables"].items()}
     except (OSError, ValueError, KeyError, TypeError):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.rules import rule_kind
 from vaslayout.proc.iomem import IomemEntry
 from vaslayout.proc.kernel import KernelInfo
 from vaslayout.proc.pagemap import PageInfo
+
+TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def region_json(region: Region) -> dict[str, Any]:
