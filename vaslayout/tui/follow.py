@@ -14,10 +14,7 @@ that travels back is a quiz answer, into the follower's own slot
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +81,9 @@ def tour_of(app: Any) -> dict[str, Any]:
 
 def write_view(path: Path, view: dict[str, Any]) -> None:
     """All or nothing: a temporary file beside the channel, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".view.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(view, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from vaslayout.state import write_json
+
+    write_json(path, view)
 
 
 def read_view(path: Path) -> dict[str, Any] | None:
