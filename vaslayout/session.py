@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vaslayout import catalog
-from vaslayout.core.engine import resolve
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
 from vaslayout.sources import FileSource, LayoutSource, TourStepSource, source_for
@@ -130,7 +129,9 @@ class Session:
     def for_tour(cls, tour: object, index: int = 0, live: Layout | None = None, pid: int | None = None,
                  **options) -> Session:
         """A tour from step `index`; with `live`, its `pid: true` steps play on that process."""
-        return cls(TourStepSource(tour, index, live, pid), tour=Tour(tour, index, live, pid), **options)
+        source = TourStepSource(tour, index, live, pid)
+        params = {} if source.on_live else dict(source.step.params)  # as play() keeps them
+        return cls(source, params, tour=Tour(tour, index, live, pid), **options)
 
     # -- what is shown -------------------------------------------------------
 
@@ -193,10 +194,9 @@ class Session:
 
     def try_params(self, trial: Mapping[str, str]) -> Layout:
         """The layout these overrides would give; a LayoutError names the bad value. Changes nothing."""
-        spec = self.source.spec()
-        if spec is None:
+        if self.source.spec() is None:
             raise LayoutError(f"{self.source.name} takes its params from the running kernel")
-        return resolve(spec, _clean(trial))
+        return self.source.trial(_clean(trial))
 
     # -- a live process ------------------------------------------------------
 
