@@ -9,8 +9,10 @@ move the teacher, and F again snaps it back.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from vaslayout import catalog
 from vaslayout.tui import follow
 from vaslayout.tui.app import VasLayoutApp, focus_path
 from vaslayout.tui.lookup_bar import LookupBar
@@ -269,6 +271,9 @@ steps:
     capture: {capture}
     zoom: direct_map
     caption: where KASLR put the direct map
+  - title: My own layout
+    layout: mine-layout.yaml
+    caption: a layout file of the teacher's
 """
 
 
@@ -282,6 +287,7 @@ async def test_a_tour_from_a_file_is_followed_step_by_step_with_its_caption(tmp_
     capture = Path(__file__).resolve().parent.parent / "data" / "captures" / "x86_64-6.12-4level-kaslr"
     tour_path = tmp_path / "mine.yaml"
     tour_path.write_text(FILE_TOUR.format(capture=capture), encoding="utf-8")
+    shutil.copy(Path(catalog.builtin_dir()) / "x86_64-5level.yaml", tmp_path / "mine-layout.yaml")
     channel = tmp_path / "share" / "view.json"
     teacher = VasLayoutApp(Session.for_tour(load_tour(str(tour_path))), channel=("share", channel))
     a, b = VasLayoutApp(channel=("follow", channel)), VasLayoutApp(channel=("follow", channel))
@@ -291,7 +297,7 @@ async def test_a_tour_from_a_file_is_followed_step_by_step_with_its_caption(tmp_
         await t.pause()
 
         def on_step(n: int, title: str) -> bool:  # a captured kernel is followed as its built-in layout
-            return all(f"{n}/3" in caption(f) and title in caption(f) and seen(f)[1:] == seen(teacher)[1:]
+            return all(f"{n}/4" in caption(f) and title in caption(f) and seen(f)[1:] == seen(teacher)[1:]
                        and teacher.layout.id.endswith(("kaslr", f.layout.id)) for f in (a, b))
 
         await wait_for(lambda: on_step(1, "The split"), pilots)
@@ -311,6 +317,12 @@ async def test_a_tour_from_a_file_is_followed_step_by_step_with_its_caption(tmp_
         assert a.layout.params["page_offset_base"].value == teacher.layout.params["page_offset_base"].value \
             == 0xFFFF89E000000000
         assert a.map.state.cursor == teacher.map.state.cursor == 0xFFFF89E000000000
+
+        before = seen(a)
+        await t.press("n")  # a layout file: the caption comes, the followers' maps stay (they cannot open it)
+        await wait_for(lambda: all("4/4" in caption(f) and "My own layout" in caption(f) for f in (a, b)), pilots)
+        assert all("4/4" in caption(f) for f in (a, b)) and seen(a) == seen(b) == before
+        assert teacher.layout.origin.endswith("mine-layout.yaml") and "mine-layout" not in str(a.session.opened)
     assert sorted(p.name for p in channel.parent.iterdir()) == ["view.json"]
 
 
@@ -325,6 +337,12 @@ def test_a_split_or_a_caption_in_the_view_is_checked(tmp_path: Path) -> None:
                                                       "compare_cursor": 5}, {"screen": "map", "caption": caption}):
         follow.write_view(channel, {**good, **ok})
         assert follow.read_view(channel) == {**good, **ok}, ok
+    for ok in ({"layout": None}, {"layout": None, "caption": caption}):  # the teacher shows a layout file
+        follow.write_view(channel, ok)
+        assert follow.read_view(channel) == ok, ok
+    for bad in ({"layout": None, "caption": {**caption, "steps": 0}}, {"layout": None, "cursor": 0}):
+        follow.write_view(channel, bad)
+        assert follow.read_view(channel) is None, bad
     for bad in ({"screen": "split", "split": {**split, "side": "both"}},
                 {"screen": "split", "split": {**split, "vcursor": -1}},
                 {"screen": "split", "split": {**split, "vfocus": "kernel space"}},

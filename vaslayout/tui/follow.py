@@ -56,6 +56,8 @@ def view_of(app: Any) -> dict[str, Any] | None:
     s = map_state(app)
     if s is None:
         return None
+    if app.session.name not in catalog.builtin_ids():  # a layout file: followers cannot open it
+        return {"layout": None, **{k: v for k, v in tour_of(app).items() if k == "caption"}}
     names, found = focus_path(s)
     view = {"layout": app.session.name, "overrides": shared_params(app.session),
             "focus": names if found and s.focus is not s.layout.root else [],
@@ -139,6 +141,8 @@ def read_view(path: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict):
         return None
+    if data.get("layout") is None and set(data) <= {"layout", "caption"}:  # the teacher shows a layout file
+        return data if "caption" not in data or _caption_ok(data["caption"]) else None
     layout, overrides, focus = data.get("layout"), data.get("overrides"), data.get("focus")
     cursor, scale, window = data.get("cursor"), data.get("scale"), data.get("window")
     if not isinstance(layout, str) or catalog.is_path(layout) or layout not in catalog.builtin_ids():
@@ -304,6 +308,9 @@ class Follower:
         from vaslayout.session import ViewState, refocus
 
         app, session = self.app, self.app.session
+        if view["layout"] is None:  # a layout file on the teacher's screen: its step's caption, if any
+            self._caption(view.get("caption"))
+            return True
         if "tour" in view and not self._play(view["tour"], view["step"]):
             return False
         if view["layout"] != session.name or view["overrides"] != session.overrides_now():
