@@ -1,12 +1,18 @@
 """Regenerate every SVG in screenshots/ with the app's own screenshot command.
 
 Run from the repository root: python scripts/make_screenshots.py
+classroom.svg is a teacher's map (a tour played with --share) and a
+follower's beside it, both apps run in one event loop and exported once the
+follower shows the teacher's step.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +53,82 @@ SHOTS: list[tuple[str, list[str]]] = [
 ]
 
 
+# file, tour, step index (its split view), the teacher's keys there (a highmem page kmap()ed), each app's size
+CLASSROOM = ("classroom.svg", "vmsplit-lowmem", 2, ("tab", "up", "up", "k"), (100, 30))
+
+
+async def _classroom(channel: Path) -> tuple[str, str]:
+    """The teacher's and a follower's screens as SVGs, once the follower shows the teacher's step."""
+    from vaslayout.session import Session
+    from vaslayout.teach.tours import load_tour
+    from vaslayout.tui import follow
+    from vaslayout.tui.app import VasLayoutApp
+
+    _, tour, step, keys, size = CLASSROOM
+    teacher = VasLayoutApp(Session.for_tour(load_tour(tour), step), channel=("share", channel))
+    student = VasLayoutApp(channel=("follow", channel))
+
+    def following() -> bool:
+        played = student.session.tour
+        return (played is not None and played.index == step and type(student.screen) is type(teacher.screen)
+                and student.map.state.cursor == teacher.map.state.cursor
+                and follow.screen_of(student) == follow.screen_of(teacher))
+
+    async def until_following() -> None:
+        for _ in range(200):
+            await t.pause(follow.POLL_SECONDS / 2)
+            await s.pause(follow.POLL_SECONDS / 2)
+            if following():
+                return
+        raise SystemExit("the follower did not show the teacher's step")
+
+    async with teacher.run_test(size=size) as t, student.run_test(size=size) as s:
+        await until_following()
+        await t.press(*keys)
+        await until_following()
+        for pilot in (t, s, t, s):  # a last frame for both
+            await pilot.pause(follow.POLL_SECONDS)
+        return (teacher.export_screenshot(title=f"teacher: vaslayout tour {tour} --share"),
+                student.export_screenshot(title="student: vaslayout serve --follow, in a browser"))
+
+
+def side_by_side(left: str, right: str, gap: int = 16) -> str:
+    """Two of Rich's terminal SVGs as one, left and right, each kept whole (its own styles and ids)."""
+    boxes = []
+    for svg in (left, right):
+        found = re.match(r'<svg class="rich-terminal" viewBox="0 0 ([0-9.]+) ([0-9.]+)"', svg)
+        if found is None:
+            raise SystemExit("not one of Rich's terminal SVGs")
+        boxes.append((float(found[1]), float(found[2])))
+    width, height = boxes[0][0] + gap + boxes[1][0], max(h for _, h in boxes)
+    inner = [svg.replace("<svg ", f'<svg x="{x}" y="0" width="{w}" height="{h}" ', 1)
+             for svg, x, (w, h) in zip((left, right), (0, boxes[0][0] + gap), boxes, strict=True)]
+    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'xmlns="http://www.w3.org/2000/svg">\n' + "\n".join(inner) + "\n</svg>\n")
+
+
+def classroom() -> Path:
+    """screenshots/classroom.svg: a teacher and a follower side by side (on scratch state, a temporary channel)."""
+    from vaslayout import state
+
+    with state.scratch(), tempfile.TemporaryDirectory() as folder:
+        teacher, student = asyncio.run(_classroom(Path(folder) / "view.json"))
+    out = OUT / CLASSROOM[0]
+    out.write_text(side_by_side(teacher, student), encoding="utf-8")
+    return out
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
+    if sys.argv[1:] == ["classroom"]:  # only this one: it takes seconds, the others a minute
+        print(classroom())
+        return 0
     for name, args in SHOTS:
         size = [] if "--size" in args else ["--size", "120x40"]
         cmd = [sys.executable, "-m", "vaslayout", "screenshot", *args[:1], "-o", str(OUT / name), *size, *args[1:]]
         print(" ".join(cmd[2:]))
         subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    print(classroom())
     return 0
 
 

@@ -23,6 +23,9 @@ class FakeProcess:
     def spec(self):
         return None  # a live process takes its params from the kernel
 
+    def trial(self, overrides):
+        raise AssertionError("a process has no params to try")
+
     def load(self, overrides):
         return self.refresh(overrides)
 

@@ -63,3 +63,18 @@ def test_quiz_print_is_seeded() -> None:
 def test_quiz_bad_count() -> None:
     p = run("quiz", "x86_64-4level", "--print", "--count", "0")
     assert p.returncode == 2 and "--count 0" in p.stderr
+
+
+def test_a_bad_param_on_a_capture_step_is_named_where_it_is_written(tmp_path: Path) -> None:
+    capture = ROOT / "tests" / "data" / "captures" / "x86_64-6.12-4level-kaslr"
+    tour = tmp_path / "lesson.yaml"
+    tour.write_text(f"id: lesson\ntitle: T\nsteps:\n  - title: one\n    capture: {capture}\n"
+                    "    params: {ram: lots}\n    caption: c\n", encoding="utf-8")
+    for command in ("validate", "tour"):
+        p = run(command, str(tour))
+        assert p.returncode == 2 and p.stdout == "", command
+        lines = p.stderr.splitlines()  # validate says it bare, the other commands after "vaslayout: "
+        assert len(lines) == 1 and lines[0].endswith(f"{tour}:6:19: param 'ram': unknown name 'lots'"), p.stderr
+    tour.write_text(tour.read_text().replace("ram: lots", "ram: 8G"), encoding="utf-8")
+    p = run("validate", str(tour))
+    assert p.returncode == 0, p.stderr

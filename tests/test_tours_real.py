@@ -101,11 +101,30 @@ def test_capture_and_report_together_are_refused(tmp_path: Path) -> None:
         tours.load_tour(str(path))
 
 
-def test_bad_param_on_a_capture_points_at_the_params(tmp_path: Path) -> None:
-    path = tour_file(tmp_path, f"capture: {CAPTURES / KASLR}", "params: {ram: lots}", "caption: c")
+@pytest.mark.parametrize("params, at, message", [
+    ("{ram: lots}", "6:19", "param 'ram': unknown name 'lots'"),  # the value, as on a step of a layout
+    ("{rams: 4G}", "6:14", "x86_64-4level has no param 'rams'"),  # the name
+])
+def test_bad_param_on_a_capture_points_where_it_is_written(tmp_path: Path, params: str, at: str,
+                                                           message: str) -> None:
+    path = tour_file(tmp_path, f"capture: {CAPTURES / KASLR}", f"params: {params}", "caption: c")
     with pytest.raises(LayoutError) as info:
         tours.validate_tour(tours.load_tour(str(path)))
-    assert str(info.value).startswith(f"{path}:6:13: capture '{KASLR}': ")
+    assert str(info.value).startswith(f"{path}:{at}: {message}")
+
+
+def test_params_on_a_capture_step_apply_on_top_of_the_captured_kernel(tmp_path: Path) -> None:
+    from vaslayout.session import Session
+
+    path = tour_file(tmp_path, f"capture: {CAPTURES / KASLR}", "params: {ram: 2G}", "caption: c")
+    session = Session.for_tour(tours.load_tour(str(path)))
+    assert session.layout.id == f"capture-{KASLR}" and session.layout.params["ram"].value == 2 << 30
+    assert session.overrides_now() == {"ram": "2G"}
+    tried = session.try_params({"ram": "8G"})  # the param editor: the capture stays, its KASLR bases too
+    assert tried.id == f"capture-{KASLR}" and tried.params["ram"].value == 8 << 30
+    assert tried.params["page_offset_base"].value == 0xFFFF89E000000000
+    with pytest.raises(LayoutError, match="unknown name 'lots'"):
+        session.try_params({"ram": "lots"})
 
 
 def test_report_step_relative_to_the_tour_file(tmp_path: Path) -> None:

@@ -9,13 +9,16 @@ a fake `LayoutSource` and no terminal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from vaslayout import catalog
-from vaslayout.core.engine import resolve
 from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
 from vaslayout.sources import FileSource, LayoutSource, TourStepSource, source_for
+
+if TYPE_CHECKING:
+    from vaslayout.core.physmap import TempMapping
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,42 @@ class ViewState:
     cursor: int
     scale: str = "log"
     window: tuple[int, int] | None = None  # linear zoom [lo, hi)
+
+
+@dataclass
+class SplitState:
+    """What the split view (virtual beside physical) shows: each side's zoom and cursor, the active side,
+    a temporary mapping of a highmem page (kmap)."""
+
+    layout: Layout
+    vfocus: Region
+    vcursor: int
+    pcursor: int
+    pzoom: list[tuple[int, int]] = field(default_factory=list)  # physical zoom stack of [lo, hi)
+    side: str = "virt"
+    temp: TempMapping | None = None
+
+    def shared(self) -> dict[str, Any]:
+        """As plain data (what a class following this view is sent): region names and numbers only."""
+        top = self.vfocus is self.layout.root
+        names = [] if top else focus_path(ViewState(self.layout, self.vfocus, self.vfocus.start))[0]
+        temp = None if self.temp is None else {"how": self.temp.how, "phys": self.temp.phys}
+        return {"vfocus": names, "vfocus_at": self.vfocus.start, "vcursor": self.vcursor, "pcursor": self.pcursor,
+                "pzoom": [list(z) for z in self.pzoom], "side": self.side, "temp": temp}
+
+    @classmethod
+    def from_shared(cls, layout: Layout, data: Mapping[str, Any]) -> SplitState:
+        """shared()'s data on this layout: what no longer exists in it falls back to the top or is dropped."""
+        from vaslayout.core.physmap import kmap, kmap_local
+
+        vfocus = refocus(layout, data["vfocus"], min(data["vfocus_at"], layout.size - 1))
+        vcursor = min(data["vcursor"], layout.size - 1)
+        temp = data["temp"]
+        mapping = None
+        if temp is not None:
+            mapping = (kmap if temp["how"] == "kmap" else kmap_local)(layout, temp["phys"])
+        pzoom = [(lo, hi) for lo, hi in data["pzoom"] if lo < hi]
+        return cls(layout, vfocus, vcursor, data["pcursor"], pzoom, data["side"], mapping)
 
 
 @dataclass(frozen=True)
@@ -130,7 +169,9 @@ class Session:
     def for_tour(cls, tour: object, index: int = 0, live: Layout | None = None, pid: int | None = None,
                  **options) -> Session:
         """A tour from step `index`; with `live`, its `pid: true` steps play on that process."""
-        return cls(TourStepSource(tour, index, live, pid), tour=Tour(tour, index, live, pid), **options)
+        source = TourStepSource(tour, index, live, pid)
+        params = {} if source.on_live else dict(source.step.params)  # as play() keeps them
+        return cls(source, params, tour=Tour(tour, index, live, pid), **options)
 
     # -- what is shown -------------------------------------------------------
 
@@ -193,10 +234,9 @@ class Session:
 
     def try_params(self, trial: Mapping[str, str]) -> Layout:
         """The layout these overrides would give; a LayoutError names the bad value. Changes nothing."""
-        spec = self.source.spec()
-        if spec is None:
+        if self.source.spec() is None:
             raise LayoutError(f"{self.source.name} takes its params from the running kernel")
-        return resolve(spec, _clean(trial))
+        return self.source.trial(_clean(trial))
 
     # -- a live process ------------------------------------------------------
 
@@ -232,8 +272,8 @@ class Session:
             self.tour = previous
             raise
 
-    def step_index(self, delta: int) -> int:
-        """The tour step `delta` away from the current one, kept inside the tour."""
+    def step_index(self, delta: int, start: int | None = None) -> int:
+        """The tour step `delta` away from `start` (default: the current one), kept inside the tour."""
         assert self.tour is not None
-        return min(max(self.tour.index + delta, 0), self.tour.steps - 1)
+        return min(max((self.tour.index if start is None else start) + delta, 0), self.tour.steps - 1)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from vaslayout import catalog
-from vaslayout.core.loader import LayoutSpec
+from vaslayout.core.loader import LayoutError, LayoutSpec
 from vaslayout.core.model import Layout
 
 
@@ -45,6 +45,11 @@ class LayoutSource(Protocol):
         """The resolved layout with these overrides; raises a UserError (LayoutError, ProcError)."""
         ...
 
+    def trial(self, overrides: Mapping[str, str]) -> Layout:
+        """What `load` would give with these overrides, touching nothing on disk (the param editor
+        calls it at each key); a LayoutError names the bad value, or says the source takes no params."""
+        ...
+
     def refresh(self, overrides: Mapping[str, str]) -> Layout:
         """Read the source again; may run in a worker thread, so it touches no session state."""
         ...
@@ -62,6 +67,14 @@ class _Unchanging:
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         raise NotImplementedError
+
+    def trial(self, overrides: Mapping[str, str]) -> Layout:
+        spec = self.spec()  # type: ignore[attr-defined]
+        if spec is None:
+            raise LayoutError(f"{self.name} has no params to change")  # type: ignore[attr-defined]
+        from vaslayout.core.engine import resolve
+
+        return resolve(spec, dict(overrides))
 
     def refresh(self, overrides: Mapping[str, str]) -> Layout:
         return self.load(overrides)
@@ -135,6 +148,9 @@ class LiveSource:
     def spec(self) -> None:
         return None  # the running kernel fixes the params (see `vaslayout detect`)
 
+    def trial(self, overrides: Mapping[str, str]) -> Layout:
+        raise LayoutError(f"{self.name} takes its params from the running kernel")
+
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return self.refresh(overrides)
 
@@ -192,7 +208,22 @@ class TourStepSource:
         return step_view(self.step, self.live)
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
-        return self.view().layout
+        """The step's layout; with other params than the step's, that layout re-resolved with them."""
+        if self.on_live or dict(overrides) == dict(self.step.params):
+            return self.view().layout
+        return self.trial(overrides)
+
+    def trial(self, overrides: Mapping[str, str]) -> Layout:
+        """Params apply as on any layout; on a `capture:` step, on top of the captured kernel's own."""
+        if self.on_live:
+            raise LayoutError(f"{self.name} takes its params from the running kernel")
+        if self.step.capture is not None:
+            from vaslayout.teach.tours import open_capture
+
+            return open_capture(self.step.capture).layout(dict(overrides))
+        from vaslayout.core.engine import resolve
+
+        return resolve(catalog.spec_for(self.step.layout), dict(overrides))
 
     def refresh(self, overrides: Mapping[str, str]) -> Layout:
         return self.load(overrides)
@@ -225,6 +256,9 @@ class CaptureLayoutSource(_Unchanging):
 
     def load(self, overrides: Mapping[str, str]) -> Layout:
         return self.capture.layout(dict(overrides))
+
+    def trial(self, overrides: Mapping[str, str]) -> Layout:
+        return self.capture.layout(dict(overrides))  # the captured kernel's bases and areas kept
 
 
 class FixedSource(_Unchanging):

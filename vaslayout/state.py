@@ -103,25 +103,32 @@ def _read(name: str, default: Any, folder: Path | None = None) -> tuple[Any, str
     return data, None
 
 
+def write_json(path: Path, data: Any, *, indent: int | None = None, fsync: bool = False) -> None:
+    """JSON to a temporary file beside `path`, renamed over it: all or nothing, no litter when it fails.
+
+    Raises what the write raises (OSError, or TypeError/ValueError for data JSON cannot hold).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=indent)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def _write(name: str, data: Any, folder: Path | None = None) -> str | None:
     """Write to a temporary file beside the real one, then rename it over: all or nothing."""
-    folder = folder or state_dir()
-    tmp: str | None = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, folder / name)
-        tmp = None
+        write_json((folder or state_dir()) / name, data, indent=1, fsync=True)
     except (OSError, TypeError, ValueError) as exc:
         return f"could not save {name}: {getattr(exc, 'strerror', None) or exc}"
-    finally:
-        if tmp is not None:  # the write failed half way: the old file is untouched, leave no litter
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
     return None
 
 

@@ -9,8 +9,10 @@ move the teacher, and F again snaps it back.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from vaslayout import catalog
 from vaslayout.tui import follow
 from vaslayout.tui.app import VasLayoutApp, focus_path
 from vaslayout.tui.lookup_bar import LookupBar
@@ -201,3 +203,154 @@ async def test_the_quiz_tallies_two_followers_and_reveals_the_answer(tmp_path: P
     slots = sorted(p.name for p in answers.answers_dir(channel).iterdir())
     assert len(slots) == 2 and all(len(s) == len("0123456789abcdef.json") for s in slots)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers", "view.json"]
+
+
+def split_of(app: VasLayoutApp):
+    from vaslayout.tui.split import SplitScreen
+
+    return app.screen.view.s.shared() if isinstance(app.screen, SplitScreen) else None
+
+
+async def test_cursor_moves_inside_the_split_and_compare_views_are_followed(tmp_path: Path) -> None:
+    channel = tmp_path / "view.json"
+    teacher = VasLayoutApp("x86_32-vmsplit-3g", channel=("share", channel))
+    a = VasLayoutApp(channel=("follow", channel))
+    b = VasLayoutApp(channel=("follow", channel))
+    async with teacher.run_test(size=(120, 40)) as t, a.run_test(size=(100, 30)) as pa, \
+            b.run_test(size=(80, 24)) as pb:
+        pilots = [t, pa, pb]
+        await t.pause()
+        await t.press("v")
+        await wait_for(lambda: split_of(a) is not None and split_of(b) is not None, pilots)
+        start = split_of(teacher)
+
+        def same() -> bool:
+            return split_of(a) == split_of(b) == split_of(teacher)
+
+        await t.press("up", "up")  # the virtual cursor
+        await wait_for(same, pilots)
+        assert split_of(teacher)["vcursor"] != start["vcursor"] and same()
+        await t.press("tab", "up", "up", "k")  # the physical side: a highmem page, kmap()ed
+        await wait_for(same, pilots)
+        shared = split_of(teacher)
+        assert shared["side"] == "phys" and shared["temp"] is not None and same()
+        assert a.screen.view.s.temp.virt == teacher.screen.view.s.temp.virt  # the same pkmap slot lent
+        await t.press("enter")  # zoom into the page's range on the physical side
+        await wait_for(same, pilots)
+        assert split_of(teacher)["pzoom"] and same()
+
+        before = split_of(teacher)
+        await pa.press("F", "tab", "down")  # a student explores the split alone: the teacher does not move
+        await pa.pause()
+        assert split_of(a) != before and split_of(teacher) == split_of(b) == before
+        await pa.press("F")
+        await wait_for(same, pilots)
+        assert same()
+
+        await t.press("escape", "c")  # compare, then its cursor
+        await wait_for(lambda: all(f.screen.__class__.__name__ == "CompareScreen" for f in (a, b)), pilots)
+        await t.press("down", "down", "down")
+        cursor = teacher.screen.view.cursor
+        await wait_for(lambda: a.screen.view.cursor == b.screen.view.cursor == cursor, pilots)
+        assert a.screen.view.cursor == b.screen.view.cursor == cursor != teacher.map.state.cursor
+
+
+FILE_TOUR = """id: mine
+title: My class
+steps:
+  - title: The split
+    layout: x86_32-vmsplit-3g
+    params: {{ram: 2G}}
+    zoom: lowmem
+    caption: "lowmem is **directly** mapped, see [the docs](https://docs.kernel.org/)"
+  - title: Physical side
+    layout: x86_32-vmsplit-3g
+    physical: true
+    caption: the physical side
+  - title: A real machine
+    capture: {capture}
+    zoom: direct_map
+    caption: where KASLR put the direct map
+  - title: My own layout
+    layout: mine-layout.yaml
+    caption: a layout file of the teacher's
+"""
+
+
+async def test_a_tour_from_a_file_is_followed_step_by_step_with_its_caption(tmp_path: Path) -> None:
+    from vaslayout.session import Session
+    from vaslayout.teach.tours import load_tour
+    from vaslayout.tui.split import SplitScreen
+
+    from .test_tour import caption
+
+    capture = Path(__file__).resolve().parent.parent / "data" / "captures" / "x86_64-6.12-4level-kaslr"
+    tour_path = tmp_path / "mine.yaml"
+    tour_path.write_text(FILE_TOUR.format(capture=capture), encoding="utf-8")
+    shutil.copy(Path(catalog.builtin_dir()) / "x86_64-5level.yaml", tmp_path / "mine-layout.yaml")
+    channel = tmp_path / "share" / "view.json"
+    teacher = VasLayoutApp(Session.for_tour(load_tour(str(tour_path))), channel=("share", channel))
+    a, b = VasLayoutApp(channel=("follow", channel)), VasLayoutApp(channel=("follow", channel))
+    async with teacher.run_test(size=(120, 40)) as t, a.run_test(size=(100, 30)) as pa, \
+            b.run_test(size=(100, 30)) as pb:
+        pilots = [t, pa, pb]
+        await t.pause()
+
+        def on_step(n: int, title: str) -> bool:  # a captured kernel is followed as its built-in layout
+            return all(f"{n}/4" in caption(f) and title in caption(f) and seen(f)[1:] == seen(teacher)[1:]
+                       and teacher.layout.id.endswith(("kaslr", f.layout.id)) for f in (a, b))
+
+        await wait_for(lambda: on_step(1, "The split"), pilots)
+        assert on_step(1, "The split") and "directly mapped" in " ".join(caption(a).split())
+        assert a.layout.params["ram"].value == 2 << 30
+        assert a.session.tour is None and "mine" not in str(a.session.opened)  # the file was never opened
+        assert "https://docs.kernel.org/" in caption(a)  # a link the student reads, not one the app opens
+
+        await t.press("n")  # the physical side: the split view, with the step's caption in it
+        await wait_for(lambda: on_step(2, "Physical side") and split_of(a) == split_of(teacher), pilots)
+        assert isinstance(a.screen, SplitScreen) and on_step(2, "Physical side")
+
+        await t.press("n")  # a capture: the followers show its kernel's real bases
+        await wait_for(lambda: on_step(3, "A real machine"), pilots)
+        assert teacher.layout.id == "capture-x86_64-6.12-4level-kaslr" and on_step(3, "A real machine")
+        assert a.layout.id == b.layout.id == "x86_64-4level"
+        assert a.layout.params["page_offset_base"].value == teacher.layout.params["page_offset_base"].value \
+            == 0xFFFF89E000000000
+        assert a.map.state.cursor == teacher.map.state.cursor == 0xFFFF89E000000000
+
+        before = seen(a)
+        await t.press("n")  # a layout file: the caption comes, the followers' maps stay (they cannot open it)
+        await wait_for(lambda: all("4/4" in caption(f) and "My own layout" in caption(f) for f in (a, b)), pilots)
+        assert all("4/4" in caption(f) for f in (a, b)) and seen(a) == seen(b) == before
+        assert teacher.layout.origin.endswith("mine-layout.yaml") and "mine-layout" not in str(a.session.opened)
+    assert sorted(p.name for p in channel.parent.iterdir()) == ["view.json"]
+
+
+def test_a_split_or_a_caption_in_the_view_is_checked(tmp_path: Path) -> None:
+    good = {"layout": "x86_32-vmsplit-3g", "overrides": {}, "focus": [], "cursor": 0, "scale": "log",
+            "window": None}
+    split = {"vfocus": ["kernel space"], "vfocus_at": 0xC0000000, "vcursor": 0xC0000000, "pcursor": 0,
+             "pzoom": [[0, 4096]], "side": "virt", "temp": {"how": "kmap", "phys": 0x40000000}}
+    caption = {"tour": "T", "index": 1, "steps": 2, "title": "t", "text": "c"}
+    channel = tmp_path / "view.json"
+    for ok in ({"screen": "split", "split": split}, {"screen": "compare", "compare": ["x86_32-vmsplit-3g"],
+                                                      "compare_cursor": 5}, {"screen": "map", "caption": caption}):
+        follow.write_view(channel, {**good, **ok})
+        assert follow.read_view(channel) == {**good, **ok}, ok
+    for ok in ({"layout": None}, {"layout": None, "caption": caption}):  # the teacher shows a layout file
+        follow.write_view(channel, ok)
+        assert follow.read_view(channel) == ok, ok
+    for bad in ({"layout": None, "caption": {**caption, "steps": 0}}, {"layout": None, "cursor": 0}):
+        follow.write_view(channel, bad)
+        assert follow.read_view(channel) is None, bad
+    for bad in ({"screen": "split", "split": {**split, "side": "both"}},
+                {"screen": "split", "split": {**split, "vcursor": -1}},
+                {"screen": "split", "split": {**split, "vfocus": "kernel space"}},
+                {"screen": "split", "split": {**split, "pzoom": [[0, 1, 2]]}},
+                {"screen": "split", "split": {**split, "temp": {"how": "system", "phys": 0}}},
+                {"screen": "compare", "compare": ["x86_32-vmsplit-3g"], "compare_cursor": 1 << 64},
+                {"screen": "map", "caption": {**caption, "index": 2}},
+                {"screen": "map", "caption": {**caption, "text": 3}},
+                {"screen": "map", "caption": caption, "tour": "kasan-report", "step": 0}):
+        follow.write_view(channel, {**good, **bad})
+        assert follow.read_view(channel) is None, bad

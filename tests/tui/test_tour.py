@@ -82,3 +82,14 @@ async def test_without_a_tour_n_and_p_do_their_usual_work() -> None:
         await pilot.press("p")
         await pilot.pause()
         assert type(app.screen).__name__ == "ParamEditor"
+
+
+async def test_steps_asked_for_while_a_split_view_mounts_are_all_taken() -> None:
+    app = tour_app("vmsplit-lowmem")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(3):  # in one go: step 2 opens the split view, 3 and 4 wait until it is up
+            app.action_tour_step(1)
+        for _ in range(20):
+            await pilot.pause()
+        assert app.session.tour.index == 3 and f"4/{len(app.session.tour.tour.steps)}" in caption(app)

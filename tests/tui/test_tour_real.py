@@ -34,3 +34,25 @@ async def test_the_real_tours_play_step_by_step(name: str) -> None:
         assert app.session.tour.index == len(tour.steps) - 1  # n on the last step stays there
     if name == "real-kaslr":
         assert step_view(tour.steps[1]).layout.id == "capture-x86_64-6.12-4level-kaslr"
+
+
+async def test_params_edited_on_a_capture_step_keep_the_captured_kernel() -> None:
+    from textual.widgets import Input
+
+    from vaslayout.tui.screens import ParamEditor
+
+    app = tour_app("real-kaslr", 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        captured = app.layout.id
+        assert captured == "capture-x86_64-6.12-4level-kaslr"
+        base = app.layout.params["page_offset_base"].value
+        app.action_edit_params()  # p steps back in a tour: the editor is the palette's
+        await pilot.pause()
+        assert isinstance(app.screen, ParamEditor)
+        app.screen.query_one("#param-ram", Input).value = "16G"
+        await pilot.pause()
+        # the capture stays (its KASLR bases, its vmalloc areas), with the new RAM size on top
+        assert app.layout.id == captured and app.layout.params["ram"].value == 16 << 30
+        assert app.layout.params["page_offset_base"].value == base and app.layout.find("vmalloc").children
+        assert app.map.state.layout is app.layout

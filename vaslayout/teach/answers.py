@@ -16,8 +16,9 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from pathlib import Path
+
+from vaslayout.state import write_json
 
 MAX_SLOTS = 500  # a class, not a stadium: slots past this many are not read
 MAX_ANSWER_BYTES = 256
@@ -37,16 +38,7 @@ def write_answer(folder: Path, slot: str, question: str, choice: int) -> None:
     """This follower's answer, all or nothing, in its own slot (the slot name is checked, never a path)."""
     if not _SLOT.match(f"{slot}.json"):
         raise ValueError(f"not a slot: {slot!r}")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".answer.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"question": question, "choice": choice}, f)
-        os.replace(tmp, folder / f"{slot}.json")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(folder / f"{slot}.json", {"question": question, "choice": choice})
 
 
 def _answer(path: Path, question: str, options: int) -> int | None:

@@ -273,9 +273,22 @@ def _capture_layout(step: Step) -> Layout:
     try:
         return open_capture(step.capture).layout(dict(step.params))
     except UserError as exc:
+        if isinstance(exc, LayoutError):
+            _raise_at_param(exc, step)
         message = exc.message if isinstance(exc, LayoutError) else str(exc)
         raise LayoutError(f"capture {os.path.basename(step.capture)!r}: {message}",
                           step.pos("params" if step.params else "capture")) from None
+
+
+def _raise_at_param(exc: LayoutError, step: Step) -> None:
+    """A param the step names that does not resolve: the error at its name (unknown) or its value (bad)."""
+    name = _set_name(exc.pos)
+    if name is None or name not in step.params:
+        return
+    if "has no param" in exc.message:
+        raise LayoutError(exc.message, step.pos("param:" + name)) from None
+    message = exc.message if repr(name) in exc.message else f"param {name!r}: {exc.message}"
+    raise LayoutError(message, step.pos("value:" + name)) from None
 
 
 def step_layout(step: Step) -> Layout:
@@ -297,12 +310,7 @@ def step_layout(step: Step) -> Layout:
     try:
         return resolve(spec, step.params)
     except LayoutError as exc:
-        name = _set_name(exc.pos)
-        if name is not None and name in step.params:
-            if "has no param" in exc.message:
-                raise LayoutError(exc.message, step.pos("param:" + name)) from None
-            message = exc.message if repr(name) in exc.message else f"param {name!r}: {exc.message}"
-            raise LayoutError(message, step.pos("value:" + name)) from None
+        _raise_at_param(exc, step)
         raise LayoutError(f"layout {spec.id!r} with these params does not resolve: {exc}",
                           step.pos("params" if step.params else "layout")) from None
 

@@ -62,12 +62,19 @@ def present_caption(region: Region | None) -> Text:
 
 def tour_caption(tour, index: int, note: str = "") -> Group:
     """The step counter, the step's title and its Markdown caption."""
+    step = tour.steps[index]
+    return step_caption(tour.title, index, len(tour.steps), step.title, step.caption, note)
+
+
+def step_caption(title: str, index: int, steps: int, step_title: str, caption: str, note: str = "",
+                 keys: str = "n: next  p: back", links: bool = True) -> Group:
+    """A tour step's caption from its parts (a followed teacher's step arrives as parts, shown without
+    clickable links: a view never makes a follower open anything)."""
     from rich.markdown import Markdown  # markdown-it and pygments: 40 ms of start-up only tours need
 
-    step = tour.steps[index]
-    head = Text.assemble((f"{tour.title}  ", "bold"), (f"{index + 1}/{len(tour.steps)}", "bold #ffd000"),
-                         f"  {step.title}", ("   n: next  p: back", "dim"))
-    parts: list[RenderableType] = [head, Markdown(step.caption)]
+    head = Text.assemble((f"{title}  ", "bold"), (f"{index + 1}/{steps}", "bold #ffd000"),
+                         f"  {step_title}", (f"   {keys}" if keys else "", "dim"))
+    parts: list[RenderableType] = [head, Markdown(caption, hyperlinks=links)]
     if note:
         parts.append(Text(note, style="italic yellow"))
     return Group(*parts)
@@ -99,6 +106,7 @@ class VasLayoutApp(App[None]):
         self.register_theme(PRESENT_THEME)
         self._theme_before_present: str | None = None
         self._auto: Timer | None = None
+        self._step_waiting: int | None = None  # a tour step play_step put off until a screen is up
         settings, self._settings_problem = load_settings()
         self.settings = settings
         if isinstance(settings.get("theme"), str) and settings["theme"] in self.available_themes:
@@ -247,7 +255,8 @@ class VasLayoutApp(App[None]):
 
     def action_tour_step(self, delta: int) -> None:
         if self.session.tour is not None:
-            self.play_step(self.session.step_index(delta))
+            # from the step still waiting to be shown, if any: n n n while a split view mounts goes 3 steps
+            self.play_step(self.session.step_index(delta, self._step_waiting))
         elif self.session.opening.demo is not None:
             if delta < 0:
                 self.notify("The demo only goes forward (a free cannot be undone): run it again to start over")
@@ -291,8 +300,11 @@ class VasLayoutApp(App[None]):
         if any(not screen.is_mounted for screen in self.screen_stack[1:]):
             # a screen opened a moment ago is still mounting: tearing it down now crashes its mount
             # (C6, C8); the step is shown once it is up
+            self._step_waiting = index
             self.call_after_refresh(self.play_step, index)
             return
+        if self._step_waiting == index:
+            self._step_waiting = None
         try:
             view = self.session.play(index)
         except LayoutError as exc:

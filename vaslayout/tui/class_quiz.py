@@ -13,19 +13,16 @@ from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import OptionList
 
 from vaslayout.teach.quiz import letter
-from vaslayout.tui.quiz import QuizScreen
-from vaslayout.tui.widgets import SafeOptionList, SafeScreen
+from vaslayout.tui.quiz import QuestionPanel, QuizScreen
+from vaslayout.tui.widgets import SafeScreen
 
 
-class StudentQuizScreen(SafeScreen, ModalScreen[None]):
+class StudentQuizScreen(QuestionPanel, SafeScreen, ModalScreen[None]):
     """The teacher's question, answered here; the answer arrives when the teacher reveals it."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Hide the question")]
@@ -36,19 +33,9 @@ class StudentQuizScreen(SafeScreen, ModalScreen[None]):
         self.send = send
         self.current: dict[str, Any] = {}
         self.chosen: int | None = None
-        self.head = Static(id="quiz-head")
-        self.question = Static(id="quiz-question")
-        self.options = SafeOptionList(id="quiz-options")
-        self.feedback = Static(id="quiz-feedback")
+        self.build_panel()
         self.pending = question
         self.ready = False  # set in on_mount: a view arriving before it waits in `pending`
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield self.head
-            yield self.question
-            yield self.options
-            yield self.feedback
 
     def on_mount(self) -> None:
         self.ready = True
@@ -63,11 +50,7 @@ class StudentQuizScreen(SafeScreen, ModalScreen[None]):
             self.chosen = None
             self.head.update(Text(question["head"], style="bold"))
             self.question.update(question["text"])
-            self.options.clear_options()
-            self.options.add_options([Option(f"{letter(i)}  {o}", id=str(i))
-                                      for i, o in enumerate(question["options"])])
-            self.options.highlighted = 0
-            self.options.focus()
+            self.show_options(question["options"])
         self.current = question
         self._feedback()
 

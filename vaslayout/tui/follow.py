@@ -5,19 +5,20 @@ default), written atomically (a temporary file renamed over the old one),
 so a follower never reads half a view. Nothing but the view crosses it:
 the layout id, its param overrides, the zoom path (region names), the
 cursor, the scale and the linear-zoom window; the screen on top (the map,
-the split view, a comparison of built-in layouts, a quiz question); the
-built-in tour and step being played. A follower applies only built-in
-layout and tour ids, so a view can never make it open a file. The one thing
-that travels back is a quiz answer, into the follower's own slot
+the split view with its zooms, cursors and kmap, a comparison of built-in
+layouts with its cursor, a quiz question); the built-in tour and step being
+played, or for a tour from a file the step's caption as text (a follower
+cannot open the file: the teacher sends what the step says instead). A
+captured kernel is sent as its built-in layout and the params it really had.
+A follower applies only built-in layout and tour ids, so a view can never
+make it open a file, and shows a sent caption without clickable links. The
+one thing that travels back is a quiz answer, into the follower's own slot
 (teach/answers.py): nothing else a student does reaches the teacher.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ MAX_VIEW_BYTES = 64 * 1024  # a view is a few hundred bytes
 POLL_SECONDS = 0.2
 SCREENS = ("map", "split", "compare", "quiz")
 MAX_OPTIONS = 8
+MAX_DEPTH = 32  # region names on a zoom path, physical zooms in the split view
+ADDRESSES = 1 << 64
 
 
 def default_channel() -> Path:
@@ -36,18 +39,52 @@ def default_channel() -> Path:
     return state_dir() / "follow" / "view.json"
 
 
+def map_state(app: Any) -> Any:
+    """The map's ViewState; None before it has one or while the app is closing (its map already gone)."""
+    from textual.css.query import NoMatches
+
+    try:
+        return app.map.state
+    except NoMatches:
+        return None
+
+
 def view_of(app: Any) -> dict[str, Any] | None:
     """The teacher's view as plain data, or None before the map has one."""
     from vaslayout.session import focus_path
 
-    s = app.map.state
+    s = map_state(app)
     if s is None:
         return None
+    if app.session.name not in catalog.builtin_ids():  # a layout file: followers cannot open it
+        return {"layout": None, **{k: v for k, v in tour_of(app).items() if k == "caption"}}
     names, found = focus_path(s)
-    view = {"layout": app.session.name, "overrides": dict(app.session.overrides_now()),
+    view = {"layout": app.session.name, "overrides": shared_params(app.session),
             "focus": names if found and s.focus is not s.layout.root else [],
             "cursor": s.cursor, "scale": s.scale, "window": list(s.window) if s.window else None}
     return {**view, **screen_of(app), **tour_of(app)}
+
+
+def shared_params(session: Any) -> dict[str, str]:
+    """The params a follower resolves the built-in layout with: the session's overrides, over, for a
+    captured kernel (open --capture, a tour's capture: step), the bases and RAM it really had."""
+    from vaslayout.errors import UserError
+    from vaslayout.sources import CaptureLayoutSource, TourStepSource
+    from vaslayout.teach import tours
+
+    source, capture = session.source, None
+    if isinstance(source, CaptureLayoutSource):
+        capture = source.capture
+    elif isinstance(source, TourStepSource) and not source.on_live and source.step.capture is not None:
+        try:
+            capture = tours.open_capture(source.step.capture)
+        except UserError:
+            capture = None
+    try:
+        real = dict(capture.choice.overrides) if capture is not None else {}
+    except UserError:
+        real = {}
+    return {**real, **session.overrides_now()}
 
 
 def screen_of(app: Any) -> dict[str, Any]:
@@ -58,17 +95,18 @@ def screen_of(app: Any) -> dict[str, Any]:
 
     top = app.screen
     if isinstance(top, SplitScreen):
-        return {"screen": "split"}
+        return {"screen": "split", "split": top.view.s.shared()}
     if isinstance(top, CompareScreen):
         builtin = set(catalog.builtin_ids())
-        return {"screen": "compare", "compare": [n for n in top.names if n in builtin]}
+        return {"screen": "compare", "compare": [n for n in top.names if n in builtin],
+                "compare_cursor": top.view.cursor}
     if isinstance(top, QuizScreen):
         return {"screen": "quiz", "quiz": top.shared()}
     return {"screen": "map"}
 
 
 def tour_of(app: Any) -> dict[str, Any]:
-    """The built-in tour played and its step (a tour from a file is not shared: followers cannot open it)."""
+    """The built-in tour played and its step; a tour from a file as its step's caption (followers cannot open it)."""
     from vaslayout.teach import tours
 
     playing = app.session.tour
@@ -78,22 +116,19 @@ def tour_of(app: Any) -> dict[str, Any]:
     try:
         builtin = tour.id in tours.builtin_tours() and tour.origin == str(tours.builtin_dir() / f"{tour.id}.yaml")
     except tours.LayoutError:
-        return {}
-    return {"tour": tour.id, "step": playing.index} if builtin else {}
+        builtin = False
+    if builtin:
+        return {"tour": tour.id, "step": playing.index}
+    step = tour.steps[playing.index]
+    return {"caption": {"tour": tour.title, "index": playing.index, "steps": len(tour.steps), "title": step.title,
+                        "text": step.caption}}
 
 
 def write_view(path: Path, view: dict[str, Any]) -> None:
     """All or nothing: a temporary file beside the channel, renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".view.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(view, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from vaslayout.state import write_json
+
+    write_json(path, view)
 
 
 def read_view(path: Path) -> dict[str, Any] | None:
@@ -106,6 +141,8 @@ def read_view(path: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict):
         return None
+    if data.get("layout") is None and set(data) <= {"layout", "caption"}:  # the teacher shows a layout file
+        return data if "caption" not in data or _caption_ok(data["caption"]) else None
     layout, overrides, focus = data.get("layout"), data.get("overrides"), data.get("focus")
     cursor, scale, window = data.get("cursor"), data.get("scale"), data.get("window")
     if not isinstance(layout, str) or catalog.is_path(layout) or layout not in catalog.builtin_ids():
@@ -135,8 +172,12 @@ def _screen_ok(data: dict[str, Any]) -> bool:
     screen = data.setdefault("screen", "map")
     if screen not in SCREENS:
         return False
+    if screen == "split":
+        return "split" not in data or _split_ok(data["split"])
     if screen == "compare":
         names = data.get("compare")
+        if "compare_cursor" in data and not _index(data["compare_cursor"], ADDRESSES):
+            return False
         return _strings(names, 8) and bool(names) and all(n in catalog.builtin_ids() for n in names)
     if screen == "quiz":
         q = data.get("quiz")
@@ -150,9 +191,37 @@ def _screen_ok(data: dict[str, Any]) -> bool:
     return True
 
 
+def _split_ok(split: object) -> bool:
+    """The split view's state as SplitState.shared() writes it."""
+    if not isinstance(split, dict) or not _strings(split.get("vfocus"), MAX_DEPTH):
+        return False
+    if not all(_index(split.get(k), ADDRESSES) for k in ("vfocus_at", "vcursor", "pcursor")):
+        return False
+    pzoom, temp = split.get("pzoom"), split.get("temp")
+    if not isinstance(pzoom, list) or len(pzoom) > MAX_DEPTH or not all(
+            isinstance(z, list) and len(z) == 2 and all(_index(v, ADDRESSES + 1) for v in z) for z in pzoom):
+        return False
+    if temp is not None and not (isinstance(temp, dict) and temp.get("how") in ("kmap", "kmap_local")
+                                 and _index(temp.get("phys"), ADDRESSES)):
+        return False
+    return split.get("side") in ("virt", "phys")
+
+
+def _caption_ok(caption: object) -> bool:
+    """A file tour's step as text: the tour's and the step's titles, the counter, the Markdown caption."""
+    from vaslayout.teach import tours
+
+    if not isinstance(caption, dict) or not all(isinstance(caption.get(k), str) for k in ("tour", "title", "text")):
+        return False
+    steps = caption.get("steps")
+    return _index(steps, tours.MAX_STEPS + 1) and _index(caption.get("index"), steps)
+
+
 def _tour_ok(data: dict[str, Any]) -> bool:
     from vaslayout.teach import tours
 
+    if "caption" in data and ("tour" in data or not _caption_ok(data["caption"])):
+        return False
     if "tour" not in data and "step" not in data:
         return True
     try:
@@ -202,6 +271,7 @@ class Follower:
         self.following = True
         self.applied: dict[str, Any] | None = None
         self.slot = new_slot()  # where this follower's quiz answers go, and nowhere else
+        self.caption: dict[str, Any] | None = None  # a file tour's step caption, as last shown
         app.set_interval(POLL_SECONDS, self.poll)
 
     def toggle(self) -> bool:
@@ -216,7 +286,7 @@ class Follower:
         if not self.following:
             return
         view = read_view(self.path)
-        if view is None or view == self.applied or self.app.map.state is None:
+        if view is None or view == self.applied or map_state(self.app) is None:
             return
         if any(not screen.is_mounted for screen in self.app.screen_stack[1:]):
             return  # a screen is still mounting: the next poll applies the view
@@ -238,6 +308,9 @@ class Follower:
         from vaslayout.session import ViewState, refocus
 
         app, session = self.app, self.app.session
+        if view["layout"] is None:  # a layout file on the teacher's screen: its step's caption, if any
+            self._caption(view.get("caption"))
+            return True
         if "tour" in view and not self._play(view["tour"], view["step"]):
             return False
         if view["layout"] != session.name or view["overrides"] != session.overrides_now():
@@ -254,7 +327,30 @@ class Follower:
         focus = refocus(layout, view["focus"], cursor) if view["focus"] else layout.root
         app.map.state = ViewState(layout, focus, cursor, view["scale"], window)
         self._screen(view)
+        self._caption(view.get("caption"))
         return True
+
+    def _caption(self, caption: dict[str, Any] | None) -> None:
+        """A file tour's step, as the teacher sent it: under the map, and in the split view if it is up."""
+        from vaslayout.tui.app import step_caption
+        from vaslayout.tui.split import SplitScreen
+
+        app = self.app
+        if caption is None:
+            if self.caption is not None and app.session.tour is None:  # the teacher left the tour
+                app.remove_class("-captioned")
+                app.show_caption("")
+            self.caption = None
+            return
+        shown = step_caption(caption["tour"], caption["index"], caption["steps"], caption["title"], caption["text"],
+                             keys="", links=False)
+        fresh = caption != self.caption
+        if fresh:
+            app.add_class("-captioned")
+            app.show_caption(shown)
+        if isinstance(app.screen, SplitScreen) and (fresh or getattr(app.screen, "caption", None) is None):
+            app.screen.set_caption(shown)
+        self.caption = caption
 
     def _play(self, tour_id: str, step: int) -> bool:
         """The teacher's tour step, played from this follower's own copy of the built-in tour."""
@@ -287,8 +383,12 @@ class Follower:
             top.show(view["quiz"])
             return
         if want == "compare" and isinstance(top, CompareScreen) and top.names == view["compare"]:
+            cursor = view.get("compare_cursor")
+            if cursor is not None and cursor < top.layouts[0].size and top.view.cursor != cursor:
+                top.view.cursor = cursor
             return
         if want == "split" and isinstance(top, SplitScreen):
+            self._split(top, view)
             return
         if want == "map" and top is app.screen_stack[0]:
             return
@@ -296,12 +396,24 @@ class Follower:
             app.pop_screen()
         cursor = app.session.view.cursor
         if want == "split":
-            app.push_screen(SplitScreen(app.session.layout, cursor))
+            split = SplitScreen(app.session.layout, cursor)
+            self._split(split, view)
+            app.push_screen(split)
         elif want == "compare":
             try:
                 layouts = load_all(view["compare"])
             except ValueError:
                 return
-            app.push_screen(CompareScreen(view["compare"], cursor, layouts))
+            app.push_screen(CompareScreen(view["compare"], view.get("compare_cursor", cursor), layouts))
         elif want == "quiz":
             app.push_screen(StudentQuizScreen(view["quiz"], self.answer))
+
+    @staticmethod
+    def _split(screen: Any, view: dict[str, Any]) -> None:
+        """The teacher's split view state on this split screen (its zooms, cursors, side and kmap)."""
+        from vaslayout.session import SplitState
+
+        shared = view.get("split")
+        if shared is None or screen.view.s.shared() == shared:
+            return
+        screen.view.show(SplitState.from_shared(screen.view.s.layout, shared))

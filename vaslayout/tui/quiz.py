@@ -19,7 +19,36 @@ from vaslayout.tui.messages import ShowAddress
 from vaslayout.tui.widgets import SafeOptionList, SafeScreen
 
 
-class QuizScreen(SafeScreen, ModalScreen[None]):
+class QuestionPanel:
+    """The question's widgets (head, question, options, feedback), held, not queried: a key may
+    arrive while the screen is being torn down. Shared by the quiz and a follower's class quiz."""
+
+    # a mixin, not a Screen subclass: Textual's CSS and screen machinery see the screen's own bases only
+
+    def build_panel(self, *extra: Static) -> None:
+        self.head = Static(id="quiz-head")
+        self.question = Static(id="quiz-question")
+        self.options = SafeOptionList(id="quiz-options")
+        self.feedback = Static(id="quiz-feedback")
+        self.panel_extra = extra
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield self.head
+            yield self.question
+            yield self.options
+            yield self.feedback
+            yield from self.panel_extra
+
+    def show_options(self, options: list[str]) -> None:
+        """A new question's options, the first highlighted, the list focused."""
+        self.options.clear_options()
+        self.options.add_options([Option(f"{letter(i)}  {o}", id=str(i)) for i, o in enumerate(options)])
+        self.options.highlighted = 0
+        self.options.focus()
+
+
+class QuizScreen(QuestionPanel, SafeScreen, ModalScreen[None]):
     """One question at a time; Enter answers, n goes on, the score at the end."""
 
     BINDINGS = [
@@ -48,20 +77,8 @@ class QuizScreen(SafeScreen, ModalScreen[None]):
         self.qid = ""  # a new one per question shown: a class's answers to an older one do not count
         self.revealed: int | None = None  # the answer, once shown
         self.answers = None  # with a class following: the folder of its answers (teach/answers.py)
-        # held, not queried: a key may arrive while the screen is being torn down
-        self.head = Static(id="quiz-head")
-        self.question = Static(id="quiz-question")
-        self.options = SafeOptionList(id="quiz-options")
-        self.feedback = Static(id="quiz-feedback")
         self.tally_line = Static(id="quiz-tally")
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield self.head
-            yield self.question
-            yield self.options
-            yield self.feedback
-            yield self.tally_line
+        self.build_panel(self.tally_line)
 
     def on_mount(self) -> None:
         self._show()
@@ -110,11 +127,7 @@ class QuizScreen(SafeScreen, ModalScreen[None]):
             Text.assemble((f"{self.title_text}  ", "bold"), f"question {self.index + 1}/{len(self.questions)}",
                           (f"   score {self.right}/{self.index}", "dim")))
         self.question.update(q.text)
-        options = self.options
-        options.clear_options()
-        options.add_options([Option(f"{letter(i)}  {o}", id=str(i)) for i, o in enumerate(q.options)])
-        options.highlighted = 0
-        options.focus()
+        self.show_options(list(q.options))
         self.feedback.update(Text("↑↓ and Enter to answer", style="dim"))
 
     @on(OptionList.OptionSelected)

@@ -10,7 +10,7 @@ temporary mapping appear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.color import Color
 from rich.console import Group
@@ -29,10 +29,11 @@ from textual.strip import Strip
 from textual.widgets import Footer, Static
 
 from vaslayout.core.kinds import kind
-from vaslayout.core.model import Layout, Region
-from vaslayout.core.physmap import PAGE, PhysPiece, TempMapping, kmap, kmap_local, phys_pieces
+from vaslayout.core.model import Layout
+from vaslayout.core.physmap import PAGE, PhysPiece, kmap, kmap_local, phys_pieces
 from vaslayout.core.scale import Block, LevelBand
 from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.session import SplitState
 from vaslayout.teach.export import correspondence
 from vaslayout.tui.actions import bindings
 from vaslayout.tui.map_view import blend
@@ -82,17 +83,6 @@ def slices(piece: PhysPiece, lo: int, hi: int, parts: int = 16) -> tuple[Slice, 
     return tuple(Slice(s, min(s + step, hi), piece) for s in range(lo, hi, step))
 
 
-@dataclass
-class SplitState:
-    layout: Layout
-    vfocus: Region
-    vcursor: int
-    pcursor: int
-    pzoom: list[tuple[int, int]] = field(default_factory=list)  # physical zoom stack of [lo, hi)
-    side: str = "virt"
-    temp: TempMapping | None = None
-
-
 class SplitView(ScrollView, can_focus=True):
     DEFAULT_CSS = "SplitView { background: $surface; }"
     BINDINGS = bindings("split")
@@ -132,6 +122,13 @@ class SplitView(ScrollView, can_focus=True):
         if self.is_mounted:
             self.virtual_size = Size(self.scrollable_content_region.width, self.rows)
         self.refresh()
+
+    def show(self, state: SplitState) -> None:
+        """Another state as a whole (a followed teacher's): zooms, cursors, side and temporary mapping."""
+        self.s = state
+        self._rebuild()
+        if self.is_mounted:
+            self._changed()
 
     def set_layout(self, layout: Layout) -> None:
         """The params changed: same zoom where it still exists, zones and split move at once."""
@@ -462,6 +459,13 @@ class SplitScreen(SafeScreen, Screen[None]):
 
     def on_split_view_changed(self) -> None:
         self._update()
+
+    def show(self, state: SplitState) -> None:
+        """Another state as a whole (a followed teacher's): zooms, cursors, side and temporary mapping."""
+        self.s = state
+        self._rebuild()
+        if self.is_mounted:
+            self._changed()
 
     def set_layout(self, layout: Layout) -> None:
         self.view.set_layout(layout)
