@@ -96,6 +96,22 @@ def test_the_cache_misses_when_a_file_changes_and_survives_damage(tmp_path: Path
     assert catalog.load("x86_64-4level").title == "Edited " + before.title  # a damaged entry is a miss
 
 
+def test_another_python_misses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pickle of slotted dataclasses from another Python unpickled into garbage (a root whose
+    children were a string): the interpreter is part of the key, so each has its own entries."""
+    import sys
+
+    from vaslayout import layout_cache
+
+    monkeypatch.setenv("VASLAYOUT_CACHE_DIR", str(tmp_path))
+    catalog.load("x86_64-4level")
+    mine = layout_cache.key("x86_64-4level", None, catalog.builtin_dir())
+    monkeypatch.setattr(sys.implementation, "cache_tag", "cpython-310")
+    theirs = layout_cache.key("x86_64-4level", None, catalog.builtin_dir())
+    assert theirs is not None and theirs != mine
+    assert layout_cache.get(theirs) is None and layout_cache.get(mine) is not None
+
+
 def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VASLAYOUT_CACHE_DIR", "off")
     assert layout_cache.cache_dir() is None

@@ -4,8 +4,10 @@ Importing PyYAML and the loader and parsing a layout cost a `vaslayout
 lookup` about half its start-up; unpickling the resolved Layout takes a
 tenth of a millisecond. An entry is keyed by the layout id, the overrides,
 the size and mtime of every built-in layout file (a layout may extend
-another) and of the code that turns files into layouts, and the version,
-so any edit misses the cache. Only built-in layouts are cached (a file the
+another) and of the code that turns files into layouts, the version, and
+the Python that pickled it (a pickle of slotted dataclasses made by one
+Python unpickles into garbage in another: 3.10's state is not 3.11's), so
+any edit or another interpreter misses the cache. Only built-in layouts are cached (a file the
 user names is read every time), in $VASLAYOUT_CACHE_DIR or the user cache
 directory; VASLAYOUT_CACHE_DIR=off turns it off. A cache that cannot be
 read or written is simply not used.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import sys
 import zlib
 from collections.abc import Mapping
 
@@ -59,7 +62,7 @@ def key(layout_id: str, overrides: Mapping[str, str | int] | None, folder: str) 
         given = repr(sorted((str(k), str(v)) for k, v in (overrides or {}).items()))
     except (ValueError, TypeError):
         return None
-    parts = [__version__, layout_id, given]
+    parts = [__version__, sys.implementation.cache_tag or sys.version, layout_id, given]
     parts += sorted(_stamp(os.path.join(folder, n)) for n in os.listdir(folder) if n.endswith(".yaml"))
     parts += [_stamp(os.path.join(_HERE, p)) for p in _CODE]
     core = os.path.join(_HERE, "core")
