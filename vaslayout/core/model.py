@@ -178,7 +178,7 @@ class Layout:
     # Built once in __post_init__: leaves in address order, their starts for
     # bisect, and each leaf's path from the root.
     leaves: tuple[Region, ...] = field(init=False, repr=False)
-    paths: LeafPaths = field(init=False, repr=False)
+    paths: LeafPaths = field(init=False, repr=False, compare=False)  # leaves and root say it all
     starts: tuple[int, ...] = field(init=False, repr=False)
     by_id: Mapping[str, Region] = field(init=False, repr=False)
     _index: Sequence[int] = field(init=False, repr=False, compare=False)
