@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Markdown, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from vaslayout.core.loader import LayoutError
@@ -31,8 +32,10 @@ class HelpScreen(SafeScreen, ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
+        # rich's Markdown in one Static, not Textual's Markdown widget: that mounts a widget per block
+        # and took over a second to open, so a few `?` in a row kept the app busy for seconds
         with VerticalScroll():
-            yield Markdown(help_markdown())
+            yield Static(RichMarkdown(help_markdown()), id="help-text")
 
 
 class LayoutPicker(SafeScreen, ModalScreen[str | None]):
