@@ -31,11 +31,15 @@ class HelpScreen(SafeScreen, ModalScreen[None]):
     }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.source = help_markdown()  # the actions table's keys and words, as Markdown
+
     def compose(self) -> ComposeResult:
         # rich's Markdown in one Static, not Textual's Markdown widget: that mounts a widget per block
         # and took over a second to open, so a few `?` in a row kept the app busy for seconds
         with VerticalScroll():
-            yield Static(RichMarkdown(help_markdown()), id="help-text")
+            yield Static(RichMarkdown(self.source), id="help-text")
 
 
 class LayoutPicker(SafeScreen, ModalScreen[str | None]):
