@@ -108,3 +108,21 @@ def test_lookup_layout_addr_imports_only_its_own_command(tmp_path: Path, monkeyp
                    "'typing')))")
         assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "['vaslayout.cli.common', 'vaslayout.cli.lookup', 'vaslayout.cli.output']"
+
+
+def test_the_map_on_a_cached_layout_imports_neither_yaml_nor_the_loader(tmp_path: Path) -> None:
+    """The app's first frame comes from the layout cache: the YAML parser and the loader are for a cache miss."""
+    env = dict(os.environ, VASLAYOUT_CACHE_DIR=str(tmp_path))
+    code = ("import asyncio, sys\nfrom vaslayout.tui.app import VasLayoutApp\n"
+            "async def main():\n"
+            "    app = VasLayoutApp()\n"
+            "    async with app.run_test(size=(120, 40)) as pilot:\n"
+            "        await pilot.pause()\n"
+            "        assert app.session.layout.id == 'x86_64-4level', app.session.layout.id\n"
+            "asyncio.run(main())\n"
+            "print(sorted(m for m in ('yaml', 'vaslayout.core.engine', 'vaslayout.core.loader') if m in sys.modules))")
+    for _ in range(2):  # the first run fills the layout cache (and so parses the layout)
+        p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"

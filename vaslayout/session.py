@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vaslayout import catalog
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.positions import LayoutError
 from vaslayout.sources import FileSource, LayoutSource, TourStepSource, source_for
 
 if TYPE_CHECKING:

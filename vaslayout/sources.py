@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from vaslayout import catalog
-from vaslayout.core.loader import LayoutError, LayoutSpec
 from vaslayout.core.model import Layout
+from vaslayout.core.positions import LayoutError
+
+if TYPE_CHECKING:
+    from vaslayout.core.loader import LayoutSpec
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vaslayout.core.yamldoc import Pos
+from vaslayout.core.positions import Pos
 
 
 @dataclass(frozen=True)

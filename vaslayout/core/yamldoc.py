@@ -11,11 +11,10 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 
 import yaml
 
-from vaslayout.errors import UserError
+from vaslayout.core.positions import LayoutError, Pos  # noqa: F401  (re-exported)
 
 MAX_FILE_BYTES = 1 << 20
 MAX_YAML_NODES = 50_000
@@ -24,31 +23,6 @@ MAX_YAML_DEPTH = 100  # lists and mappings inside each other; regions need 2 per
 STD_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
 }
-
-
-@dataclass(frozen=True)
-class Pos:
-    file: str
-    line: int  # 1-based
-    column: int  # 1-based
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
-
-    def shifted(self, column_offset: int) -> Pos:
-        return replace(self, column=self.column + column_offset)
-
-
-class LayoutError(UserError, ValueError):
-    """A user error in a layout file or in params; str() is the one line to print."""
-
-    def __init__(self, message: str, pos: Pos | str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-
-    def __str__(self) -> str:
-        return f"{self.pos}: {self.message}" if self.pos else self.message
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vaslayout.core.engine import tile
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.positions import LayoutError
 from vaslayout.core.units import fmt_size
 from vaslayout.proc import capture, live, resolve
 from vaslayout.proc.kernel import KernelInfo, detect

@@ -19,8 +19,8 @@ from textual.widgets import Footer, Static
 
 from vaslayout import catalog
 from vaslayout.core import collector
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout, Region
+from vaslayout.core.positions import LayoutError
 from vaslayout.core.scale import SCALE_TITLES
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError

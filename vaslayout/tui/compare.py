@@ -20,8 +20,8 @@ from textual.widgets import Footer, Static
 
 from vaslayout import catalog
 from vaslayout.core.kinds import kind
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout
+from vaslayout.core.positions import LayoutError
 from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend

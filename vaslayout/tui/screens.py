@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from vaslayout.core.loader import LayoutError
 from vaslayout.core.model import Layout
+from vaslayout.core.positions import LayoutError
 from vaslayout.tui.actions import help_markdown
 from vaslayout.tui.messages import ParamsChanged
 from vaslayout.tui.widgets import SafeOptionList, SafeScreen
