@@ -24,6 +24,15 @@ def python(code: str) -> subprocess.CompletedProcess[str]:
                           timeout=60)
 
 
+def second_run(code: str, env: dict[str, str]) -> str:
+    """What `code` prints when run a second time: the first run fills the layout cache (and so parses the layout)."""
+    for _ in range(2):
+        p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
 @pytest.mark.parametrize("module", CORE)
 def test_core_module_imports_no_ui(module: str) -> None:
     p = python(
@@ -89,11 +98,7 @@ def test_live_commands_with_the_layout_cached_import_neither_yaml_nor_the_engine
             "assert 'direct' in out.getvalue(), out.getvalue()\n"
             "print(sorted(m for m in ('yaml', 'rich', 'textual', 'vaslayout.core.engine', 'vaslayout.core.loader')"
             " if m in sys.modules))")
-    for _ in range(2):  # the first run fills the layout cache (and so parses the layout)
-        p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=60)
-        assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "[]"
+    assert second_run(code, env) == "[]"
 
 
 def test_lookup_layout_addr_imports_only_its_own_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -121,8 +126,4 @@ def test_the_map_on_a_cached_layout_imports_neither_yaml_nor_the_loader(tmp_path
             "        assert app.session.layout.id == 'x86_64-4level', app.session.layout.id\n"
             "asyncio.run(main())\n"
             "print(sorted(m for m in ('yaml', 'vaslayout.core.engine', 'vaslayout.core.loader') if m in sys.modules))")
-    for _ in range(2):  # the first run fills the layout cache (and so parses the layout)
-        p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=120)
-        assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "[]"
+    assert second_run(code, env) == "[]"
