@@ -20,6 +20,7 @@ from vaslayout.proc.buddyinfo import parse_buddyinfo, read_buddyinfo
 from vaslayout.proc.reader import ProcError
 from vaslayout.proc.slabinfo import parse_slabinfo, read_slabinfo
 from vaslayout.proc.smaps import parse_smaps, read_rollup, totals
+from vaslayout.teach.malloc_demo import PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "data" / "proc" / "real-6.18"
@@ -245,9 +246,74 @@ def test_malloc_demo_shows_brk_then_mmap() -> None:
     assert small.mapping is not None and small.mapping.path == "[heap]"
     assert medium.mapping is not None and medium.mapping.path == "[heap]" and medium.heap_growth > 0
     assert large.mapping is not None and large.mapping.path == "" and large.mapping.end - large.mapping.start > 1 << 20
-    assert large.mapping_rss is not None and large.mapping_rss < 64 * 1024  # nothing touched yet but the header
     assert touched.mapping_rss is not None and touched.mapping_rss >= 1 << 20
+    # How much of the block is resident before memset is the kernel's call (THP, fault-around): measured,
+    # and said in words whenever it is more than the page glibc wrote.
+    if touched.block_resident is not None:
+        assert large.block_resident is not None and PAGE <= large.block_resident <= touched.block_resident
+        assert touched.block_resident >= 1 << 20
+        assert (large.block_resident > PAGE) == any("more than the page glibc wrote" in li for li in large.lines())
     assert freed.mapping is None  # munmap: no mapping holds the address any more
+
+
+def _mmapped_step(resident: int, mapping_size: int, thp: tuple[int, ...] = ()) -> list[str]:
+    from vaslayout.proc.maps import Mapping
+    from vaslayout.teach.malloc_demo import COMMANDS, Snapshot
+
+    start = 0x7F0000000000
+    mapping = Mapping(start, start + mapping_size, "rw-p", 0, "00:00", 0, "")
+    return Snapshot(3, COMMANDS[2], start + 16, None, 0, mapping, resident, COMMANDS[2].caption,
+                    resident, thp).lines()
+
+
+def test_the_demo_says_why_more_than_a_page_is_resident() -> None:
+    """Demand paging, THP 'always' and a merged neighbour each read differently (what CI's kernel showed)."""
+    plain = _mmapped_step(PAGE, (1 << 20) + PAGE)
+    pages = -(-((1 << 20) + 16) // PAGE)  # the block starts 16 bytes into its first page
+    assert any(f"resident: {PAGE // 1024} KiB of its {pages} pages ({pages * PAGE // 1024} KiB), by the pagemap" in li
+               for li in plain)
+    assert not any("more than the page" in li or "merged" in li for li in plain)
+    thp = _mmapped_step(1 << 20, (1 << 20) + PAGE, (64 * 1024, 2 << 20))
+    assert any("'always' here for 64 KiB, 2 MiB folios" in li for li in thp)
+    eager = _mmapped_step(1 << 20, (1 << 20) + PAGE)
+    assert any("brought in more than the faulting page" in li for li in eager)
+    merged = _mmapped_step(PAGE, (1 << 20) + 9 * PAGE)
+    assert any("merged it with the anonymous mapping beside it" in li for li in merged)
+
+
+def _thp_tree(root: Path, top: str | None, sizes: dict[int, str], pmd: int | None = None) -> str:
+    base = root / "sys/kernel/mm/transparent_hugepage"
+    base.mkdir(parents=True)
+    choices = lambda mode, all_: " ".join(f"[{m}]" if m == mode else m for m in all_)  # noqa: E731
+    if top is not None:
+        (base / "enabled").write_text(choices(top, ("always", "madvise", "never")) + "\n")
+    for kb, mode in sizes.items():
+        (base / f"hugepages-{kb}kB").mkdir()
+        (base / f"hugepages-{kb}kB" / "enabled").write_text(choices(mode, ("always", "inherit", "madvise", "never")))
+    if pmd is not None:
+        (base / "hpage_pmd_size").write_text(f"{pmd}\n")
+    return str(root)
+
+
+@pytest.mark.parametrize(("top", "sizes", "pmd", "want"), [
+    ("madvise", {64: "never", 2048: "inherit"}, 2 << 20, ()),  # Debian's default
+    ("always", {64: "never", 2048: "inherit"}, 2 << 20, (2 << 20,)),
+    ("madvise", {64: "always", 1024: "inherit", 2048: "madvise"}, 2 << 20, (64 << 10,)),
+    ("always", {16: "always", 2048: "inherit"}, 2 << 20, (16 << 10, 2 << 20)),
+    ("always", {}, 2 << 20, (2 << 20,)),  # before Linux 6.8: no per-size folders, the PMD size
+    ("never", {}, 2 << 20, ()),
+    (None, {}, None, ()),
+])
+def test_anon_thp_always_reads_the_top_level_and_each_size(tmp_path: Path, top, sizes, pmd, want) -> None:
+    from vaslayout.proc.thp import anon_thp_always
+
+    assert anon_thp_always(_thp_tree(tmp_path, top, sizes, pmd)) == want
+
+
+def test_anon_thp_always_without_thp_at_all(tmp_path: Path) -> None:
+    from vaslayout.proc.thp import anon_thp_always
+
+    assert anon_thp_always(str(tmp_path)) == ()
 
 
 @needs_glibc_linux

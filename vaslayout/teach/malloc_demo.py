@@ -9,6 +9,11 @@ anonymous mapping of its own, because it is above glibc's mmap threshold
 (M_MMAP_THRESHOLD, 128 KiB by default; malloc/malloc.c DEFAULT_MMAP_THRESHOLD_MIN,
 mallopt(3)). Its pages are counted in Rss only once they are touched (the page
 fault brings them in), and free() hands the mapping back with munmap().
+
+What is resident is measured, never assumed: the block's own pages are
+counted in the child's pagemap (its mapping may have merged with an anonymous
+neighbour, whose Rss smaps adds in), and where transparent huge pages are
+'always' a first fault can bring in a whole folio, which the demo says.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from dataclasses import dataclass
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.proc.maps import Mapping
 from vaslayout.proc.reader import ProcError, proc_path
+from vaslayout.proc.thp import anon_thp_always
 
 MMAP_THRESHOLD = 128 * 1024  # glibc malloc/malloc.c: DEFAULT_MMAP_THRESHOLD_MIN
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 # The child: one command a line on stdin, one answer a line on stdout.
 CHILD = r"""
@@ -73,7 +80,7 @@ COMMANDS: tuple[Command, ...] = (
             "malloc(1 MiB): above the mmap threshold, so glibc asks the kernel for an anonymous mapping of its "
             "own with mmap(): a new region appears, 1 MiB plus a page for the chunk header."),
     Command("touch", "large", 1 << 20,
-            "memset() over the 1 MiB block: until now only the page holding glibc's chunk header was behind it. "
+            "memset() over the 1 MiB block: until now only the page holding glibc's chunk header had been written. "
             "Each first write to a page is a page fault; the kernel takes a zeroed page from the page allocator "
             "and maps it, so Rss grows to the whole block."),
     Command("free", "large", 1 << 20,
@@ -88,6 +95,16 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+def _addr(address: int) -> str:
+    """A user address as wide as user space (47 bits on x86-64 and arm64's 48), so a step fits in 80 columns."""
+    return fmt_addr(address, 48 if address < 1 << 48 else 64)
+
+
+def _pages(address: int, size: int) -> range:
+    """The start of every page [address, address + size) touches."""
+    return range(address - address % PAGE, address + size, PAGE)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the kernel shows after a step: where the block is, the heap, and the block's mapping."""
@@ -100,28 +117,49 @@ class Snapshot:
     mapping: Mapping | None  # the mapping holding the block, when it is still there
     mapping_rss: int | None
     caption: str
+    block_resident: int | None = None  # bytes of the block's own pages present (pagemap), when readable
+    thp_sizes: tuple[int, ...] = ()  # folio sizes THP may fault in whole here (proc/thp.py)
 
     def lines(self) -> list[str]:
         out = []
         if self.command is not None:
             c = self.command
             call = f"{c.op}({fmt_size(c.size)})" if c.op == "malloc" else f"{c.op} the {fmt_size(c.size)} block"
-            out.append(f"step {self.step}: {call}" + (f" -> {fmt_addr(self.address, 64)}" if self.address else ""))
+            out.append(f"step {self.step}: {call}" + (f" -> {_addr(self.address)}" if self.address else ""))
         else:
             out.append("step 0: the process before any malloc")
         if self.heap is not None:
             grew = ""
             if self.heap_growth:
                 grew = f", {'grew' if self.heap_growth > 0 else 'shrank'} by {fmt_size(abs(self.heap_growth))} (brk)"
-            out.append(f"  [heap]   {fmt_addr(self.heap.start, 64)}-{fmt_addr(self.heap.end, 64)}"
+            out.append(f"  [heap]   {_addr(self.heap.start)}-{_addr(self.heap.end)}"
                        f"  {fmt_size(self.heap.end - self.heap.start)}{grew}")
         if self.mapping is not None and self.command is not None:
             rss = f", Rss {fmt_size(self.mapping_rss)}" if self.mapping_rss is not None else ""
-            out.append(f"  block in {self.mapping.name} {fmt_addr(self.mapping.start, 64)}-"
-                       f"{fmt_addr(self.mapping.end, 64)} ({fmt_size(self.mapping.end - self.mapping.start)}{rss})")
+            out.append(f"  block in {self.mapping.name} {_addr(self.mapping.start)}-"
+                       f"{_addr(self.mapping.end)} ({fmt_size(self.mapping.end - self.mapping.start)}{rss})")
+            out.extend(self._resident_lines())
         elif self.command is not None:
             out.append("  no mapping holds it any more (munmap)")
         out.append("  " + self.caption)
+        return out
+
+    def _resident_lines(self) -> list[str]:
+        """The mmapped block's own resident pages, and why they may differ from what was written."""
+        c, m = self.command, self.mapping
+        if c is None or m is None or c.size < MMAP_THRESHOLD or self.block_resident is None:
+            return []
+        span = _pages(self.address or 0, c.size)
+        out = [f"  resident: {fmt_size(self.block_resident)} of its {len(span)} pages"
+               f" ({fmt_size(len(span) * PAGE)}), by the pagemap"]
+        if m.end - m.start > c.size + 2 * PAGE:
+            out.append("  (its mapping is larger: the kernel merged it with the anonymous mapping beside it, "
+                       "so the mapping's Rss counts both)")
+        if c.op == "malloc" and self.block_resident > PAGE:
+            why = (f"transparent huge pages are 'always' here for {', '.join(map(fmt_size, self.thp_sizes))} folios,"
+                   " and one fault may bring in a whole folio" if self.thp_sizes else
+                   "this kernel brought in more than the faulting page")
+            out.append(f"  (more than the page glibc wrote is resident already: {why})")
         return out
 
 
@@ -133,6 +171,7 @@ class MallocDemo:
         self.child: subprocess.Popen[str] | None = None
         self.step = 0
         self._heap_size: int | None = None
+        self.thp_sizes = anon_thp_always(root)
 
     def __enter__(self) -> MallocDemo:
         try:
@@ -187,9 +226,20 @@ class MallocDemo:
         size = heap.end - heap.start if heap is not None else 0
         growth = size - self._heap_size if self._heap_size is not None else 0
         self._heap_size = size
+        resident = self._resident(address, command.size) if mapping is not None and command else None
         return Snapshot(self.step, command, address, heap, growth, mapping, rss,
                         command.caption if command else
-                        "A fresh process: its [heap] is what the interpreter itself has asked for so far.")
+                        "A fresh process: its [heap] is what the interpreter itself has asked for so far.",
+                        resident, self.thp_sizes)
+
+    def _resident(self, address: int, size: int) -> int | None:
+        """Bytes of [address, address + size) the child's pagemap shows present; None if unreadable."""
+        from vaslayout.proc.pagemap import read_pagemap
+
+        try:
+            return PAGE * sum(p.present for p in read_pagemap(self.pid, _pages(address, size), self.root, PAGE))
+        except ProcError:
+            return None
 
     def run(self, command: Command) -> Snapshot:
         """Send one command to the child and read what the kernel then shows."""

@@ -1,0 +1,53 @@
+"""Which transparent huge page sizes the kernel uses for anonymous memory without being asked.
+
+With THP 'always', the first fault in an anonymous mapping may bring in a
+whole folio (2 MiB on x86-64, or with multi-size THP since Linux 6.8 a
+smaller one: 16 KiB to 1 MiB), so more is resident than was written.
+Documentation/admin-guide/mm/transhuge.rst: the top-level
+sys/kernel/mm/transparent_hugepage/enabled, and per size
+hugepages-<size>kB/enabled, where 'inherit' follows the top level.
+"""
+
+from __future__ import annotations
+
+import os
+
+_THP = "sys/kernel/mm/transparent_hugepage"
+
+
+def _mode(path: str) -> str | None:
+    """The bracketed choice of a THP 'enabled' file, or None when it is not there."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    start, end = text.find("["), text.find("]")
+    return text[start + 1:end] if 0 <= start < end else None
+
+
+def anon_thp_always(root: str = "/") -> tuple[int, ...]:
+    """The folio sizes (bytes, ascending) the kernel may fault in whole in any anonymous mapping.
+
+    Empty when THP is 'madvise' or 'never' at every size, or when the kernel
+    has no THP at all.
+    """
+    base = os.path.join(root, _THP)
+    top = _mode(os.path.join(base, "enabled"))
+    sizes: list[int] = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return ()
+    per_size = [n for n in names if n.startswith("hugepages-") and n.endswith("kB")]
+    for name in per_size:
+        mode = _mode(os.path.join(base, name, "enabled"))
+        if mode == "always" or (mode == "inherit" and top == "always"):
+            sizes.append(int(name[len("hugepages-"):-2]) * 1024)
+    if not per_size and top == "always":  # before 6.8: one size, the PMD's
+        try:
+            with open(os.path.join(base, "hpage_pmd_size")) as f:
+                sizes.append(int(f.read()))
+        except (OSError, ValueError):
+            pass
+    return tuple(sorted(sizes))
