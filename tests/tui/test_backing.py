@@ -87,8 +87,9 @@ def caption_text(app: VasLayoutApp) -> str:
     return console.export_text()
 
 
-async def test_the_malloc_demo_steps_through_the_map() -> None:
-    """n runs each malloc in the child; the map re-reads it and the cursor goes to the block."""
+@pytest.fixture
+def demo_app():
+    """The map on a live malloc demo child, as `vaslayout demo malloc` opens it."""
     import os
 
     from vaslayout.session import Opening
@@ -99,21 +100,40 @@ async def test_the_malloc_demo_steps_through_the_map() -> None:
     with MallocDemo() as demo:
         app = live_app(demo.pid)
         app.session.opening = Opening(demo=demo)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
-            assert "0/7" in caption_text(app)
-            for _ in range(3):  # 100 B, 100 KiB (both in [heap]), then 1 MiB: its own mapping
-                await pilot.press("n")
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-            region = app.map.selected_block().region
-            assert region.mapping is not None and region.name == "anonymous" and region.size > 1 << 20
-            assert "3/7" in caption_text(app) and "mmap()" in caption_text(app)
-            await pilot.press("p")  # back: refused in words, nothing breaks
-            await pilot.press("n", "n", "n", "n", "n", "n")  # past the end, unpaced
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            assert demo.step == 7
+        yield app, demo
+
+
+async def demo_steps(app: VasLayoutApp, pilot, steps: int) -> None:
+    for _ in range(steps):
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def test_the_malloc_demo_steps_through_the_map(demo_app) -> None:
+    """n runs each malloc in the child; the map re-reads it and the cursor goes to the block."""
+    app, demo = demo_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "0/7" in caption_text(app)
+        await demo_steps(app, pilot, 3)  # 100 B, 100 KiB (both in [heap]), then 1 MiB: its own mapping
+        region = app.map.selected_block().region
+        assert region.mapping is not None and region.name == "anonymous" and region.size > 1 << 20
+        assert "3/7" in caption_text(app) and "mmap()" in caption_text(app)
+        await pilot.press("p")  # back: refused in words, nothing breaks
+        await pilot.press("n", "n", "n", "n", "n", "n")  # past the end, unpaced
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert demo.step == 7
+
+
+async def test_a_demo_step_is_shown_whole_in_80_columns(demo_app) -> None:
+    """The mmap step's facts and its three-line why fit the caption at 80x24 (none cut off)."""
+    app, _ = demo_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await demo_steps(app, pilot, 3)
+        screen = app.export_screenshot().replace("&#160;", " ")
+        assert "resident:" in screen and "header." in screen
 
 
 async def test_the_physical_pane_of_a_live_process_shows_the_free_lists(child) -> None:

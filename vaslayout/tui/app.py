@@ -288,7 +288,7 @@ class VasLayoutApp(App[None]):
         target = snap.address if snap.mapping is not None else (snap.heap.start if snap.heap else None)
         if target is not None and self.screen is self.screen_stack[0]:
             self.jump_to(target)
-        self.add_class("-captioned")
+        self.add_class("-captioned", "-demo")
         self.show_caption(demo_caption(snap))
 
     def play_step(self, index: int) -> None:
