@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from vaslayout.proc.iomem import iomem_hidden, kernel_image, read_iomem, system_ram
 from vaslayout.proc.maps import Mapping
-from vaslayout.proc.reader import ProcError, _read_file, proc_path
+from vaslayout.proc.reader import ProcError, proc_path, read_text
 from vaslayout.proc.real import RealView, arch_of, number, real_view, symbols, zoneinfo_zones
 
 START_KERNEL_MAP = 0xFFFF_FFFF_8000_0000  # __START_KERNEL_map: the kernel text mapping starts here
@@ -64,13 +64,6 @@ class KernelInfo:
         """A layout variable's value as the kernel holds it (read through kcore), or None."""
         words = (self.real.variables or {}).get(name)
         return words[0] if words else None
-
-
-def _read_text(path: str) -> str | None:
-    try:
-        return _read_file(path).decode("utf-8", "backslashreplace")
-    except OSError:
-        return None
 
 
 # The lines that may be layout-relevant, found by one regex scan instead of a Python loop over 10,000.
@@ -139,7 +132,7 @@ def _kallsyms_text(root: str) -> tuple[int | None, str]:
                 if len(parts) >= 3 and parts[2] == "_text":
                     addr = int(parts[0], 16)
                     if addr == 0:
-                        restrict = _read_text(os.path.join(root, "sys", "kernel", "kptr_restrict"))
+                        restrict = read_text(os.path.join(root, "sys", "kernel", "kptr_restrict"))
                         level = f" (kptr_restrict={restrict.strip()})" if restrict else ""
                         return None, f"{path} shows zero addresses{level}: _text, KASLR offset and phys_base unknown"
                     return addr, f"_text {addr:#x} from {path}"
@@ -149,7 +142,7 @@ def _kallsyms_text(root: str) -> tuple[int | None, str]:
 
 
 def _meminfo_total(root: str) -> int | None:
-    text = _read_text(os.path.join(root, "meminfo"))
+    text = read_text(os.path.join(root, "meminfo"))
     for line in (text or "").splitlines():
         if line.startswith("MemTotal:"):
             parts = line.split()
@@ -242,7 +235,7 @@ def detect(root: str = "/", release: str | None = None, *,
         notes.append(f"release {release} as given")
     else:
         osrelease = os.path.join(proc, "sys", "kernel", "osrelease")
-        found = (_read_text(osrelease) or "").strip()
+        found = (read_text(osrelease) or "").strip()
         release = found or uname.release
         notes.append(f"release {release} from {osrelease if found else 'uname'}")
 
@@ -250,7 +243,7 @@ def detect(root: str = "/", release: str | None = None, *,
     notes.append(note)
     if config_source is None:
         defaults.append("config")
-    cmdline = (_read_text(os.path.join(proc, "cmdline")) or "").split()
+    cmdline = (read_text(os.path.join(proc, "cmdline")) or "").split()
     text, text_note = _kallsyms_text(proc)  # stops at _text: kallsyms can hold 200,000 lines
     real = real_view(root, text)
     syms = {"_text": text} if text is not None else {}

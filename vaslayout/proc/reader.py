@@ -22,6 +22,14 @@ def _read_file(path: str) -> bytes:
         return f.readall()
 
 
+def read_text(path: str) -> str | None:
+    """A small kernel file as text, or None when it cannot be read (absent, or not this kernel's)."""
+    try:
+        return _read_file(path).decode("utf-8", "backslashreplace")
+    except OSError:
+        return None
+
+
 class ChildRead:
     """A file copied by `cat` into an anonymous memory file while this process goes on.
 

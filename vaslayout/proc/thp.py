@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import os
 
+from vaslayout.proc.reader import read_text
+
 _THP = "sys/kernel/mm/transparent_hugepage"
 
 
 def _mode(path: str) -> str | None:
     """The bracketed choice of a THP 'enabled' file, or None when it is not there."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        return None
+    text = read_text(path) or ""
     start, end = text.find("["), text.find("]")
     return text[start + 1:end] if 0 <= start < end else None
 
@@ -33,21 +31,15 @@ def anon_thp_always(root: str = "/") -> tuple[int, ...]:
     has no THP at all.
     """
     base = os.path.join(root, _THP)
-    top = _mode(os.path.join(base, "enabled"))
-    sizes: list[int] = []
     try:
         names = os.listdir(base)
     except OSError:
         return ()
-    per_size = [n for n in names if n.startswith("hugepages-") and n.endswith("kB")]
-    for name in per_size:
-        mode = _mode(os.path.join(base, name, "enabled"))
-        if mode == "always" or (mode == "inherit" and top == "always"):
-            sizes.append(int(name[len("hugepages-"):-2]) * 1024)
-    if not per_size and top == "always":  # before 6.8: one size, the PMD's
-        try:
-            with open(os.path.join(base, "hpage_pmd_size")) as f:
-                sizes.append(int(f.read()))
-        except (OSError, ValueError):
-            pass
-    return tuple(sorted(sizes))
+    top = _mode(os.path.join(base, "enabled"))
+    per_size = {n: n[len("hugepages-"):-2] for n in names if n.startswith("hugepages-") and n.endswith("kB")}
+    if not per_size:  # before 6.8: one size, the PMD's
+        pmd = (read_text(os.path.join(base, "hpage_pmd_size")) or "").strip() if top == "always" else ""
+        return (int(pmd),) if pmd.isdigit() else ()
+    faulted_whole = {"always", "inherit"} if top == "always" else {"always"}  # 'inherit' follows the top level
+    return tuple(sorted(int(kb) * 1024 for name, kb in per_size.items()
+                        if kb.isdigit() and _mode(os.path.join(base, name, "enabled")) in faulted_whole))

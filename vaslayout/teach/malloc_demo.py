@@ -226,7 +226,7 @@ class MallocDemo:
         size = heap.end - heap.start if heap is not None else 0
         growth = size - self._heap_size if self._heap_size is not None else 0
         self._heap_size = size
-        resident = self._resident(address, command.size) if mapping is not None and command else None
+        resident = self._resident(address, command.size) if mapping is not None and command is not None else None
         return Snapshot(self.step, command, address, heap, growth, mapping, rss,
                         command.caption if command else
                         "A fresh process: its [heap] is what the interpreter itself has asked for so far.",
