@@ -119,6 +119,39 @@ def test_one_line_per_mapping_with_its_region_and_a_total() -> None:
     assert all(line == line.rstrip() for line in lines)
 
 
+@pytest.mark.parametrize(("layout_id", "maps", "width"), [
+    ("x86_64-4level", "maps-python.txt", None), ("x86_64-4level", "maps-edge.txt", 90),
+    ("x86_32-vmsplit-3g", "CAT32", None), ("x86_32-vmsplit-3g", "CAT32", 70)])
+def test_each_line_starts_with_its_numbers_formatted_one_at_a_time(layout_id: str, maps: str,
+                                                                    width: int | None) -> None:
+    """The columns made in one pass (core.units.hex_column) say what a format per number says."""
+    text = (DATA / maps).read_text() if maps != "CAT32" else CAT32
+    table = proc.parse_maps_table(text, maps)
+    pm = pmap.process_maps(load(layout_id), table, 4242, "cat (pid 4242)")
+    head, *body = "\n".join(pmap.mapping_lines(pm, width)).split("\n")
+    digits = 8 if layout_id.startswith("x86_32") else 16
+    numbers = ["start", "end", "size"] if "end" in head.split() else ["start", "size"]
+    assert head.split()[:len(numbers)] == numbers
+    assert len(body) == len(table)
+    for line, m in zip(body, table, strict=True):
+        end = [f"{m.end:0{digits}x}"] if "end" in numbers else []
+        want = [f"{m.start:0{digits}x}", *end, f"{m.size >> 10}K", m.perms]
+        assert line.split()[:len(want)] == want, (line, m)
+    assert len({line.index("K  ") for line in body}) == 1  # sizes right-aligned in one column
+    if width is not None:
+        assert all(len(line) <= width for line in body)
+
+
+# a 32-bit process's maps in the kernel's format (%08lx), made up for the test: every address is eight digits
+CAT32 = """08048000-08050000 r-xp 00000000 08:01 131090     /bin/cat
+08050000-08051000 rw-p 00007000 08:01 131090     /bin/cat
+09a5c000-09a7d000 rw-p 00000000 00:00 0          [heap]
+b7d00000-b7eb0000 r-xp 00000000 08:01 262150     /lib/i386-linux-gnu/libc.so.6
+b7f9f000-b7fa1000 rw-p 00000000 00:00 0
+bf8e0000-bf901000 rw-p 00000000 00:00 0          [stack]
+"""
+
+
 def test_anonymous_mappings_are_named_as_pmap_names_them() -> None:
     text = "".join(pmap.process_text(process_maps("maps-python.txt")))
     assert "  [ anon ]" in text and "  [heap]" in text and "  [stack]" in text

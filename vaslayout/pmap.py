@@ -3,7 +3,7 @@
 A process may have 65,530 mappings, so the lines are made from the maps by
 column (proc.MapsTable): what a line says after its size is formatted once
 per distinct (perms, offset, device, inode, path, region) and shared, and
-the numbers go through one %-format per line in a C loop. Columns that do
+the numbers become text a column at a time (core.units.hex_column). Columns that do
 not fit a terminal are dropped (inode, device, offset, end, region, in that
 order) before an address would be cut; piped output keeps them all.
 """
@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice, repeat
-from operator import rshift, sub
+from operator import sub
 
 from vaslayout.core.model import Layout, Region
-from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.core.units import fmt_addr, fmt_size, hex_column
 from vaslayout.proc.maps import Mapping, MapsTable
 
 CHUNK = 4096  # lines joined and written at a time
@@ -36,6 +35,7 @@ class ProcessMaps:
     user: Region | None  # the user-space region the process's own mappings lie in
     inside: range  # the indices of the table's lines in `user`
     title: str
+    sizes: list[int]  # each line's end - start: the size column, its width and the total
 
 
 def process_maps(base: Layout, table: MapsTable, pid: int, title: str) -> ProcessMaps:
@@ -46,7 +46,8 @@ def process_maps(base: Layout, table: MapsTable, pid: int, title: str) -> Proces
 
     placed = place_table(base, table, pid)
     first = bisect_left(table.starts, placed.inside[0].start) if len(placed.inside) else 0
-    return ProcessMaps(base, table, placed.user, range(first, first + len(placed.inside)), title)
+    return ProcessMaps(base, table, placed.user, range(first, first + len(placed.inside)), title,
+                       list(map(sub, table.ends, table.starts)))
 
 
 def line_kinds(pm: ProcessMaps) -> list[str]:
@@ -125,7 +126,8 @@ def mapping_lines(pm: ProcessMaps, width: int | None = None) -> Iterator[str]:
     distinct = dict(zip(ids, rests, strict=True))
     outside = _outside_regions(pm)
     user_region = pm.user.name if pm.user is not None else ""
-    size_w = max(len("size") - 1, len(str(max(map(sub, ends, starts), default=0) >> 10)))
+    sizes = pm.sizes
+    size_w = max(len("size") - 1, len(str(max(sizes, default=0) >> 10)))
     fixed = {"start": digits, "end": digits, "size": size_w + 1, "perms": 4, "offset": 8, "dev": 5,
              "inode": max([len("inode"), *(len(str(r.inode)) for r in distinct.values())]),
              "region": max([len("region"), len(user_region), *map(len, outside.values())])}
@@ -151,11 +153,14 @@ def mapping_lines(pm: ProcessMaps, width: int | None = None) -> Iterator[str]:
     tails = list(map(inside_tail.__getitem__, ids))
     for i, region in outside.items():
         tails[i] = tail(rests[i], region)
-    fmt = f"%0{digits}x  " + (f"%0{digits}x  " if "end" in shown else "%.0s") + f"%{size_w}dK  %s"
-    sizes = map(rshift, map(sub, ends, starts), repeat(10))
-    pieces = map(fmt.__mod__, zip(starts, ends, sizes, tails, strict=True))
-    while chunk := list(islice(pieces, CHUNK)):
-        yield "\n".join(chunk)
+    size_text = {size: f"{size >> 10:{size_w}d}K" for size in set(sizes)}
+    for lo in range(0, len(starts), CHUNK):
+        hi = lo + CHUNK
+        cells = [hex_column(starts[lo:hi], digits)]
+        if "end" in shown:
+            cells.append(hex_column(ends[lo:hi], digits))
+        cells += [list(map(size_text.__getitem__, sizes[lo:hi])), tails[lo:hi]]
+        yield "\n".join(map("  ".join, zip(*cells, strict=True)))
 
 
 TAIL_CELLS = {
@@ -169,9 +174,8 @@ TAIL_CELLS = {
 
 
 def total_line(pm: ProcessMaps) -> str:
-    table = pm.table
-    total = sum(map(sub, table.ends, table.starts))
-    n = len(table)
+    total = sum(pm.sizes)
+    n = len(pm.table)
     return f"total {total >> 10:,}K ({fmt_size(total)}) in {n:,} mapping{'s' if n != 1 else ''}"
 
 
