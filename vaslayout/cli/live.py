@@ -19,15 +19,17 @@ def _read_process(args: argparse.Namespace, *modules: str) -> tuple[Any, ...]:
     """pid, its maps by column and the running kernel's layout; `modules` imported while cat reads the maps."""
     import importlib
 
-    from vaslayout import proc
+    from vaslayout.proc.process import resolve_pid, start_time
+    from vaslayout.proc.reader import ChildRead
 
-    pid = proc.resolve_pid(args.pid)
-    started = proc.start_time(pid)
-    early = proc.ChildRead(f"/proc/{pid}/maps")
-    # Another process's maps are written out on another CPU while this one imports; our own
-    # are read after the imports, which map more.
+    pid = resolve_pid(args.pid)
+    started = start_time(pid)
+    early = ChildRead(f"/proc/{pid}/maps")
+    # Another process's maps are written out on another CPU while this one imports what reads and
+    # places them (about as long as the copy takes); our own are read after the imports, which map more.
     with early if pid != os.getpid() else contextlib.nullcontext():
-        from vaslayout.proc import live
+        from vaslayout import proc
+        from vaslayout.proc import kernel, live, maps  # noqa: F401  (imported now, used as proc.NAME)
 
         for name in modules:
             importlib.import_module(name)
