@@ -233,11 +233,6 @@ class MapsTable(Sequence[Mapping]):
         return [self[i] for i in range(bisect_right(self.ends, address), len(self))]
 
 
-# A line as the kernel writes it: lowercase hex range, one space, the rest of the line. Anchored at
-# line starts, so a search through text that does not match costs one try per line, not per character.
-_MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)( .*)\n", re.M)
-
-
 def _parse_table(text: str, origin: str) -> tuple[MapsTable, int | None]:
     """_parse by column; anything unusual goes to _parse, so errors and odd lines come out as parse_maps has them."""
     table = _columns(text, origin)
@@ -252,34 +247,46 @@ def _parse_table(text: str, origin: str) -> tuple[MapsTable, int | None]:
 def _columns(text: str, origin: str) -> MapsTable | None:
     """One regex split and C loops a slice of text at a time, instead of a Python loop over the lines.
 
-    None when a line is not as the kernel writes it (the pattern does not
-    match it whole, or _parse refuses its rest), a range is empty or
-    backward, or the lines are out of order.
+    None when a line is not as the kernel writes it (it does not begin with
+    a range, or _parse refuses its rest), the text does not end in a
+    newline, a range is empty or backward, or the lines are out of order.
     """
     starts: list[int] = []
     ends: list[int] = []
     rests: list[Mapping] = []
     rest_of: dict[str, Mapping] = {}
+    if text and text[-1] != "\n":
+        return None
     pos, size = 0, len(text)
     while pos < size:
         cut = text.find("\n", pos + _CHUNK)
         cut = size if cut < 0 else cut + 1
-        parts = _MAPS_LINE.split(text[pos:cut])  # "", start, end, rest, "", start, end, rest, ..., ""
-        if any(parts[::4]):  # text between or after the matches: a line did not match whole
+        # "", start, end, rest, start, end, rest, ...: a line that does not begin with a range
+        # stays in the rest before it, newline and all
+        parts = _LINE_START.split("\n" + text[pos:cut - 1])
+        if parts[0]:
             return None
-        starts += map(int, parts[1::4], repeat(16))
-        ends += map(int, parts[2::4], repeat(16))
-        new = list(set(parts[3::4]).difference(rest_of))
+        starts += map(int, parts[1::3], repeat(16))
+        ends += map(int, parts[2::3], repeat(16))
+        new = list(set(parts[3::3]).difference(rest_of))
         if new:
+            if any("\n" in rest for rest in new):
+                return None
             try:
-                rest_of.update(zip(new, _parse("".join(f"0-1{rest}\n" for rest in new), origin)[0], strict=True))
+                rest_of.update(zip(new, _parse("".join(f"0-1 {rest}\n" for rest in new), origin)[0], strict=True))
             except ProcError:
                 return None
-        rests += map(rest_of.__getitem__, parts[3::4])
+        rests += map(rest_of.__getitem__, parts[3::3])
         pos = cut
     if all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None))):
         return MapsTable(starts, ends, rests)
     return None
+
+
+# Where a line as the kernel writes it begins: a newline, the lowercase hex range, one space. Split at
+# these, the text between two is the rest of a line. A literal newline first lets the regex engine
+# scan for the next one in a tight loop; a pattern that matches whole lines matches every character.
+_LINE_START = re.compile(r"\n([0-9a-f]+)-([0-9a-f]+) ")
 
 
 def parse_maps_table(text: str, origin: str) -> MapsTable:
