@@ -7,8 +7,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import islice, repeat
-from operator import le, lt
+from itertools import compress, islice, repeat
+from operator import le, lt, ne
 
 from vaslayout.core import collector
 from vaslayout.proc.process import _check_same, _exited, _pid_dir, _read_proc
@@ -266,8 +266,9 @@ def _columns(text: str, origin: str) -> MapsTable | None:
         parts = _LINE_START.split("\n" + text[pos:cut - 1])
         if parts[0]:
             return None
+        first = len(starts)
         starts += map(int, parts[1::3], repeat(16))
-        ends += map(int, parts[2::3], repeat(16))
+        ends += _ends(parts[2::3], parts[4::3], starts, first)
         new = list(set(parts[3::3]).difference(rest_of))
         if new:
             if any("\n" in rest for rest in new):
@@ -281,6 +282,19 @@ def _columns(text: str, origin: str) -> MapsTable | None:
     if all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None))):
         return MapsTable(starts, ends, rests)
     return None
+
+
+def _ends(texts: list[str], next_starts: list[str], starts: list[int], first: int) -> list[int]:
+    """The ends of lines first, first + 1, ... from their text; an end written as the next line's start is that int.
+
+    Most lines end where the next begins, and int() is a third of the parse:
+    only the ends before a hole, and the chunk's last, are converted.
+    """
+    out = starts[first + 1:first + len(texts)]
+    out.append(int(texts[-1], 16))
+    for i in compress(range(len(next_starts)), map(ne, texts, next_starts)):
+        out[i] = int(texts[i], 16)
+    return out
 
 
 # Where a line as the kernel writes it begins: a newline, the lowercase hex range, one space. Split at
