@@ -149,18 +149,23 @@ def mapping_lines(pm: ProcessMaps, width: int | None = None) -> Iterator[str]:
     head += [c.ljust(fixed.get(c, 0)) for c in tail_columns]
     yield "  ".join(head).rstrip()
 
-    inside_tail = {key: tail(r, user_region) for key, r in distinct.items()}
+    inside_tail = {key: tail(r, user_region) + "\n" for key, r in distinct.items()}
     tails = list(map(inside_tail.__getitem__, ids))
     for i, region in outside.items():
-        tails[i] = tail(rests[i], region)
-    size_text = {size: f"{size >> 10:{size_w}d}K" for size in set(sizes)}
+        tails[i] = tail(rests[i], region) + "\n"
+    size_text = {size: f"{size >> 10:{size_w}d}K  " for size in set(sizes)}
+    # a line in pieces: start, end, size (with the two spaces after it), tail (with its newline);
+    # the pieces of CHUNK lines are laid out in one list, a column at a time, and joined once
+    width = 6 if "end" in shown else 4
     for lo in range(0, len(starts), CHUNK):
         hi = lo + CHUNK
-        cells = [hex_column(starts[lo:hi], digits)]
-        if "end" in shown:
-            cells.append(hex_column(ends[lo:hi], digits))
-        cells += [list(map(size_text.__getitem__, sizes[lo:hi])), tails[lo:hi]]
-        yield "\n".join(map("  ".join, zip(*cells, strict=True)))
+        pieces = ["  "] * (width * (min(hi, len(starts)) - lo))
+        pieces[0::width] = hex_column(starts[lo:hi], digits)
+        if width == 6:
+            pieces[2::width] = hex_column(ends[lo:hi], digits)
+        pieces[width - 2::width] = map(size_text.__getitem__, sizes[lo:hi])
+        pieces[width - 1::width] = tails[lo:hi]
+        yield "".join(pieces)[:-1]
 
 
 TAIL_CELLS = {
