@@ -33,7 +33,7 @@ from vaslayout.core.engine import resolve
 from vaslayout.core.loader import LayoutError, Pos, load_text
 from vaslayout.core.model import Layout
 from vaslayout.core.translate import AddressError, layout_names, parse_address, translate
-from vaslayout.core.units import fmt_addr, hex_column, hex_digits
+from vaslayout.core.units import fmt_addr, hex_column
 from vaslayout.proc import live
 
 EXAMPLES: Counter[str] = Counter()
@@ -362,8 +362,6 @@ def test_random_maps_text_raises_only_proc_errors(text: str) -> None:
 def test_hex_columns_say_what_a_format_per_number_says(values: list[int], digits: int) -> None:
     EXAMPLES["hex columns"] += 1
     assert hex_column(values, digits) == [f"{v:0{digits}x}" for v in values]
-    naturals = [abs(v) for v in values]
-    assert hex_digits(naturals) == [f"{v:x}" for v in naturals]
 
 
 def test_zz_property_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from array import array
 from collections.abc import Sequence
-from itertools import repeat
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
@@ -70,14 +69,3 @@ def hex_column(values: Sequence[int], digits: int) -> list[str]:
         words.byteswap()
     return words.tobytes().hex(" ", digits // 2).split(" ")
 
-
-def hex_digits(values: Sequence[int]) -> list[str]:
-    """Each value's hex digits without padding or 0x: f"{v:x}", a column at a time (hex_column's way)."""
-    if values and (max(values) >> 64 or min(values) < 0):
-        return [f"{v:x}" for v in values]
-    out = list(map(str.lstrip, hex_column(values, 16), repeat("0")))
-    if 0 in values:  # "0" stripped is empty
-        for i, v in enumerate(values):
-            if v == 0:
-                out[i] = "0"
-    return out

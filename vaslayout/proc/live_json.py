@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from itertools import compress, islice
+from itertools import compress
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
-from operator import gt, sub
+from operator import gt, ne, sub
 
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.tiling import gap
@@ -93,12 +93,45 @@ def _tiled(user: Region, table: MapsTable, source: str) -> Iterator[str]:
     previous = [user.start, *ends]  # where the line before each one ends
     for i in compress(range(len(starts)), map(gt, starts, previous)):
         heads[i] = _hole(hole, previous[i], starts[i]) + "," + heads[i]
-    line = '%s%d,"start_hex":"%#x","end":%d,"end_hex":"%#x","size":%d,"size_hex":"%#x"%s'.__mod__
+    tails = list(map(after.__getitem__, ids))
     sizes = list(map(sub, ends, starts))
-    pieces = map(line, zip(heads, starts, starts, ends, ends, sizes, sizes, map(after.__getitem__, ids), strict=True))
+    size_json = {z: f'"size":{z},"size_hex":"{z:#x}"' for z in set(sizes)}
     comma = ""  # before every chunk but the first
-    while chunk := ",".join(islice(pieces, CHUNK)):
-        yield comma + chunk
+    for lo in range(0, len(starts), CHUNK):
+        yield comma + "".join(_lines(heads[lo:lo + CHUNK], starts[lo:lo + CHUNK + 1], ends[lo:lo + CHUNK],
+                                     list(map(size_json.__getitem__, sizes[lo:lo + CHUNK])), tails[lo:lo + CHUNK]))
         comma = ","
     if previous[-1] < user.end:
         yield comma + _hole(hole, previous[-1], user.end)
+
+
+# One mapping's JSON in pieces: its head (up to "start":), start, start hex, end, end hex, size with its
+# hex, its tail; the constant pieces are here, the others come a column at a time, and a comma follows.
+_LINE = ("", "", ',"start_hex":"', "", '","end":', "", ',"end_hex":"', "", '",', "", "", ",")
+
+
+def _lines(heads: list[str], starts: list[int], ends: list[int], sizes: list[str], tails: list[str]) -> list[str]:
+    """The JSON of len(heads) mappings, comma-separated, as pieces to join; `starts` has the next line's too.
+
+    Numbers become text a column at a time, hex() and str() mapped over them
+    (one %-format per line with six numbers cost twice as much); an end that
+    is the next line's start (most are) takes that start's decimal text.
+    """
+    n = len(heads)
+    start_text = list(map(str, starts))
+    end_text = start_text[1:]
+    if len(starts) == n:  # the table's last line: no start follows
+        end_text.append(str(ends[-1]))
+    for i in compress(range(n), map(ne, ends, starts[1:])):  # a hole follows
+        end_text[i] = str(ends[i])
+    pieces = list(_LINE) * n
+    width = len(_LINE)
+    pieces[0::width] = heads
+    pieces[1::width] = start_text[:n]
+    pieces[3::width] = map(hex, starts[:n])
+    pieces[5::width] = end_text
+    pieces[7::width] = map(hex, ends)
+    pieces[9::width] = sizes
+    pieces[10::width] = tails
+    pieces.pop()  # no comma after the last
+    return pieces
