@@ -127,3 +127,18 @@ def test_the_map_on_a_cached_layout_imports_neither_yaml_nor_the_loader(tmp_path
             "asyncio.run(main())\n"
             "print(sorted(m for m in ('yaml', 'vaslayout.core.engine', 'vaslayout.core.loader') if m in sys.modules))")
     assert second_run(code, env) == "[]"
+
+
+def test_the_proc_package_imports_a_reader_when_its_name_is_first_used() -> None:
+    """show --pid starts copying the maps before the kernel readers are imported (cli/live.py)."""
+    p = python("import sys\nfrom vaslayout import proc\n"
+               "before = sorted(m for m in sys.modules if m.startswith('vaslayout.proc.'))\n"
+               "proc.ChildRead\n"
+               "after = sorted(m for m in sys.modules if m.startswith('vaslayout.proc.'))\n"
+               "every = [getattr(proc, name) for name in proc.__all__]\n"
+               "assert set(proc.__all__) <= set(dir(proc))\n"
+               "try:\n    proc.no_such_reader\nexcept AttributeError as exc:\n    print(exc)\n"
+               "print(before, after)")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["module 'vaslayout.proc' has no attribute 'no_such_reader'",
+                                     "[] ['vaslayout.proc.reader']"]

@@ -15,7 +15,7 @@ none of them, and `vaslayout lookup LAYOUT ADDR` starts faster without.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region, Rule
@@ -312,9 +312,16 @@ def translate(layout: Layout, addr: int) -> Translation:
     kasan = _kasan_for(layout, addr, canonical, owner, covered)
     # positionally, in the fields' order: a batch makes 10,000 of these
     offset = walked - leaf.start if leaf else None
-    return Translation(addr, canonical, leaf, path, offset, layout.paging.indices(walked), phys,
-                       _explain(layout, walked, canonical, path, phys, covered, assumption, kasan, owner),
-                       half_of(layout, walked, canonical), source, covered, assumption, kasan, tag)
+    t = _NEW(Translation)  # what Translation(...) makes, without a frozen __init__'s setattr per field
+    t.__dict__.update(zip(_FIELDS, (
+        addr, canonical, leaf, path, offset, layout.paging.indices(walked), phys,
+        _explain(layout, walked, canonical, path, phys, covered, assumption, kasan, owner),
+        half_of(layout, walked, canonical), source, covered, assumption, kasan, tag), strict=True))
+    return t
+
+
+_NEW = object.__new__
+_FIELDS = tuple(f.name for f in fields(Translation))
 
 
 def with_page(layout: Layout, t: Translation, page: Any, pid: int | str) -> Translation:
