@@ -13,7 +13,7 @@ them; tests hold the text equal to jsonout.encode(jsonout.with_hex(layout_json(.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import compress
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import gt, ne, sub
@@ -115,23 +115,29 @@ def _lines(heads: list[str], starts: list[int], ends: list[int], sizes: list[str
 
     Numbers become text a column at a time, hex() and str() mapped over them
     (one %-format per line with six numbers cost twice as much); an end that
-    is the next line's start (most are) takes that start's decimal text.
+    is the next line's start (most are) takes that start's text.
     """
     n = len(heads)
-    start_text = list(map(str, starts))
-    end_text = start_text[1:]
-    if len(starts) == n:  # the table's last line: no start follows
-        end_text.append(str(ends[-1]))
-    for i in compress(range(n), map(ne, ends, starts[1:])):  # a hole follows
-        end_text[i] = str(ends[i])
+    holes = list(compress(range(n), map(ne, ends, starts[1:])))  # a hole follows these lines
+    decimal, hexes = list(map(str, starts)), list(map(hex, starts))
     pieces = list(_LINE) * n
     width = len(_LINE)
     pieces[0::width] = heads
-    pieces[1::width] = start_text[:n]
-    pieces[3::width] = map(hex, starts[:n])
-    pieces[5::width] = end_text
-    pieces[7::width] = map(hex, ends)
+    pieces[1::width] = decimal[:n]
+    pieces[3::width] = hexes[:n]
+    pieces[5::width] = _ends(decimal, holes, ends, str)
+    pieces[7::width] = _ends(hexes, holes, ends, hex)
     pieces[9::width] = sizes
     pieces[10::width] = tails
     pieces.pop()  # no comma after the last
     return pieces
+
+
+def _ends(start_text: list[str], holes: list[int], ends: list[int], text: Callable[[int], str]) -> list[str]:
+    """Each end as text: the next line's start's text, but where a hole follows (or no line does)."""
+    out = start_text[1:]
+    if len(out) < len(ends):  # the table's last line
+        out.append(text(ends[-1]))
+    for i in holes:
+        out[i] = text(ends[i])
+    return out
