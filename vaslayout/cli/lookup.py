@@ -280,6 +280,9 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=cmd_lookup)
 
 
+_HALVES = {half: f'"{half}"' for half in ("user", "kernel", "non-canonical")}  # Translation.half as JSON
+
+
 class TranslationText:
     """`jsonout.encode(jsonout.with_hex(t.to_json()))` for a layout's translations, written by hand.
 
@@ -336,12 +339,13 @@ class TranslationText:
         return text
 
     def __call__(self, t: Any) -> str:
-        hexed, offset, phys, covered = self.jsonout.hexed, t.offset, t.phys, t.ram_covered
+        # hex() writes an int as jsonout.hexed does, a negative one included
+        offset, phys, covered = t.offset, t.phys, t.ram_covered
         return self.FORMAT % (
-            t.address, hexed(t.address), "true" if t.canonical else "false", self.string(t.half), self._where(t),
-            "null" if offset is None else offset, "null" if offset is None else f'"{hexed(offset)}"',
+            t.address, hex(t.address), "true" if t.canonical else "false", _HALVES[t.half], self._where(t),
+            "null" if offset is None else offset, "null" if offset is None else f'"{hex(offset)}"',
             self._indices(t.indices), "null" if phys is None else phys,
-            "null" if phys is None else f'"{hexed(phys)}"',
+            "null" if phys is None else f'"{hex(phys)}"',
             "null" if t.phys_source is None else self.string(t.phys_source),
             "null" if covered is None else "true" if covered else "false", self._assumption(t.assumption),
             "null" if t.kasan is None else self._value(t.kasan.to_json()), "null" if t.tag is None else t.tag,

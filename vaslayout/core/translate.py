@@ -60,11 +60,10 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     `page_offset_base + 1G` works as an address.
     """
     t = text.strip()
-    shown = repr(t if len(t) <= 40 else t[:37] + "...")
     if not t:
         raise AddressError("empty address")
     if len(t) > MAX_ADDRESS_TEXT:
-        raise AddressError(f"{shown} is {len(t)} characters long; an address may be at most {MAX_ADDRESS_TEXT}")
+        raise AddressError(f"{_shown(t)} is {len(t)} characters long; an address may be at most {MAX_ADDRESS_TEXT}")
     try:
         if decimal and re.fullmatch(r"[0-9_]+", t):
             value = int(t.replace("_", ""), 10)
@@ -75,12 +74,17 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     except AddressError:
         raise
     except ValueError:
-        raise AddressError(f"{shown} is not an address") from None
+        raise AddressError(f"{_shown(t)} is not an address") from None
     if value < 0:
-        raise AddressError(f"{shown} is negative")
+        raise AddressError(f"{_shown(t)} is negative")
     if value >> bits:
-        raise AddressError(f"{shown} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
+        raise AddressError(f"{_shown(t)} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
     return value
+
+
+def _shown(t: str) -> str:
+    """An address's text for a message, cut at 40 characters."""
+    return repr(t if len(t) <= 40 else t[:37] + "...")
 
 
 def _expression(t: str, names: dict[str, int] | None) -> int:
@@ -90,8 +94,7 @@ def _expression(t: str, names: dict[str, int] | None) -> int:
     try:
         return expr.parse_int(t) if _SUFFIXED.fullmatch(t) else expr.evaluate_text(t, names or {})
     except expr.ExprError as exc:
-        shown = repr(t if len(t) <= 40 else t[:37] + "...")
-        raise AddressError(f"{shown}: {exc.message}") from None
+        raise AddressError(f"{_shown(t)}: {exc.message}") from None
 
 
 def _region_json(r: Region) -> dict[str, Any]:
