@@ -243,6 +243,8 @@ def _non_canonical(mode: PagingMode) -> str:
     """
     known = _NON_CANONICAL.get(id(mode))
     if known is None or known[0] is not mode:
+        if len(_NON_CANONICAL) >= 64:  # every layout loaded brings its own mode: keep the last few
+            _NON_CANONICAL.clear()
         text = f"Non-canonical: {mode.canonical_rule()} and here they are not, so any load or store {mode.fault}"
         known = _NON_CANONICAL[id(mode)] = (mode, text)
     return known[1]
