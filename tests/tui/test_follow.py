@@ -354,3 +354,22 @@ def test_a_split_or_a_caption_in_the_view_is_checked(tmp_path: Path) -> None:
                 {"screen": "map", "caption": caption, "tour": "kasan-report", "step": 0}):
         follow.write_view(channel, {**good, **bad})
         assert follow.read_view(channel) is None, bad
+
+
+async def test_a_students_question_takes_the_keys_as_soon_as_it_shows() -> None:
+    """A key pressed the moment a question shows moves its choice: the options have focus at once, not a frame later."""
+    from vaslayout.tui.class_quiz import StudentQuizScreen
+
+    question = {"id": "q1", "head": "Question 1 of 2", "text": "Which region?", "options": ["a", "b", "c"],
+                "answer": None}
+    sent: list[tuple[str, int]] = []
+    app = VasLayoutApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = StudentQuizScreen(question, lambda qid, choice: sent.append((qid, choice)))
+        await app.push_screen(screen)
+        screen.set_focus(None)
+        screen.show(dict(question, id="q2", head="Question 2 of 2"))  # the next question, as a poll brings it
+        assert app.focused is screen.options  # now: a key already queued goes to the options
+        await pilot.press("down", "enter")
+        assert sent == [("q2", 1)]

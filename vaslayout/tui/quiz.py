@@ -41,11 +41,15 @@ class QuestionPanel:
             yield from self.panel_extra
 
     def show_options(self, options: list[str]) -> None:
-        """A new question's options, the first highlighted, the list focused."""
+        """A new question's options, the first highlighted, the list focused now.
+
+        Widget.focus() lands a message later; a key the student pressed as the
+        question showed would go nowhere, and their Enter pick the first option.
+        """
         self.options.clear_options()
         self.options.add_options([Option(f"{letter(i)}  {o}", id=str(i)) for i, o in enumerate(options)])
         self.options.highlighted = 0
-        self.options.focus()
+        self.set_focus(self.options)  # type: ignore[attr-defined]  # the Screen this panel is mixed into
 
 
 class QuizScreen(QuestionPanel, SafeScreen, ModalScreen[None]):
