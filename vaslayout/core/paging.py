@@ -74,6 +74,11 @@ class PagingMode:
             return f"bits {hi}..{lo} must all be equal (sign extension of bit {lo})"
         return f"bits {hi}..{lo} must be all 0 (user, TTBR0) or all 1 (kernel, TTBR1)"
 
+    @cached_property
+    def non_canonical(self) -> str:
+        """What an answer says of any non-canonical address here; made once, as half a random batch is one."""
+        return f"Non-canonical: {self.canonical_rule()} and here they are not, so any load or store {self.fault}"
+
     def indices(self, addr: int) -> dict[str, int]:
         return {name: (addr >> lo) & mask for name, lo, mask in self._index_plan}
 

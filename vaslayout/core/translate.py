@@ -19,7 +19,6 @@ from dataclasses import dataclass, fields, replace
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region, Rule
-from vaslayout.core.paging import PagingMode
 from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.errors import UserError
@@ -233,30 +232,13 @@ def _hw_tags_note(layout: Layout) -> str | None:
     return hw_tags_note(layout)
 
 
-_NON_CANONICAL: dict[int, tuple[object, str]] = {}  # id(paging mode) -> (the mode, its sentence)
-
-
-def _non_canonical(mode: PagingMode) -> str:
-    """The explanation of every non-canonical address of a paging mode (half of a random batch), made once.
-
-    Keyed by identity: a mode hashes all its levels, which costs more than the sentence.
-    """
-    known = _NON_CANONICAL.get(id(mode))
-    if known is None or known[0] is not mode:
-        if len(_NON_CANONICAL) >= 64:  # every layout loaded brings its own mode: keep the last few
-            _NON_CANONICAL.clear()
-        text = f"Non-canonical: {mode.canonical_rule()} and here they are not, so any load or store {mode.fault}"
-        known = _NON_CANONICAL[id(mode)] = (mode, text)
-    return known[1]
-
-
 def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...], phys: int | None,
              covered: bool | None, assumption: Assumption | None, kasan: ShadowByte | None,
              owner: Region | None) -> str:
     bits = layout.address_bits
     mode = layout.paging
     if not canonical:
-        text = _non_canonical(mode)
+        text = mode.non_canonical
         return f"{text}; {_describe(layout, kasan)}." if kasan else text + "."
     if not path:
         return "No region of this layout covers the address."
