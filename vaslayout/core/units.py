@@ -59,13 +59,13 @@ def hex_column(values: Sequence[int], digits: int) -> list[str]:
     that do not fit `digits` (or widths other than 8 and 16) go the slow way.
     """
     code = _WORDS.get(digits // 2) if digits in (8, 16) else None
-    if code is None or not values:
-        return [f"{v:0{digits}x}" for v in values]
-    try:
-        words = array(code, values)
-    except OverflowError:  # negative, or wider than the column
-        return [f"{v:0{digits}x}" for v in values]
-    if sys.byteorder == "little":
-        words.byteswap()
-    return words.tobytes().hex(" ", digits // 2).split(" ")
-
+    if code is not None and values:
+        try:
+            words = array(code, values)
+        except OverflowError:  # negative, or wider than the column
+            pass
+        else:
+            if sys.byteorder == "little":
+                words.byteswap()
+            return words.tobytes().hex(" ", digits // 2).split(" ")
+    return [f"{v:0{digits}x}" for v in values]
