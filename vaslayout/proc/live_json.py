@@ -13,7 +13,7 @@ them; tests hold the text equal to jsonout.encode(jsonout.with_hex(layout_json(.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import compress
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import gt, ne, sub
@@ -22,7 +22,7 @@ from vaslayout.core.model import Layout, Region
 from vaslayout.core.tiling import gap
 from vaslayout.jsonout import encode, with_hex
 from vaslayout.proc.live import Placement, place_table, with_mappings
-from vaslayout.proc.maps import MapsTable
+from vaslayout.proc.maps import MapsTable, following_starts
 from vaslayout.teach.export import layout_json, region_json
 
 TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
@@ -125,19 +125,9 @@ def _lines(heads: list[str], starts: list[int], ends: list[int], sizes: list[str
     pieces[0::width] = heads
     pieces[1::width] = decimal[:n]
     pieces[3::width] = hexes[:n]
-    pieces[5::width] = _ends(decimal, holes, ends, str)
-    pieces[7::width] = _ends(hexes, holes, ends, hex)
+    pieces[5::width] = following_starts(decimal[1:], n, holes, lambda i: str(ends[i]))
+    pieces[7::width] = following_starts(hexes[1:], n, holes, lambda i: hex(ends[i]))
     pieces[9::width] = sizes
     pieces[10::width] = tails
     pieces.pop()  # no comma after the last
     return pieces
-
-
-def _ends(start_text: list[str], holes: list[int], ends: list[int], text: Callable[[int], str]) -> list[str]:
-    """Each end as text: the next line's start's text, but where a hole follows (or no line does)."""
-    out = start_text[1:]
-    if len(out) < len(ends):  # the table's last line
-        out.append(text(ends[-1]))
-    for i in holes:
-        out[i] = text(ends[i])
-    return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress, islice, repeat
+from itertools import compress, count, islice, repeat
 from operator import le, lt, ne
 
 from vaslayout.core import collector
@@ -17,6 +17,8 @@ from vaslayout.proc.reader import ProcError
 TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
     from typing import TypeVar, overload
+
+    _T = TypeVar("_T")
 
 _CHUNK = 1 << 18  # characters of maps text split into lines at a time
 MAPS_ATTEMPTS = 4  # one read and up to 3 re-reads when the maps change underneath us
@@ -233,6 +235,12 @@ class MapsTable(Sequence[Mapping]):
         return [self[i] for i in range(bisect_right(self.ends, address), len(self))]
 
 
+# Where a line as the kernel writes it begins: a newline, the lowercase hex range, one space. Split at
+# these, the text between two is the rest of a line. A literal newline first lets the regex engine
+# scan for the next one in a tight loop; a pattern that matches whole lines matches every character.
+_LINE_START = re.compile(r"\n([0-9a-f]+)-([0-9a-f]+) ")
+
+
 def _parse_table(text: str, origin: str) -> tuple[MapsTable, int | None]:
     """_parse by column; anything unusual goes to _parse, so errors and odd lines come out as parse_maps has them."""
     table = _columns(text, origin)
@@ -266,9 +274,10 @@ def _columns(text: str, origin: str) -> MapsTable | None:
         parts = _LINE_START.split("\n" + text[pos:cut - 1])
         if parts[0]:
             return None
-        first = len(starts)
+        first, end_text = len(starts), parts[2::3]
         starts += map(int, parts[1::3], repeat(16))
-        ends += _ends(parts[2::3], parts[4::3], starts, first)
+        ends += following_starts(starts[first + 1:], len(end_text), compress(count(), map(ne, end_text, parts[4::3])),
+                                 lambda i, end_text=end_text: int(end_text[i], 16))
         new = list(set(parts[3::3]).difference(rest_of))
         if new:
             if any("\n" in rest for rest in new):
@@ -284,23 +293,18 @@ def _columns(text: str, origin: str) -> MapsTable | None:
     return None
 
 
-def _ends(texts: list[str], next_starts: list[str], starts: list[int], first: int) -> list[int]:
-    """The ends of lines first, first + 1, ... from their text; an end written as the next line's start is that int.
+def following_starts(next_starts: list[_T], n: int, holes: Iterable[int], own: Callable[[int], _T]) -> list[_T]:
+    """n lines' ends, each the start of the line after it (most lines end where the next begins),
+    but own(i) for a line i before a hole, or with no next start given.
 
-    Most lines end where the next begins, and int() is a third of the parse:
-    only the ends before a hole, and the chunk's last, are converted.
+    The parse takes ends as ints this way and show --pid --json as text:
+    either way only the ends before a hole are converted.
     """
-    out = starts[first + 1:first + len(texts)]
-    out.append(int(texts[-1], 16))
-    for i in compress(range(len(next_starts)), map(ne, texts, next_starts)):
-        out[i] = int(texts[i], 16)
+    out = next_starts[:n]
+    out += map(own, range(len(out), n))
+    for i in holes:
+        out[i] = own(i)
     return out
-
-
-# Where a line as the kernel writes it begins: a newline, the lowercase hex range, one space. Split at
-# these, the text between two is the rest of a line. A literal newline first lets the regex engine
-# scan for the next one in a tight loop; a pattern that matches whole lines matches every character.
-_LINE_START = re.compile(r"\n([0-9a-f]+)-([0-9a-f]+) ")
 
 
 def parse_maps_table(text: str, origin: str) -> MapsTable:
