@@ -156,15 +156,15 @@ def mapping_lines(pm: ProcessMaps, width: int | None = None) -> Iterator[str]:
     size_text = {size: f"{size >> 10:{size_w}d}K  " for size in set(sizes)}
     # a line in pieces: start, end, size (with the two spaces after it), tail (with its newline);
     # the pieces of CHUNK lines are laid out in one list, a column at a time, and joined once
-    width = 6 if "end" in shown else 4
+    per_line = 6 if "end" in shown else 4
     for lo in range(0, len(starts), CHUNK):
         hi = lo + CHUNK
-        pieces = ["  "] * (width * (min(hi, len(starts)) - lo))
-        pieces[0::width] = hex_column(starts[lo:hi], digits)
-        if width == 6:
-            pieces[2::width] = hex_column(ends[lo:hi], digits)
-        pieces[width - 2::width] = map(size_text.__getitem__, sizes[lo:hi])
-        pieces[width - 1::width] = tails[lo:hi]
+        pieces = ["  "] * (per_line * (min(hi, len(starts)) - lo))
+        pieces[0::per_line] = hex_column(starts[lo:hi], digits)
+        if per_line == 6:
+            pieces[2::per_line] = hex_column(ends[lo:hi], digits)
+        pieces[per_line - 2::per_line] = map(size_text.__getitem__, sizes[lo:hi])
+        pieces[per_line - 1::per_line] = tails[lo:hi]
         yield "".join(pieces)[:-1]
 
 
