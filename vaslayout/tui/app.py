@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from vaslayout import catalog
 from vaslayout.core import collector
@@ -32,7 +32,7 @@ from vaslayout.tui.details import Details
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.messages import ParamsChanged, ShowAddress
-from vaslayout.tui.widgets import MapScreen
+from vaslayout.tui.widgets import KeysFooter, MapScreen
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 
@@ -127,7 +127,7 @@ class VasLayoutApp(App[None]):
         yield Static(id="caption")
         yield Static("The terminal is too small: vaslayout needs at least 40x12.", id="too-small")
         yield LookupBar(id="lookup")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Map actions only while the map is on screen (not under compare or a modal)."""

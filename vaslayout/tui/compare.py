@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from vaslayout import catalog
 from vaslayout.core.kinds import kind
@@ -25,7 +25,7 @@ from vaslayout.core.positions import LayoutError
 from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import SafeScreen
+from vaslayout.tui.widgets import KeysFooter, SafeScreen
 
 
 def default_partners(name: str, bits: int) -> list[str]:
@@ -191,7 +191,7 @@ class CompareScreen(SafeScreen, Screen[None]):
         yield self.head
         yield self.view
         yield self.status_line
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         view = self.view

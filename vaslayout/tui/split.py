@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout
@@ -37,7 +37,7 @@ from vaslayout.session import SplitState
 from vaslayout.teach.export import correspondence
 from vaslayout.tui.actions import bindings
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import SafeScreen
+from vaslayout.tui.widgets import KeysFooter, SafeScreen
 
 BAND_W = 12
 NAME_ROOM = 24  # body columns below which a column drops its address gutter
@@ -451,7 +451,7 @@ class SplitScreen(SafeScreen, Screen[None]):
         yield self.head
         yield self.view
         yield self.info
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.view.focus()

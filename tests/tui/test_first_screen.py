@@ -1,0 +1,119 @@
+"""The first screen is drawn once: the passes that would draw again what is already there are skipped.
+
+Each of these cost a full screen of layout and output before the first
+screen settled (benchmarks/tui_speed.py measures the time): the footer's
+keys made three times over, a Resize of the size the map already has laid
+out again, the details wrapped to a guessed width and then to the real one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual import events
+from textual.app import App
+from textual.widgets import Footer
+
+from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.details import Card
+from vaslayout.tui.screens import HelpScreen
+from vaslayout.tui.widgets import KeysFooter
+
+
+async def settle(pilot, times: int = 4) -> None:
+    for _ in range(times):
+        await pilot.pause()
+
+
+async def test_the_footer_makes_its_keys_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []  # the keys each compose yielded
+    compose = Footer.compose
+
+    def counted(self):
+        widgets = list(compose(self))
+        made.append(len(widgets))
+        yield from widgets
+
+    monkeypatch.setattr(Footer, "compose", counted)
+    app = VasLayoutApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert len([n for n in made if n]) == 1  # the compose at mount, before the bindings are ready, makes none
+
+
+async def test_the_footer_is_made_again_only_when_its_keys_change() -> None:
+    app = VasLayoutApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        footer = app.query_one(KeysFooter)
+        before = list(footer.query("*"))
+        app.screen.refresh_bindings()  # what a focus change does: the same keys
+        await settle(pilot)
+        assert list(footer.query("*")) == before
+        app.set_keymap({"app.layout": "L"})  # the layout key moves: the footer shows the new one
+        await settle(pilot)
+        assert list(footer.query("*")) != before
+        keys = [getattr(widget, "key", None) for widget in footer.query("*")]
+        assert "L" in keys and "l" not in keys
+
+
+async def test_a_resize_to_the_maps_own_size_is_not_laid_out_again() -> None:
+    app = VasLayoutApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        layouts: list[object] = []
+        screen.screen_layout_refresh_signal.subscribe(screen, layouts.append)
+        screen.post_message(events.Resize(app.size, app.size))  # what the first layout posts the screen
+        await settle(pilot)
+        assert layouts == []
+        app.push_screen(HelpScreen())  # a screen above the map: its Resize lays out the map below too
+        await settle(pilot)
+        top = app.screen
+        top.screen_layout_refresh_signal.subscribe(top, layouts.append)
+        top.post_message(events.Resize(app.size, app.size))
+        await settle(pilot)
+        assert layouts
+
+
+async def test_the_details_are_wrapped_to_the_panel_from_the_first_frame() -> None:
+    app = VasLayoutApp()
+    first: list[str] = []
+    render_line = Card.render_line
+
+    def recording(self, y: int):
+        if not first:
+            first.append(self.plain)
+        return render_line(self, y)
+
+    Card.render_line = recording  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            card = app.query_one(Card)
+            assert first == [card.plain]
+            assert max(len(line) for line in card.plain.splitlines()) <= card.size.width
+    finally:
+        Card.render_line = render_line  # type: ignore[method-assign]
+
+
+class OneCard(App[None]):
+    def compose(self):
+        yield Card()
+
+
+async def test_a_card_wraps_its_rows_again_when_its_width_changes() -> None:
+    rows = [("region", Text("word " * 30)), ("size", Text("4 KiB"))]
+    app = OneCard()
+    async with app.run_test(size=(60, 20)) as pilot:
+        card = app.query_one(Card)
+        card.show([Text("Selected region"), (rows, 1)])
+        await settle(pilot)
+        wide = card.plain.splitlines()
+        await pilot.resize_terminal(30, 20)
+        await settle(pilot)
+        narrow = card.plain.splitlines()
+        assert narrow[0] == wide[0] == "Selected region"
+        assert len(narrow) > len(wide)
+        assert max(map(len, wide)) <= 60 and max(map(len, narrow)) <= 30
+        assert " ".join(" ".join(narrow[1:]).split()) == " ".join(" ".join(wide[1:]).split())
