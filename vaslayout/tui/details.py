@@ -46,7 +46,7 @@ def region_rows(layout: Layout, region: Region) -> Rows:
     return rows
 
 
-def rows_lines(rows: Rows, width: int, console: Console, gap: int = 1) -> list[Text]:
+def rows_lines(rows: Rows, gap: int = 1, *, width: int, console: Console) -> list[Text]:
     """label_grid's look as lines of at most `width` cells: values wrap under themselves.
 
     Laid out once per update; a rich Table would be measured and laid out
@@ -61,37 +61,67 @@ def rows_lines(rows: Rows, width: int, console: Console, gap: int = 1) -> list[T
     return out
 
 
+# What a card shows: lines as they are, and label/value rows wrapped to the card's width (with the gap
+# after the labels).
+Block = Text | tuple[Rows, int]
+
+
 class Card(Widget):
-    """Lines laid out by the caller, drawn with the Line API; only lines that changed are redrawn."""
+    """Lines drawn with the Line API; only lines that changed are redrawn.
+
+    The card wraps its rows to its own width when it is drawn, so the first
+    screen is right before the card has ever been laid out, and a resize
+    wraps them again without the caller.
+    """
 
     DEFAULT_CSS = "Card { height: 44; }"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._blocks: list[Block] = []
         self._lines: list[Text] = []
+        self._width = 0  # the width _lines were wrapped to
         self._strips: dict[int, Strip] = {}  # drawn on first use, for the current width and theme
         self._base: Style | None = None
 
-    def set_lines(self, lines: list[Text]) -> None:
-        old, self._lines = self._lines, lines
-        width = self.size.width
-        for y in range(max(len(old), len(lines))):
-            if y >= len(old) or y >= len(lines) or old[y] != lines[y]:
+    def show(self, blocks: list[Block]) -> None:
+        self._blocks = blocks
+        if not self._width:
+            return  # not drawn yet: wrapped when it is
+        old, self._lines = self._lines, self._wrap(self._width)
+        for y in range(max(len(old), len(self._lines))):
+            if y >= len(old) or y >= len(self._lines) or old[y] != self._lines[y]:
                 self._strips.pop(y, None)
-                self.refresh(Area(0, y, width, 1))
+                self.refresh(Area(0, y, self._width, 1))
+
+    def _wrap(self, width: int) -> list[Text]:
+        console, lines = self.app.console, []
+        for block in self._blocks:
+            if isinstance(block, Text):
+                lines.append(block)
+            else:
+                lines += rows_lines(*block, width=width, console=console)
+        return lines
+
+    def _lines_at(self, width: int) -> list[Text]:
+        if width != self._width:
+            self._lines, self._width, self._strips = self._wrap(width), width, {}
+        return self._lines
 
     @property
     def plain(self) -> str:
-        return "\n".join(line.plain for line in self._lines)
+        return "\n".join(line.plain for line in self._lines_at(self.size.width or 60))
 
     def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._lines_at(width)
         strip = self._strips.get(y)
         if strip is None:
             if self._base is None:
                 self._base = self.rich_style  # walks every ancestor's styles: once, not per line
-            console, base, width = self.app.console, self._base, self.size.width
-            if y < len(self._lines):
-                line = self._lines[y]  # render() leaves out the line's own style: applied here
+            console, base = self.app.console, self._base
+            if y < len(lines):
+                line = lines[y]  # render() leaves out the line's own style: applied here
                 strip = Strip(line.render(console)).apply_style(base + console.get_style(line.style))
                 strip = strip.crop_extend(0, width, base)
             else:
@@ -103,9 +133,6 @@ class Card(Widget):
         self._strips.clear()  # the theme changed: the base style with it
         self._base = None
         super().notify_style_update()
-
-    def on_resize(self) -> None:
-        self._strips.clear()
 
 
 def legend(layout: Layout) -> Text:
@@ -127,11 +154,10 @@ class Details(VerticalScroll, can_focus=False):
     # The card has a fixed height so that following the cursor repaints it
     # without a relayout of the screen (a relayout costs more than the map).
     DEFAULT_CSS = """
-    Details { padding: 0 1; }
+    Details { padding: 0 1; scrollbar-gutter: stable; }
     Details > .section { color: $text-muted; text-style: bold; margin-top: 1; }
     """
 
-    _shown: tuple[Layout, Region | None, int] | None = None
     backing: dict[int, Any] = {}  # a mapping's start -> its smaps entry, while the map is shaded (key b)
 
     def compose(self):
@@ -140,24 +166,20 @@ class Details(VerticalScroll, can_focus=False):
         yield Static(id="legend")
 
     def show(self, layout: Layout, region: Region | None, cursor: int) -> None:
-        self._shown = (layout, region, cursor)
-        width = self.scrollable_content_region.width or 60  # before the first layout: a guess, redone on resize
-        console = self.app.console
         heading = Style(bold=True, color="grey62")
-        lines = [Text(), Text("Selected region", style=heading)]
-        rows = region_rows(layout, region) if region else []
-        if region is not None and region.mapping is not None and region.start in self.backing:
-            from vaslayout.tui.backing import backing_rows
+        blocks: list[Block] = [Text(), Text("Selected region", style=heading)]
+        if region is None:
+            blocks.append(Text("none", style="dim"))
+        else:
+            rows = region_rows(layout, region)
+            if region.mapping is not None and region.start in self.backing:
+                from vaslayout.tui.backing import backing_rows
 
-            rows += backing_rows(self.backing[region.start])
-        lines += rows_lines(rows, width, console) if region else [Text("none", style="dim")]
-        lines += [Text(), Text("Cursor address", style=heading)]
-        lines += rows_lines(translation_rows(layout, translate(layout, cursor), ranges=False), width, console, gap=2)
-        self.query_one(Card).set_lines(lines)
-
-    def on_resize(self) -> None:
-        if self._shown is not None:
-            self.show(*self._shown)
+                rows += backing_rows(self.backing[region.start])
+            blocks.append((rows, 1))
+        blocks += [Text(), Text("Cursor address", style=heading)]
+        blocks.append((translation_rows(layout, translate(layout, cursor), ranges=False), 2))
+        self.query_one(Card).show(blocks)
 
     def show_legend(self, layout: Layout) -> None:
         self.query_one("#legend", Static).update(legend(layout))
