@@ -364,6 +364,53 @@ def test_hex_columns_say_what_a_format_per_number_says(values: list[int], digits
     assert hex_column(values, digits) == [f"{v:0{digits}x}" for v in values]
 
 
+@st.composite
+def region_trees(draw, lo: int = 0, hi: int = 1 << 16, depth: int = 0):
+    """A Region tiling [lo, hi): children (some with ids, some leaves without) cut at random points."""
+    from vaslayout.core.model import Region
+
+    n = draw(st.integers(0, min(6 if depth < 3 else 0, hi - lo - 1)))
+    cuts = sorted(draw(st.sets(st.integers(lo + 1, hi - 1), min_size=n, max_size=n))) if n else []
+    edges = [lo, *cuts, hi] if cuts else []
+    kids = tuple(draw(region_trees(a, b, depth + 1)) for a, b in zip(edges, edges[1:], strict=False))
+    rid = draw(st.sampled_from([None, None, "a", "b", f"r{lo}"]))
+    return Region(f"r{lo}-{hi}", "mmap", lo, hi, id=rid, children=kids)
+
+
+def naive_leaf_paths(region, above=()):
+    if not region.children:
+        yield above + (region,)
+    for kid in region.children:
+        yield from naive_leaf_paths(kid, above + (region,))
+
+
+def walk_regions(region):
+    yield region
+    for kid in region.children:
+        yield from walk_regions(kid)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(region_trees())
+def test_a_layouts_leaves_paths_and_ids_are_the_trees_own(root) -> None:
+    """Layout's walk (runs of id-less leaves taken in bulk) says what a walk of the tree says."""
+    from vaslayout.core.model import Layout
+    from vaslayout.core.paging import MODES
+
+    EXAMPLES["region trees"] += 1
+    layout = Layout("t", "t", "x86_64", 64, MODES["x86-64-4level"], root)
+    paths = list(naive_leaf_paths(root))
+    assert layout.leaves == tuple(path[-1] for path in paths)
+    assert list(layout.paths) == paths and [layout.paths[i] for i in range(len(paths))] == paths
+    assert [layout.paths.below_root(i) for i in range(len(paths))] == [p[1:] if len(p) > 1 else () for p in paths]
+    assert layout.starts == tuple(path[-1].start for path in paths)
+    first_ids: dict[str, object] = {}
+    for region in walk_regions(root):
+        if region.id is not None:
+            first_ids.setdefault(region.id, region)
+    assert dict(layout.by_id) == first_ids
+
+
 def test_zz_property_figures(capsys: pytest.CaptureFixture[str]) -> None:
     """Prints how many random cases the properties above ran (pytest -s shows it)."""
     if not EXAMPLES:

@@ -10,6 +10,7 @@ import bisect
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from vaslayout.core.paging import PagingMode
 
@@ -75,6 +76,9 @@ class Region(Span):
     children: tuple[Region, ...] = ()
     synthetic: bool = False  # a gap the engine filled, not a row of the file
     mapping: MapInfo | None = None  # a live process's mapping
+
+
+_children, _id, _start = attrgetter("children"), attrgetter("id"), attrgetter("start")
 
 
 @dataclass(frozen=True)
@@ -188,22 +192,30 @@ class Layout:
         aboves: list[tuple[Region, ...]] = []
         belows: list[tuple[Region, ...]] = []
         by_id: dict[str, Region] = {}
-        stack: list[tuple[Region, tuple[Region, ...], tuple[Region, ...]]] = [(self.root, (), ())]
-        while stack:
-            region, above, below = stack.pop()
+
+        def walk(region: Region, above: tuple[Region, ...], below: tuple[Region, ...]) -> None:
             if region.id is not None:
                 by_id.setdefault(region.id, region)
-            if region.children:
-                path = above + (region,)  # shared by the children
-                under = path[1:]
-                stack.extend([(c, path, under) for c in reversed(region.children)])
-            else:
+            kids = region.children
+            if not kids:
                 leaves.append(region)
                 aboves.append(above)
                 belows.append(below)
+                return
+            path = above + (region,)  # shared by the children
+            under = path[1:]
+            if not any(map(_children, kids)) and list(map(_id, kids)).count(None) == len(kids):
+                leaves.extend(kids)  # leaves without ids (a live process's 65,530 mappings): in C loops
+                aboves.extend([path] * len(kids))
+                belows.extend([under] * len(kids))
+                return
+            for kid in kids:
+                walk(kid, path, under)
+
+        walk(self.root, (), ())
         object.__setattr__(self, "leaves", tuple(leaves))
         object.__setattr__(self, "paths", LeafPaths(aboves, belows, self.leaves))
-        object.__setattr__(self, "starts", tuple(r.start for r in leaves))
+        object.__setattr__(self, "starts", tuple(map(_start, leaves)))
         object.__setattr__(self, "by_id", by_id)
         # The starts again as one flat block of 64-bit words: bisect then walks
         # contiguous memory instead of int objects spread over the heap, which
