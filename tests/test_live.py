@@ -38,6 +38,18 @@ def test_every_maps_line_becomes_one_leaf_in_order() -> None:
     assert all(r.mapping is m for r, m in zip(mapped, maps, strict=True))
 
 
+def test_a_mappings_region_is_the_one_its_dataclass_makes_every_field_set() -> None:
+    """mapping_region fills the slots one by one: each field, a new one included, as Region(...) has it."""
+    import dataclasses
+
+    from vaslayout.core.model import Region
+
+    m = proc.parse_maps((DATA / "maps-python.txt").read_text(), "maps-python.txt")[0]
+    made = live.mapping_region(m, "/proc/4242/maps")
+    assert made == Region(m.name, m.kind, m.start, m.end, source="/proc/4242/maps", mapping=m)
+    assert {f.name: getattr(made, f.name) for f in dataclasses.fields(Region)}  # no slot left unset
+
+
 def test_a_maps_table_gives_the_same_layout_without_a_mapping_per_line() -> None:
     """LiveSource's way (a MapsTable): the same leaves as from the lines, each region's mapping a shared rest."""
     text = (DATA / "maps-python.txt").read_text()

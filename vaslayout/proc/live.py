@@ -27,26 +27,31 @@ def kernel_layout(info: KernelInfo) -> tuple[str, dict[str, str]]:
     return choice.layout_id, choice.overrides
 
 
-# Each field's slot setter and default; name, kind, start, end, source and mapping are set per line.
-_REGION_SLOTS = [(f.name, getattr(Region, f.name).__set__, f.default) for f in dataclasses.fields(Region)]
-_REGION_DEFAULTS = [(set_, default) for name, set_, default in _REGION_SLOTS
-                    if name not in ("name", "kind", "start", "end", "source", "mapping")]
-_SET = {name: set_ for name, set_, _ in _REGION_SLOTS}
+# Each field's slot setter, and the defaults of the fields a maps line leaves unset.
+_SET = {f.name: getattr(Region, f.name).__set__ for f in dataclasses.fields(Region)}
+_DEFAULT = {f.name: f.default for f in dataclasses.fields(Region)}
 _SET_NAME, _SET_KIND, _SET_START, _SET_END = _SET["name"], _SET["kind"], _SET["start"], _SET["end"]
 _SET_SOURCE, _SET_MAPPING = _SET["source"], _SET["mapping"]
+_SET_ID, _SET_DESCRIPTION, _SET_RULE = _SET["id"], _SET["description"], _SET["rule"]
+_SET_CHILDREN, _SET_SYNTHETIC = _SET["children"], _SET["synthetic"]
+_ID, _DESCRIPTION, _RULE = _DEFAULT["id"], _DEFAULT["description"], _DEFAULT["rule"]
+_CHILDREN, _SYNTHETIC = _DEFAULT["children"], _DEFAULT["synthetic"]
 
 
 def _mapping_region(name: str, kind: str, start: int, end: int, source: str, mapping: Mapping) -> Region:
-    """Region(...) for one maps line, filled directly: a frozen dataclass's __init__
+    """Region(...) for one maps line, filled slot by slot: a frozen dataclass's __init__
     costs more than the whole parse for 65,530 lines."""
     region = object.__new__(Region)
-    for set_, default in _REGION_DEFAULTS:
-        set_(region, default)
     _SET_NAME(region, name)
     _SET_KIND(region, kind)
     _SET_START(region, start)
     _SET_END(region, end)
+    _SET_ID(region, _ID)
+    _SET_DESCRIPTION(region, _DESCRIPTION)
     _SET_SOURCE(region, source)
+    _SET_RULE(region, _RULE)
+    _SET_CHILDREN(region, _CHILDREN)
+    _SET_SYNTHETIC(region, _SYNTHETIC)
     _SET_MAPPING(region, mapping)
     return region
 
