@@ -28,6 +28,9 @@ from vaslayout.session import ViewState
 from vaslayout.tui.actions import bindings
 
 _BLACK = Color.parse("#101010")
+# Drawn lines kept: a few screens, so paging back redraws nothing, while paging through 65,530
+# mappings does not keep a line of each (about 3 KiB a line).
+SCREENS_CACHED = 4
 
 
 _GUTTER_CURSOR = Style(color="black", bgcolor="#f0c040", bold=True)
@@ -79,7 +82,7 @@ class MapView(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.present = False  # presenter mode: names and sizes only, for the back of the room
-        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._cache: LRUCache[tuple, Strip] = LRUCache(SCREENS_CACHED * 48)  # sized to the map in _rebuild
         self._band: LevelBand | OutlineBand | WindowBand | None = None
         self._generation = 0
         self._band_key: tuple | None = None
@@ -174,6 +177,7 @@ class MapView(ScrollView, can_focus=True):
         self._band_key = key
         self._generation += 1
         self._cache.clear()
+        self._cache.maxsize = SCREENS_CACHED * rows
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
         self._sync_scrollbar()
 
