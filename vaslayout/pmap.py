@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from operator import sub
 
 from vaslayout.core.model import Layout, Region
@@ -35,7 +36,11 @@ class ProcessMaps:
     user: Region | None  # the user-space region the process's own mappings lie in
     inside: range  # the indices of the table's lines in `user`
     title: str
-    sizes: list[int]  # each line's end - start: the size column, its width and the total
+
+    @cached_property
+    def sizes(self) -> list[int]:
+        """Each line's end - start, once: the size column, its width and the total."""
+        return list(map(sub, self.table.ends, self.table.starts))
 
 
 def process_maps(base: Layout, table: MapsTable, pid: int, title: str) -> ProcessMaps:
@@ -46,8 +51,7 @@ def process_maps(base: Layout, table: MapsTable, pid: int, title: str) -> Proces
 
     placed = place_table(base, table, pid)
     first = bisect_left(table.starts, placed.inside[0].start) if len(placed.inside) else 0
-    return ProcessMaps(base, table, placed.user, range(first, first + len(placed.inside)), title,
-                       list(map(sub, table.ends, table.starts)))
+    return ProcessMaps(base, table, placed.user, range(first, first + len(placed.inside)), title)
 
 
 def line_kinds(pm: ProcessMaps) -> list[str]:
