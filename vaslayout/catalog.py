@@ -73,6 +73,7 @@ def _spec(path: str, mtime: float) -> LayoutSpec:
 def spec_for(name: str) -> LayoutSpec:
     """A built-in id or a file path -> its spec (cached while the file is unchanged)."""
     from vaslayout.core.loader import LayoutError, close_matches, printable
+    from vaslayout.errors import shortened
 
     if is_path(name):
         from pathlib import Path  # only for a file the user names: its path as pathlib writes it
@@ -83,8 +84,7 @@ def spec_for(name: str) -> LayoutSpec:
         if name not in ids:
             hint = close_matches(name, ids)
             tip = f"did you mean {hint[0]!r}?" if hint else "see 'vaslayout list'"
-            shown = name if len(name) <= 80 else name[:77] + "..."
-            raise LayoutError(f"unknown layout {shown!r} ({tip})")
+            raise LayoutError(f"unknown layout {shortened(name, 80)!r} ({tip})")
         path = os.path.join(builtin_dir(), f"{name}.yaml")
     try:
         mtime = os.stat(path).st_mtime

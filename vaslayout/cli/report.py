@@ -13,6 +13,7 @@ READ_LIMIT = 64 << 20  # bytes read from a file or stdin (the rest is ignored an
 
 def _read(name: str) -> str:
     """The report's text: a file or stdin ("-"), as UTF-8 with bad bytes replaced."""
+    from vaslayout.errors import shortened
     from vaslayout.report import ReportError
 
     try:
@@ -25,8 +26,7 @@ def _read(name: str) -> str:
                 data = f.read(READ_LIMIT + 1)
     except (OSError, ValueError) as exc:
         why = getattr(exc, "strerror", None) or str(exc)
-        shown = name if len(name) <= 80 else name[:77] + "..."
-        raise ReportError(f"{shown}: cannot read: {why}") from None
+        raise ReportError(f"{shortened(name, 80)}: cannot read: {why}") from None
     return data[:READ_LIMIT].decode("utf-8", errors="replace")
 
 

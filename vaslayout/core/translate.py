@@ -21,7 +21,7 @@ from vaslayout.core.kinds import kind
 from vaslayout.core.model import Layout, PhysRange, Region, Rule
 from vaslayout.core.rules import rule_kind
 from vaslayout.core.units import fmt_addr, fmt_size
-from vaslayout.errors import UserError
+from vaslayout.errors import UserError, shortened
 
 TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
 
 def _shown(t: str) -> str:
     """An address's text for a message, cut at 40 characters."""
-    return repr(t if len(t) <= 40 else t[:37] + "...")
+    return repr(shortened(t, 40))
 
 
 def _expression(t: str, names: dict[str, int] | None) -> int:

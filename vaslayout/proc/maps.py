@@ -11,6 +11,7 @@ from itertools import compress, count, islice, repeat
 from operator import le, lt, ne
 
 from vaslayout.core import collector
+from vaslayout.errors import shortened
 from vaslayout.proc.process import _check_same, _exited, _pid_dir, _read_proc
 from vaslayout.proc.reader import ProcError
 
@@ -90,7 +91,7 @@ _SET_PATH = Mapping.path.__set__  # type: ignore[attr-defined]
 
 
 def _shown(line: str) -> str:
-    return repr(line if len(line) <= 100 else line[:97] + "...")
+    return repr(shortened(line, 100))
 
 
 def _is_hex(s: str) -> bool:

@@ -37,7 +37,7 @@ from vaslayout.core.loader import (
 )
 from vaslayout.core.model import Layout, Region
 from vaslayout.core.units import fmt_addr
-from vaslayout.errors import UserError
+from vaslayout.errors import UserError, shortened
 
 if TYPE_CHECKING:
     from vaslayout.proc.captured import CaptureSource
@@ -117,8 +117,7 @@ def load_tour(path_or_id: str | os.PathLike[str]) -> Tour:
     if path_or_id not in ids:
         hint = close_matches(path_or_id, ids)
         tip = f"did you mean {hint[0]!r}?" if hint else "known: " + ", ".join(ids)
-        shown = path_or_id if len(path_or_id) <= 80 else path_or_id[:77] + "..."
-        raise LayoutError(f"unknown tour {printable(shown)!r} ({tip})")
+        raise LayoutError(f"unknown tour {printable(shortened(path_or_id, 80))!r} ({tip})")
     path = builtin_dir() / f"{path_or_id}.yaml"
     return load_tour_file(path, display=str(path))
 
