@@ -14,6 +14,7 @@ from textual import events
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 
+from tests.pilot_steps import settle
 from tests.robustness.storm import mouse, post_click, post_keys
 from vaslayout.session import Session
 from vaslayout.teach.tours import load_tour
@@ -25,11 +26,6 @@ SIZE = (120, 40)
 def tour_app(name: str = "vmsplit-lowmem") -> VasLayoutApp:
     tour = load_tour(name)
     return VasLayoutApp(Session.for_tour(tour, 0))
-
-
-async def settle(pilot, times: int = 4) -> None:
-    for _ in range(times):
-        await pilot.pause()
 
 
 @pytest.mark.parametrize("keys, layout", [

@@ -14,15 +14,11 @@ from textual import events
 from textual.app import App
 from textual.widgets import Footer
 
+from tests.pilot_steps import settle
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
 from vaslayout.tui.screens import HelpScreen
 from vaslayout.tui.widgets import KeysFooter
-
-
-async def settle(pilot, times: int = 4) -> None:
-    for _ in range(times):
-        await pilot.pause()
 
 
 async def test_the_footer_makes_its_keys_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
