@@ -148,6 +148,9 @@ def legend(layout: Layout) -> Text:
     return text
 
 
+_HEADING = Style(bold=True, color="grey62")
+
+
 class Details(VerticalScroll, can_focus=False):
     """Follows the map: what is selected, what is under the cursor."""
 
@@ -166,8 +169,7 @@ class Details(VerticalScroll, can_focus=False):
         yield Static(id="legend")
 
     def show(self, layout: Layout, region: Region | None, cursor: int) -> None:
-        heading = Style(bold=True, color="grey62")
-        blocks: list[Block] = [Text(), Text("Selected region", style=heading)]
+        blocks: list[Block] = [Text(), Text("Selected region", style=_HEADING)]
         if region is None:
             blocks.append(Text("none", style="dim"))
         else:
@@ -177,7 +179,7 @@ class Details(VerticalScroll, can_focus=False):
 
                 rows += backing_rows(self.backing[region.start])
             blocks.append((rows, 1))
-        blocks += [Text(), Text("Cursor address", style=heading)]
+        blocks += [Text(), Text("Cursor address", style=_HEADING)]
         blocks.append((translation_rows(layout, translate(layout, cursor), ranges=False), 2))
         self.query_one(Card).show(blocks)
 
