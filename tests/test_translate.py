@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from vaslayout.core.translate import (
     parse_address,
     phys_lookup,
     translate,
+    translations,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -451,3 +453,31 @@ regions:
         (0xC010_0000, "window"), (0xE000_0000, "unused")]
     assert translate(layout, 0xC010_0010).phys == (512 << 20) + 0x10
     assert translate(layout, 0xC020_0010).phys == 0x20_0010
+
+
+def test_a_batch_answers_each_address_as_it_is_answered_alone() -> None:
+    """translations() works out once per leaf what a leaf shares; every answer, every field, is one
+    address's own: random addresses in a shuffled order (a leaf met again with another canonical bit,
+    another KASAN decode or phys), every leaf's ends, tagged pointers (arm64's KASAN modes)."""
+    from vaslayout.catalog import builtin_ids, load
+
+    rng = random.Random(23)
+    cases = [(layout_id, {}) for layout_id in builtin_ids()]
+    cases += [("arm64-4k-48bit", {"kasan_mode": mode}) for mode in (1, 2)]
+    for layout_id, overrides in cases:
+        layout = load(layout_id, overrides)
+        addresses = [rng.randrange(layout.size) for _ in range(60)]
+        addresses += [a for leaf in layout.leaves for a in (leaf.start, leaf.last, leaf.start + leaf.size // 2)]
+        addresses += [(a ^ (rng.randrange(256) << 56)) % layout.size for a in addresses[:60]]
+        rng.shuffle(addresses)
+        batch = list(translations(layout, addresses))
+        assert len(batch) == len(addresses)
+        for address, t in zip(addresses, batch, strict=True):
+            assert t == translate(layout, address), (layout_id, overrides, hex(address))
+
+
+def test_a_batch_keeps_the_answers_before_an_address_too_wide(tiny2g: Layout) -> None:
+    answers: list[Translation] = []
+    with pytest.raises(AddressError, match="wider than 32 bits"):
+        answers.extend(translations(tiny2g, [0x1000, 0xC000_0000, 1 << 32, 0x2000]))
+    assert [t.address for t in answers] == [0x1000, 0xC000_0000]

@@ -25,6 +25,7 @@ from vaslayout.errors import UserError, shortened
 
 TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
     from vaslayout.core.kasan import ShadowByte
@@ -232,28 +233,59 @@ def _hw_tags_note(layout: Layout) -> str | None:
     return hw_tags_note(layout)
 
 
-def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...], phys: int | None,
-             covered: bool | None, assumption: Assumption | None, kasan: ShadowByte | None,
-             owner: Region | None) -> str:
+class _Leaf:
+    """What every address in one leaf shares: its path, the region whose rule it follows, the words.
+
+    A batch of lookups works these out once per leaf it touches, not once
+    per address; `translate` of one address is a batch of one.
+    """
+
+    __slots__ = ("path", "region", "start", "where", "owner", "rule", "phys", "assumption", "in_shadow", "texts",
+                 "_linear")
+
+    def __init__(self, layout: Layout, path: tuple[Region, ...]) -> None:
+        self.path = path
+        self.region = path[-1] if path else None
+        self.start = path[-1].start if path else 0
+        self.where = " > ".join([r.name for r in path])
+        self.owner = _rule_owner(path)
+        self.rule = self.owner.rule if self.owner is not None else None
+        self.phys = rule_kind(self.rule).phys if self.rule is not None else None
+        self.assumption = _limit_param(layout, self.rule) if self.rule is not None else None
+        self.in_shadow = self.rule is not None and self.rule.name == "kasan-shadow"
+        self.texts: dict[bool, str] = {}  # canonical -> the explanation, where nothing else changes it
+        self._linear: tuple[str, str] | None = None
+
+    def linear_words(self, layout: Layout) -> tuple[str, str]:
+        """A linear map's explanation up to phys, and what follows it where the assumed RAM ends first."""
+        if self._linear is None:
+            bits, owner, rule = layout.address_bits, self.owner, self.rule
+            assert owner is not None and rule is not None
+            beyond = ""
+            if self.assumption is not None:
+                beyond = (f"; that is beyond the {fmt_size(rule.limit or 0)} of RAM the map is backed with, "
+                          f"and {self.assumption.sentence()}")
+            self._linear = (f"{self.where}: a linear map, phys = address - {fmt_addr(owner.start, bits)} + "
+                            f"{fmt_addr(rule.phys, bits)} = ", beyond)
+        return self._linear
+
+
+def _explain(layout: Layout, addr: int, canonical: bool, leaf: _Leaf, phys: int | None,
+             covered: bool | None, kasan: ShadowByte | None) -> str:
     bits = layout.address_bits
     mode = layout.paging
     if not canonical:
         text = mode.non_canonical
         return f"{text}; {_describe(layout, kasan)}." if kasan else text + "."
-    if not path:
+    if not leaf.path:
         return "No region of this layout covers the address."
-    leaf = path[-1]
-    where = " > ".join([r.name for r in path])
+    where, owner, rule = leaf.where, leaf.owner, leaf.rule
     extra = f"; {_describe(layout, kasan)}" if kasan is not None and layout.arch != "x86_64" else ""
-    if owner is not None and owner.rule is not None:
-        rule = owner.rule
+    if owner is not None and rule is not None:
         if rule.name == "linear" and phys is not None:
-            base = f"phys = address - {fmt_addr(owner.start, bits)} + {fmt_addr(rule.phys, bits)}"
-            text = f"{where}: a linear map, {base} = {fmt_addr(phys, max(bits, layout.physical_bits or bits))}"
-            if covered is False and assumption is not None:
-                text += (f"; that is beyond the {fmt_size(rule.limit or 0)} of RAM the map is backed with, "
-                         f"and {assumption.sentence()}")
-            return text + extra + "."
+            head, beyond = leaf.linear_words(layout)
+            text = head + fmt_addr(phys, max(bits, layout.physical_bits or bits))
+            return f"{text}{beyond if covered is False else ''}{extra}."
         if rule.name == "struct-page":
             # an unsigned long, as the kernel's vmemmap arithmetic is: arm64's vmemmap = VMEMMAP_START -
             # (memstart_addr >> PAGE_SHIFT) starts below pfn 0 when KASLR moved memstart_addr below 0
@@ -268,7 +300,7 @@ def _explain(layout: Layout, addr: int, canonical: bool, path: tuple[Region, ...
             note = _hw_tags_note(layout)
             if note:
                 return f"{where}: {note}."
-    leaf_kind = kind(leaf.kind)
+    leaf_kind = kind(leaf.path[-1].kind)
     if leaf_kind.unmapped:
         return f"{where}: nothing is mapped here; an access faults{extra}."
     if leaf_kind.user:
@@ -295,32 +327,64 @@ def _kasan_for(layout: Layout, addr: int, canonical: bool, owner: Region | None,
 
 
 def translate(layout: Layout, addr: int) -> Translation:
-    if not 0 <= addr < layout.size:
-        raise AddressError(f"the address is wider than {layout.address_bits} bits "
-                           f"(largest: {fmt_addr(layout.size - 1, layout.address_bits)})")
-    walked, tag = _untag(layout, addr)
-    canonical = layout.paging.canonical(walked)
-    path = layout.path_at(walked)
-    leaf = path[-1] if path else None
-    phys = source = covered = assumption = None
-    owner = _rule_owner(path)
-    if owner is not None and owner.rule is not None:
-        delta = walked - owner.start
-        phys = rule_kind(owner.rule).phys(owner.rule, delta)  # the rule's answer, whatever RAM is assumed
-        if phys is not None:
-            source = "rule"
-            assumption = _limit_param(layout, owner.rule)
-            if owner.rule.limit is not None:
-                covered = delta < owner.rule.limit  # a separate fact: does the assumed RAM back it?
-    kasan = _kasan_for(layout, addr, canonical, owner, covered)
-    # positionally, in the fields' order: a batch makes 10,000 of these
-    offset = walked - leaf.start if leaf else None
-    t = _NEW(Translation)  # what Translation(...) makes, without a frozen __init__'s setattr per field
-    t.__dict__.update(zip(_FIELDS, (
-        addr, canonical, leaf, path, offset, layout.paging.indices(walked), phys,
-        _explain(layout, walked, canonical, path, phys, covered, assumption, kasan, owner),
-        half_of(layout, walked, canonical), source, covered, assumption, kasan, tag), strict=True))
-    return t
+    return next(translations(layout, (addr,)))
+
+
+def translations(layout: Layout, addresses: Iterable[int]) -> Iterator[Translation]:
+    """translate() of each address in turn, with what a leaf shares worked out once per leaf.
+
+    A generator, so a caller that extends a list keeps the answers before a
+    bad address. tests/test_translate.py holds every answer equal, field by
+    field, to one worked out alone.
+    """
+    size, bits, mode = layout.size, layout.address_bits, layout.paging
+    tagged, sign, arm64 = _tagged(layout), mode.sign_extended, layout.arch == "arm64"
+    low = mode.upper_lo
+    ones = (1 << (bits - low)) - 1
+    half_bit = 55 if mode.upper_label == "ttbr" else bits - 1
+    kasan_from = layout.kasan.offset if layout.kasan is not None else size  # no address reaches size
+    leaf_index, path_below, indices = layout.leaf_index, layout.paths.below_root, mode.indices
+    leaves: dict[int, _Leaf] = {}
+    new, fields_ = _NEW, _FIELDS
+    for addr in addresses:
+        if not 0 <= addr < size:
+            raise AddressError(f"the address is wider than {bits} bits "
+                               f"(largest: {fmt_addr(size - 1, bits)})")
+        walked, tag = _untag(layout, addr) if tagged else (addr, None)
+        top = walked >> low
+        canonical = not sign or top == 0 or top == ones
+        i = leaf_index(walked)
+        leaf = leaves.get(i)
+        if leaf is None:
+            leaf = leaves[i] = _Leaf(layout, path_below(i))
+        phys = source = covered = assumption = None
+        if leaf.phys is not None:
+            delta = walked - leaf.owner.start  # type: ignore[union-attr]
+            phys = leaf.phys(leaf.rule, delta)  # the rule's answer, whatever RAM is assumed
+            if phys is not None:
+                source, assumption = "rule", leaf.assumption
+                if leaf.rule.limit is not None:  # type: ignore[union-attr]
+                    covered = delta < leaf.rule.limit  # type: ignore[union-attr]  # does the assumed RAM back it?
+        kasan = None
+        if addr >= kasan_from and (not canonical or leaf.in_shadow or arm64 and covered is not True):
+            kasan = _kasan_for(layout, addr, canonical, leaf.owner, covered)
+        if kasan is None and phys is None and (leaf.rule is None or leaf.rule.name != "struct-page"):
+            text = leaf.texts.get(canonical)  # the same words for every address here
+            if text is None:
+                text = leaf.texts[canonical] = _explain(layout, walked, canonical, leaf, None, None, None)
+        else:
+            text = _explain(layout, walked, canonical, leaf, phys, covered, kasan)
+        if not canonical:
+            half = "non-canonical"
+        elif sign:
+            half = "kernel" if walked >> half_bit & 1 else "user"
+        else:
+            half = half_of(layout, walked, canonical)
+        t = new(Translation)  # what Translation(...) makes, without a frozen __init__'s setattr per field
+        t.__dict__.update(zip(fields_, (
+            addr, canonical, leaf.region, leaf.path, walked - leaf.start if leaf.path else None, indices(walked),
+            phys, text, half, source, covered, assumption, kasan, tag), strict=True))
+        yield t
 
 
 _NEW = object.__new__
