@@ -88,6 +88,25 @@ def test_parse_address_64_bit() -> None:
     assert parse_address("16E - 1", 64) == (1 << 64) - 1
 
 
+@given(st.one_of(st.from_regex(r"0[xX][0-9a-fA-F_]{0,20}", fullmatch=True),
+                 st.text(alphabet="0123456789abcdefABCDEFxX_+- \u0663\u00b2", max_size=16).map("0x".__add__)))
+def test_a_hex_literal_int_reads_is_what_the_address_syntax_reads(text: str) -> None:
+    """parse_address reads a `0x` literal with int() first; where int() takes it, the pattern's way
+    (underscores anywhere) must give the same number, or the quick way would change answers."""
+    from vaslayout.core.translate import _literal
+
+    def outcome(read):
+        try:
+            return read()
+        except (AddressError, ValueError) as exc:
+            return type(exc)
+    slow = outcome(lambda: _literal(text, False, None))
+    quick = outcome(lambda: int(text, 16))
+    if quick is not ValueError and text.isascii():
+        assert quick == slow
+    assert outcome(lambda: parse_address(text, 64)) in (slow, AddressError)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -66,12 +66,13 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     if len(t) > MAX_ADDRESS_TEXT:
         raise AddressError(f"{_shown(t)} is {len(t)} characters long; an address may be at most {MAX_ADDRESS_TEXT}")
     try:
-        if decimal and re.fullmatch(r"[0-9_]+", t):
-            value = int(t.replace("_", ""), 10)
-        elif not _SUFFIXED.fullmatch(t) and _LITERAL.fullmatch(t) and t.strip("_") != "":
-            value = int(t.replace("_", ""), 16)
+        if not decimal and t[:2] in ("0x", "0X") and t.isascii():  # the common case, in one C call
+            try:
+                value = int(t, 16)  # what the literal's pattern and the underscores' removal give, where it parses
+            except ValueError:
+                value = _literal(t, decimal, names)
         else:
-            value = _expression(t, names)
+            value = _literal(t, decimal, names)
     except AddressError:
         raise
     except ValueError:
@@ -81,6 +82,15 @@ def parse_address(text: str, bits: int, *, decimal: bool = False,
     if value >> bits:
         raise AddressError(f"{_shown(t)} is wider than {bits} bits (largest: {fmt_addr((1 << bits) - 1, bits)})")
     return value
+
+
+def _literal(t: str, decimal: bool, names: dict[str, int] | None) -> int:
+    """A number as the address syntax reads it (underscores anywhere), else an expression."""
+    if decimal and re.fullmatch(r"[0-9_]+", t):
+        return int(t.replace("_", ""), 10)
+    if not _SUFFIXED.fullmatch(t) and _LITERAL.fullmatch(t) and t.strip("_") != "":
+        return int(t.replace("_", ""), 16)
+    return _expression(t, names)
 
 
 def _shown(t: str) -> str:
