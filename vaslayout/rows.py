@@ -163,20 +163,54 @@ def _mode_fields(mode: Any) -> tuple[list[tuple[str, int, int]], list[tuple[str,
     return known[1], known[2]
 
 
-_LABEL_TEXT: dict[int, tuple[list[Piece], str]] = {}  # id(label pieces) -> (them, their text)
+_TEXTS: dict[tuple[Any, ...], tuple[str, tuple[tuple[int, int, tuple[str, ...] | None], ...]] | None] = {}
+_TABLE_MAX_BITS = 13  # a decimal field's centred cells are all made at once, up to 8,192 of them
+
+
+def _text_plan(fields: list[tuple[str, int, int]], error: bool, ranges: bool):
+    """The bits row's text as one %-format, and per field (lo, mask, its centred cells; None: hex in the format).
+
+    Where the fixed plan holds (every label as wide as any value), a hex
+    field has one number of digits and so one padding, and a decimal index
+    has few enough values to centre each once: the row is one format call.
+    """
+    key = (id(fields), error, ranges)
+    if key in _TEXTS:
+        return _TEXTS[key]
+    fixed = _fixed_plan(fields, error, ranges)
+    plan = None
+    if fixed is not None:
+        cells: list[str] = []
+        parts: list[tuple[int, int, tuple[str, ...] | None]] = []
+        for lo, mask, hexa, digits, _, width, _ in fixed[0]:
+            if mask < 0:
+                cells.append("-".center(width))
+            elif hexa:
+                centred = ("x" * digits).center(width)
+                left = len(centred) - len(centred.lstrip())
+                cells.append(" " * left + f"%0{digits}x" + " " * (width - digits - left))
+                parts.append((lo, mask, None))
+            elif mask.bit_length() <= _TABLE_MAX_BITS:
+                cells.append("%s")
+                parts.append((lo, mask, tuple([str(v).center(width) for v in range(mask + 1)])))
+            else:
+                break
+        else:
+            labels = "".join([p[0] for p in fixed[1]]).replace("%", "%%")
+            plan = ((" │ " if ranges else "│").join(cells) + "\n" + labels, tuple(parts))
+    _TEXTS[key] = plan
+    return plan
 
 
 def address_fields_text(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> str:
     """The text of address_fields' pieces (plain.TranslationLines' bits row), without making them."""
     fields, hw = _mode_fields(layout.paging)
-    fixed = None if hw else _fixed_plan(fields, error, ranges)
-    if fixed is None:
+    plan = None if hw else _text_plan(fields, error, ranges)
+    if plan is None:
         return "".join([p[0] for p in address_fields(layout, addr, error, ranges)])
-    plan, label_pieces = fixed
-    known = _LABEL_TEXT.get(id(label_pieces))
-    if known is None or known[0] is not label_pieces:
-        known = _LABEL_TEXT[id(label_pieces)] = (label_pieces, "".join([p[0] for p in label_pieces]))
-    return (" │ " if ranges else "│").join(_cells(plan, addr)) + "\n" + known[1]
+    text, parts = plan
+    return text % tuple([(addr >> lo) & mask if cells is None else cells[(addr >> lo) & mask]
+                         for lo, mask, cells in parts])
 
 
 def address_fields(layout: Layout, addr: int, error: bool = False, ranges: bool = True) -> tuple[Piece, ...]:
