@@ -146,7 +146,7 @@ def test_json_written_by_hand_is_the_usual_encoding() -> None:
     cases += [("arm64-4k-48bit", {"kasan_mode": mode}) for mode in (1, 2)]
     for layout_id, overrides in cases:
         layout = load(layout_id, overrides)
-        text = TranslationText()
+        text = TranslationText(layout)
         addresses = [rng.randrange(layout.size) for _ in range(40)]
         addresses += [a for leaf in layout.leaves for a in (leaf.start, leaf.last)]
         addresses += [a ^ (rng.randrange(256) << 56) for a in addresses[:40]]  # a tag in the top byte

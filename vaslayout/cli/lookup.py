@@ -26,8 +26,11 @@ READ_SIZE = 1 << 16  # bytes of stdin read at a time: about 3,000 addresses
 RICH_MAX_ANSWERS = 16  # more answers than this are written as plain text even to a terminal
 
 
-def _stdin_batches(stream: IO[bytes]) -> Iterator[list[tuple[str, str]]]:
-    """Batches of (where, text) from stdin: one address a line; blank lines and # comments skipped."""
+_BLANKS = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a line of other spaces is an address to read
+
+
+def _stdin_batches(stream: IO[bytes]) -> Iterator[list[tuple[int, str]]]:
+    """Batches of (line number, text) from stdin: one address a line; blank lines and # comments skipped."""
     read = getattr(stream, "read1", stream.read)
     pending = b""
     number = 0
@@ -35,25 +38,28 @@ def _stdin_batches(stream: IO[bytes]) -> Iterator[list[tuple[str, str]]]:
         data = read(READ_SIZE)
         if not data:
             break
-        *lines, pending = (pending + data).split(b"\n")
+        data = pending + data
+        cut = data.rfind(b"\n") + 1  # whole lines are decoded at once; "\n" is never inside a UTF-8 sequence
+        pending = data[cut:]
+        lines = data[:cut].decode("utf-8", "replace").split("\n")[:-1]
         batch = []
-        for line in lines:
-            number += 1
-            text = line.strip()
-            if text and not text.startswith(b"#"):
-                batch.append((f"<stdin>:{number}", text.decode("utf-8", "replace")))
+        for i, line in enumerate(lines, number + 1):
+            text = line.strip(_BLANKS)
+            if text and not text.startswith("#"):
+                batch.append((i, text))
+        number += len(lines)
         yield batch
-    text = pending.strip()
-    if text and not text.startswith(b"#"):
-        yield [(f"<stdin>:{number + 1}", text.decode("utf-8", "replace"))]
+    text = pending.decode("utf-8", "replace").strip(_BLANKS)
+    if text and not text.startswith("#"):
+        yield [(number + 1, text)]
 
 
-def address_batches(addresses: list[str]) -> Iterator[list[tuple[str, str]]]:
-    """The command line's addresses as one batch; `-` among them is stdin's lines, batch by batch."""
-    batch: list[tuple[str, str]] = []
+def address_batches(addresses: list[str]) -> Iterator[list[tuple[int, str]]]:
+    """The command line's addresses as one batch (line 0); `-` among them is stdin's lines, batch by batch."""
+    batch: list[tuple[int, str]] = []
     for text in addresses:
         if text != STDIN:
-            batch.append(("", text))
+            batch.append((0, text))
             continue
         if batch:
             yield batch
@@ -101,35 +107,30 @@ class Answers:
         self.decimal = args.dec
         self.names = layout_names(self.layout)
 
-    def parse(self, where: str, text: str, bits: int) -> int:
-        from vaslayout.core.translate import AddressError, parse_address
+    def parse(self, text: str, bits: int) -> int:
+        from vaslayout.core.translate import parse_address
 
-        try:
-            return parse_address(text, bits, decimal=self.decimal, names=self.names)
-        except AddressError as exc:
-            if where:
-                raise AddressError(f"{where}: {exc}") from None
-            raise
+        return parse_address(text, bits, decimal=self.decimal, names=self.names)
 
-    def virtual(self, batches: Iterable[list[tuple[str, str]]]) -> Iterator[list[Any]]:
+    def virtual(self, batches: Iterable[list[tuple[int, str]]]) -> Iterator[list[Any]]:
         """Each batch translated; at a bad address, the answers before it and then the error."""
-        from vaslayout.core.translate import translate
+        from vaslayout.core.translate import AddressError, parse_address, translations
 
-        layout, bits, parse = self.layout, self.layout.address_bits, self.parse
+        layout, bits, decimal, names = self.layout, self.layout.address_bits, self.decimal, self.names
         for batch in batches:
             addresses: list[int] = []
             bad: UserError | None = None
             try:
-                for where, text in batch:
-                    addresses.append(parse(where, text, bits))
-            except UserError as exc:
-                bad = exc  # what came before the bad line is answered, then the error is reported
+                for _, text in batch:
+                    addresses.append(parse_address(text, bits, decimal=decimal, names=names))
+            except AddressError as exc:  # what came before the bad line is answered, then the error is reported
+                line = batch[len(addresses)][0]
+                bad = AddressError(f"<stdin>:{line}: {exc}") if line else exc
             if self.around is not None:
                 layout = self.layout = self.around.at(addresses)
             results: list[Any] = []
             try:
-                for addr in addresses:
-                    results.append(translate(layout, addr))
+                results.extend(translations(layout, addresses))
             except UserError:
                 yield results
                 raise
@@ -141,7 +142,7 @@ class Answers:
         from vaslayout.core.translate import phys_lookup
 
         pbits = self.layout.physical_bits or self.layout.address_bits
-        return [phys_lookup(self.layout, self.parse("", text, pbits)) for text in texts]
+        return [phys_lookup(self.layout, self.parse(text, pbits)) for text in texts]
 
     def pages(self, results: list[Any]) -> dict[int, Any]:
         """pagemap entries for the addresses that fall in one of the process's own mappings."""
@@ -182,7 +183,7 @@ def answer_rows(answers: Answers, result: Any, pages: dict[int, Any]) -> list[li
 def _json_items(answers: Answers, batches: Iterable[list[Any]], indent: int | None) -> Iterator[list[Any]]:
     from vaslayout.core.translate import Translation
 
-    text = TranslationText() if answers.pid is None and indent is None else None
+    text = TranslationText(answers.layout) if answers.pid is None and indent is None else None
     for results in batches:
         if text is not None:
             from vaslayout.jsonout import Text
@@ -289,16 +290,13 @@ class TranslationText:
     A batch of 10,000 lookups spends more on laying out dicts and encoding
     them than on translating; here each answer is one %-format. What depends
     only on the leaf (its region and path) is encoded once per leaf, what
-    depends on a few values (the assumption, the page-table indices' names)
-    once per value; the KASAN decode, where there is one, goes the usual way.
+    depends on a few values (the assumption) once per value, and the
+    page-table indices, whose names are the layout's, go into the format
+    itself; the KASAN decode, where there is one, goes the usual way.
     tests/test_lookup_cli.py holds the text equal to the usual way's.
     """
 
-    FORMAT = ('{"address":%d,"address_hex":"%s","canonical":%s,"half":%s,%s,"offset":%s,"offset_hex":%s,'
-              '"indices":%s,"phys":%s,"phys_hex":%s,"phys_source":%s,"ram_covered":%s,"assumption":%s,'
-              '"kasan":%s,"tag":%s,"explanation":%s}')
-
-    def __init__(self) -> None:
+    def __init__(self, layout: Any) -> None:
         from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 
         from vaslayout import jsonout
@@ -307,7 +305,12 @@ class TranslationText:
         self.string = encode_basestring_ascii
         self.leaves: dict[int, tuple[Any, str]] = {}  # id(leaf) -> (leaf, '"region":{...},"path":[...]')
         self.assumptions: dict[tuple[str, int, bool], str] = {}
-        self.indices: dict[tuple[str, ...], str] = {}  # the keys -> a format for their values
+        names = tuple(layout.paging.indices(0))  # every translation of the layout has these, in this order
+        self.format = (
+            '{"address":%d,"address_hex":"%s","canonical":%s,"half":%s,%s,"offset":%s,"offset_hex":%s,"indices":{'
+            + ",".join(f"{encode_basestring_ascii(name)}:%d" for name in names)
+            + '},"phys":%s,"phys_hex":%s,"phys_source":%s,"ram_covered":%s,"assumption":%s,"kasan":%s,"tag":%s,'
+            '"explanation":%s}')
 
     def _value(self, value: Any) -> str:
         return self.jsonout.encode(self.jsonout.with_hex(value))
@@ -322,13 +325,6 @@ class TranslationText:
             self.leaves[id(leaf)] = known
         return known[1]
 
-    def _indices(self, indices: dict[str, int]) -> str:
-        keys = tuple(indices)
-        fmt = self.indices.get(keys)
-        if fmt is None:
-            fmt = self.indices[keys] = "{" + ",".join(f"{self.string(k)}:%d" for k in keys) + "}"
-        return fmt % tuple(indices.values())
-
     def _assumption(self, a: Any) -> str:
         if a is None:
             return "null"
@@ -341,10 +337,10 @@ class TranslationText:
     def __call__(self, t: Any) -> str:
         # hex() writes an int as jsonout.hexed does, a negative one included
         offset, phys, covered = t.offset, t.phys, t.ram_covered
-        return self.FORMAT % (
+        return self.format % (
             t.address, hex(t.address), "true" if t.canonical else "false", _HALVES[t.half], self._where(t),
             "null" if offset is None else offset, "null" if offset is None else f'"{hex(offset)}"',
-            self._indices(t.indices), "null" if phys is None else phys,
+            *t.indices.values(), "null" if phys is None else phys,
             "null" if phys is None else f'"{hex(phys)}"',
             "null" if t.phys_source is None else self.string(t.phys_source),
             "null" if covered is None else "true" if covered else "false", self._assumption(t.assumption),
