@@ -63,6 +63,9 @@ def test_every_layout_outlines_its_halves(layout: str) -> None:
     for addr in (0, lay.size - 1, lay.leaves[len(lay.leaves) // 2].start):
         i = band.index_of(addr)
         assert i is not None and not band.block(i).header and band.block(i).region.contains(addr)
+    for row in o.body:  # every row's both ends find that row, never the header beside it
+        for addr in (row.start, row.last):
+            assert band.block(band.index_of(addr)).region is row, (layout, row.name, hex(addr))
 
 
 async def test_the_outline_at_80x24_keeps_the_direct_map_and_user_space_in_view() -> None:

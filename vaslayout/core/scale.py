@@ -144,8 +144,24 @@ class Outline:
     entries: tuple[Region, ...]  # ascending, a header just above (after) its rows
     headers: frozenset[int]  # positions in entries
     fixed: frozenset[int]  # headers and collapsed holes: one row each
-    body: tuple[Region, ...]  # the entries that are not headers, ascending: they tile the space
-    body_pos: tuple[int, ...]  # body[j] is entries[body_pos[j]]
+
+    @property
+    def body(self) -> tuple[Region, ...]:
+        """The entries that are not headers, ascending: they tile the space."""
+        return tuple([e for i, e in enumerate(self.entries) if i not in self.headers])
+
+    def position_of(self, addr: int) -> int | None:
+        """The position in entries of the row (never a header) that holds addr, by bisection.
+
+        A header sorts as the row just before it, so the entries' keys never
+        fall: nothing beside the entries themselves is kept for 65,530 rows.
+        """
+        entries, headers = self.entries, self.headers
+        i = bisect.bisect_right(range(len(entries)), addr,
+                                key=lambda i: entries[i - 1 if i in headers and i else i].start) - 1
+        while i in headers:
+            i -= 1
+        return i if i >= 0 and entries[i].contains(addr) else None
 
 
 def _rows_of(half: Region) -> tuple[Region, ...]:
@@ -177,8 +193,7 @@ def _outline(layout: Layout) -> Outline:
             entries.append(top)
         else:
             entries.append(top)
-    pos = tuple(i for i in range(len(entries)) if i not in headers)
-    return Outline(tuple(entries), frozenset(headers), frozenset(fixed), tuple(entries[i] for i in pos), pos)
+    return Outline(tuple(entries), frozenset(headers), frozenset(fixed))
 
 
 _OUTLINES: dict[int, tuple[Layout, Outline]] = {}
@@ -206,11 +221,8 @@ class OutlineBand(LevelBand):
         return len(self.outline.entries) - 1 - index in self.outline.headers
 
     def index_of(self, addr: int) -> int | None:
-        body = self.outline.body
-        j = bisect.bisect_right(body, addr, key=lambda r: r.start) - 1
-        if j < 0 or not body[j].contains(addr):
-            return None
-        return len(self.outline.entries) - 1 - self.outline.body_pos[j]
+        i = self.outline.position_of(addr)
+        return None if i is None else len(self.outline.entries) - 1 - i
 
 
 class WindowBand:
