@@ -92,6 +92,7 @@ class MapView(ScrollView, can_focus=True):
         self._mark_styles: list[tuple[int, Style]] = []
         self._mark_current: int | None = None
         self._marks_key = 0  # part of every line's cache key: new markers redraw the lines
+        self._pass: tuple[int, int | None, int | None] | None = None  # _pass_values() while lines are drawn
 
     # -- state ---------------------------------------------------------------
 
@@ -244,19 +245,34 @@ class MapView(ScrollView, can_focus=True):
             # sized since the last build and the Resize event not handled yet: the
             # band is built for this height now, so the first frame is already right
             self._refit()
-        return super().render_lines(crop)
+        self._pass = self._pass_values()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    def _pass_values(self) -> tuple[int, int | None, int | None]:
+        """What every line of a drawing pass shares: the width, the selected block and the cursor's row.
+
+        Worked out once a pass, not once a line: a page of new lines asked
+        for them 46 times each.
+        """
+        width = self.scrollable_content_region.width
+        sel = self.selected_block()
+        if sel is None or self.state is None:
+            return width, None, None
+        return width, sel.index, sel.row_of(self.state.cursor)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width, sel_index, cursor_row = self._pass or self._pass_values()
         if self.state is None or self._band is None:
             return Strip.blank(width, self.rich_style)
         row = y + self.scroll_offset.y
-        block = self.band.block_at_row(row)
+        block = self._band.block_at_row(row)
         if block is None:
             return Strip.blank(width, self.rich_style)
-        sel = self.selected_block()
-        selected = sel is not None and sel.index == block.index
-        cursor_here = selected and self.cursor_row() == row
+        selected = sel_index == block.index
+        cursor_here = selected and cursor_row == row
         key = (self._generation, row, width, selected, cursor_here, self.has_focus, self.present, self._marks_key)
         strip = self._cache.get(key)
         if strip is None:
