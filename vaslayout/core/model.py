@@ -130,18 +130,26 @@ class Kasan:
 class LeafPaths(Sequence[tuple["Region", ...]]):
     """Each leaf's path from the root as a tuple, made when asked (Layout.paths).
 
-    The leaves of one parent share one tuple of their ancestors, so the
-    65,530 mappings of a live process under one region cost two pointers
-    each here, not a tuple each (about 4 MiB).
+    Leaves next to each other under one parent share one run: one tuple of
+    their ancestors and the index of the first of them. The 65,530 mappings
+    of a live process under one region are one run here, not a tuple each
+    (about 4 MiB) nor two pointers each (1 MiB); a leaf's run is found by
+    bisection over the runs.
     """
 
-    __slots__ = ("_above", "_below", "_leaves")
+    __slots__ = ("_firsts", "_above", "_below", "_leaves")
 
-    def __init__(self, above: list[tuple[Region, ...]], below: list[tuple[Region, ...]],
+    def __init__(self, firsts: Sequence[int], above: list[tuple[Region, ...]], below: list[tuple[Region, ...]],
                  leaves: tuple[Region, ...]) -> None:
-        self._above = above  # each leaf's ancestors, the root first
+        self._firsts = firsts  # run k holds the leaves from firsts[k] up to the next run's first
+        self._above = above  # each run's ancestors, the root first
         self._below = below  # the same without the root
         self._leaves = leaves
+
+    def _run(self, i: int) -> tuple[int, Region]:
+        """The run of leaf i (negative counts from the end, as a tuple's index does) and the leaf."""
+        leaf = self._leaves[i]  # IndexError here, as a tuple of paths would raise it
+        return bisect.bisect_right(self._firsts, i % len(self._leaves)) - 1, leaf
 
     def __len__(self) -> int:
         return len(self._leaves)
@@ -149,15 +157,19 @@ class LeafPaths(Sequence[tuple["Region", ...]]):
     def __getitem__(self, i: int) -> tuple[Region, ...]:  # type: ignore[override]
         if isinstance(i, slice):
             return tuple(self[j] for j in range(*i.indices(len(self))))  # type: ignore[return-value]
-        return self._above[i] + (self._leaves[i],)
+        k, leaf = self._run(i)
+        return self._above[k] + (leaf,)
 
     def __iter__(self) -> Iterator[tuple[Region, ...]]:
-        for above, leaf in zip(self._above, self._leaves, strict=True):
-            yield above + (leaf,)
+        ends = [*self._firsts[1:], len(self._leaves)]
+        for first, end, above in zip(self._firsts, ends, self._above, strict=True):
+            for leaf in self._leaves[first:end]:
+                yield above + (leaf,)
 
     def below_root(self, i: int) -> tuple[Region, ...]:
         """self[i][1:], without making self[i]."""
-        return self._below[i] + (self._leaves[i],) if self._above[i] else ()
+        k, leaf = self._run(i)
+        return self._below[k] + (leaf,) if self._above[k] else ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,12 +195,15 @@ class Layout:
     # bisect, and each leaf's path from the root.
     leaves: tuple[Region, ...] = field(init=False, repr=False)
     paths: LeafPaths = field(init=False, repr=False, compare=False)  # leaves and root say it all
-    starts: tuple[int, ...] = field(init=False, repr=False)
+    # One flat block of 64-bit words where they fit: bisect then walks contiguous memory instead of
+    # int objects spread over the heap, which keeps a lookup among 100,000+ leaves nearly as cheap
+    # as among 100.
+    starts: Sequence[int] = field(init=False, repr=False)
     by_id: Mapping[str, Region] = field(init=False, repr=False)
-    _index: Sequence[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         leaves: list[Region] = []
+        firsts: list[int] = []  # LeafPaths' runs: where each begins, its ancestors with and without the root
         aboves: list[tuple[Region, ...]] = []
         belows: list[tuple[Region, ...]] = []
         by_id: dict[str, Region] = {}
@@ -198,33 +213,34 @@ class Layout:
                 by_id.setdefault(region.id, region)
             kids = region.children
             if not kids:
+                if not aboves or aboves[-1] is not above:  # the first leaf of its parent: a new run
+                    firsts.append(len(leaves))
+                    aboves.append(above)
+                    belows.append(below)
                 leaves.append(region)
-                aboves.append(above)
-                belows.append(below)
                 return
             path = above + (region,)  # shared by the children
             under = path[1:]
             if not any(map(_children, kids)) and list(map(_id, kids)).count(None) == len(kids):
-                leaves.extend(kids)  # leaves without ids (a live process's 65,530 mappings): in C loops
-                aboves.extend([path] * len(kids))
-                belows.extend([under] * len(kids))
+                firsts.append(len(leaves))  # leaves without ids (a live process's 65,530 mappings): one run
+                aboves.append(path)
+                belows.append(under)
+                leaves.extend(kids)
                 return
             for kid in kids:
                 walk(kid, path, under)
 
         walk(self.root, (), ())
         object.__setattr__(self, "leaves", tuple(leaves))
-        object.__setattr__(self, "paths", LeafPaths(aboves, belows, self.leaves))
-        object.__setattr__(self, "starts", tuple(map(_start, leaves)))
+        del leaves
+        object.__setattr__(self, "paths", LeafPaths(array("q", firsts), aboves, belows, self.leaves))
         object.__setattr__(self, "by_id", by_id)
-        # The starts again as one flat block of 64-bit words: bisect then walks
-        # contiguous memory instead of int objects spread over the heap, which
-        # keeps a lookup among 100,000+ leaves nearly as cheap as among 100.
+        starts = map(_start, self.leaves)
         try:
-            index: Sequence[int] = array("Q", self.starts)
-        except OverflowError:  # wider than 64 bits: keep the tuple
-            index = self.starts
-        object.__setattr__(self, "_index", index)
+            index: Sequence[int] = array("Q", starts)
+        except OverflowError:  # wider than 64 bits: a tuple
+            index = tuple(map(_start, self.leaves))
+        object.__setattr__(self, "starts", index)
 
     @property
     def size(self) -> int:
@@ -232,7 +248,7 @@ class Layout:
 
     def leaf_index(self, addr: int) -> int:
         """Index of the leaf holding addr, for 0 <= addr < size: O(log n) over sorted starts."""
-        return bisect.bisect_right(self._index, addr) - 1
+        return bisect.bisect_right(self.starts, addr) - 1
 
     def path_at(self, addr: int) -> tuple[Region, ...]:
         """Regions from the root (excluded) down to the leaf holding addr (0 <= addr < size)."""
