@@ -403,7 +403,8 @@ def test_a_layouts_leaves_paths_and_ids_are_the_trees_own(root) -> None:
     assert layout.leaves == tuple(path[-1] for path in paths)
     assert list(layout.paths) == paths and [layout.paths[i] for i in range(len(paths))] == paths
     assert [layout.paths.below_root(i) for i in range(len(paths))] == [p[1:] if len(p) > 1 else () for p in paths]
-    assert layout.paths[-1] == paths[-1] and layout.paths.below_root(-1) == (paths[-1][1:] if len(paths[-1]) > 1 else ())
+    assert layout.paths[-1] == paths[-1]
+    assert layout.paths.below_root(-1) == (paths[-1][1:] if len(paths[-1]) > 1 else ())
     assert tuple(layout.starts) == tuple(path[-1].start for path in paths)
     first_ids: dict[str, object] = {}
     for region in walk_regions(root):

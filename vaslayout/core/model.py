@@ -232,7 +232,7 @@ class Layout:
 
         walk(self.root, (), ())
         object.__setattr__(self, "leaves", tuple(leaves))
-        del leaves
+        leaves.clear()  # the tuple holds them now: the list's 0.5 MiB goes before the starts are made
         object.__setattr__(self, "paths", LeafPaths(array("q", firsts), aboves, belows, self.leaves))
         object.__setattr__(self, "by_id", by_id)
         starts = map(_start, self.leaves)
