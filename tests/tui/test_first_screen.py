@@ -113,3 +113,33 @@ async def test_a_card_wraps_its_rows_again_when_its_width_changes() -> None:
         assert len(narrow) > len(wide)
         assert max(map(len, wide)) <= 60 and max(map(len, narrow)) <= 30
         assert " ".join(" ".join(narrow[1:]).split()) == " ".join(" ".join(wide[1:]).split())
+
+
+async def test_a_card_draws_a_line_it_has_shown_before_from_what_it_kept() -> None:
+    """Back and forth between two regions (Enter, Backspace) draws no line twice; a line that
+    looks different is drawn anew, and each run of changed lines is one refresh."""
+    first = [("region", Text("user space", style="bold")), ("size", Text("128 TiB"))]
+    second = [("region", Text("kernel space", style="bold")), ("size", Text("128 TiB"))]
+    app = OneCard()
+    async with app.run_test(size=(60, 20)) as pilot:
+        card = app.query_one(Card)
+        rendered: list[str] = []
+        render = Text.render
+
+        def recording(text: Text, console, end: str = ""):
+            rendered.append(text.plain)
+            return render(text, console, end)
+
+        Text.render = recording  # type: ignore[method-assign]
+        try:
+            for rows in (first, second, first, second):
+                card.show([Text("Selected region"), (rows, 1)])
+                await settle(pilot)
+        finally:
+            Text.render = render  # type: ignore[method-assign]
+        assert card.plain.splitlines()[1].split() == ["region", "kernel", "space"]
+        assert sorted(r.split()[-1] for r in rendered if r.startswith("region")) == ["space", "space"]
+        refreshed: list[object] = []
+        card.refresh = lambda *regions, **kw: refreshed.extend(regions)  # type: ignore[method-assign]
+        card.show([Text("Other"), ([("a", Text("1")), ("b", Text("2"))], 1)])
+        assert [(r.y, r.height) for r in refreshed] == [(0, 3)]

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.containers import VerticalScroll
 from textual.geometry import Region as Area
 from textual.strip import Strip
@@ -56,10 +57,14 @@ def rows_lines(rows: Rows, gap: int = 1, *, width: int, console: Console) -> lis
     value_w = max(width - label_w, 8)
     out = []
     for label, value in rows:
-        for i, line in enumerate(value.wrap(console, value_w, overflow="ellipsis")):
+        plain = value.plain
+        fits = value.cell_len <= value_w and "\n" not in plain and "\t" not in plain
+        for i, line in enumerate([value] if fits else value.wrap(console, value_w, overflow="ellipsis")):
             out.append(Text.assemble((f"{label if i == 0 else '':<{label_w}}", "bold"), line))
     return out
 
+
+STRIPS_KEPT = 256  # lines drawn once and kept by their look: moving back and forth redraws none
 
 # What a card shows: lines as they are, and label/value rows wrapped to the card's width (with the gap
 # after the labels).
@@ -82,6 +87,7 @@ class Card(Widget):
         self._lines: list[Text] = []
         self._width = 0  # the width _lines were wrapped to
         self._strips: dict[int, Strip] = {}  # drawn on first use, for the current width and theme
+        self._drawn: LRUCache[tuple, Strip] = LRUCache(STRIPS_KEPT)  # a line's look -> its strip, any y
         self._base: Style | None = None
 
     def show(self, blocks: list[Block]) -> None:
@@ -89,10 +95,15 @@ class Card(Widget):
         if not self._width:
             return  # not drawn yet: wrapped when it is
         old, self._lines = self._lines, self._wrap(self._width)
-        for y in range(max(len(old), len(self._lines))):
-            if y >= len(old) or y >= len(self._lines) or old[y] != self._lines[y]:
-                self._strips.pop(y, None)
-                self.refresh(Area(0, y, self._width, 1))
+        changed = [y for y in range(max(len(old), len(self._lines)))
+                   if y >= len(old) or y >= len(self._lines) or old[y] != self._lines[y]]
+        for y in changed:
+            self._strips.pop(y, None)
+        first = 0
+        for i in range(1, len(changed) + 1):  # one refresh for each run of changed lines
+            if i == len(changed) or changed[i] != changed[i - 1] + 1:
+                self.refresh(Area(0, changed[first], self._width, changed[i - 1] - changed[first] + 1))
+                first = i
 
     def _wrap(self, width: int) -> list[Text]:
         console, lines = self.app.console, []
@@ -121,9 +132,12 @@ class Card(Widget):
                 self._base = self.rich_style  # walks every ancestor's styles: once, not per line
             console, base = self.app.console, self._base
             if y < len(lines):
-                line = lines[y]  # render() leaves out the line's own style: applied here
-                strip = Strip(line.render(console)).apply_style(base + console.get_style(line.style))
-                strip = strip.crop_extend(0, width, base)
+                line = lines[y]
+                look = (width, line.plain, str(line.style), tuple(line.spans))
+                strip = self._drawn.get(look)
+                if strip is None:  # render() leaves out the line's own style: applied here
+                    strip = Strip(line.render(console)).apply_style(base + console.get_style(line.style))
+                    strip = self._drawn[look] = strip.crop_extend(0, width, base)
             else:
                 strip = Strip.blank(width, base)
             self._strips[y] = strip
@@ -131,6 +145,7 @@ class Card(Widget):
 
     def notify_style_update(self) -> None:
         self._strips.clear()  # the theme changed: the base style with it
+        self._drawn.clear()
         self._base = None
         super().notify_style_update()
 
