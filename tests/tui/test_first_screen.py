@@ -143,3 +143,23 @@ async def test_a_card_draws_a_line_it_has_shown_before_from_what_it_kept() -> No
         card.refresh = lambda *regions, **kw: refreshed.extend(regions)  # type: ignore[method-assign]
         card.show([Text("Other"), ([("a", Text("1")), ("b", Text("2"))], 1)])
         assert [(r.y, r.height) for r in refreshed] == [(0, 3)]
+
+
+async def test_the_first_layout_has_the_footers_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys are composed before the first frame, not after it in a layout of their own.
+    (Textual's own second pass, for the sizes the first one set, remains: two in all.)"""
+    layouts: list[int] = []  # the footer's widgets at each layout of the map's screen
+    on_mount = VasLayoutApp.on_mount
+
+    def counting(self) -> None:
+        screen = self.screen
+        screen.screen_layout_refresh_signal.subscribe(
+            screen, lambda s: layouts.append(len(list(s.query_one(KeysFooter).query("*")))))
+        on_mount(self)
+
+    monkeypatch.setattr(VasLayoutApp, "on_mount", counting)
+    app = VasLayoutApp()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+    assert layouts and layouts[0] > 0
+    assert len(layouts) <= 2, layouts

@@ -69,6 +69,14 @@ class KeysFooter(Footer):
                       if binding.show or key == palette)
         return shown, self.show_command_palette, self.combine_groups
 
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual composes the keys after the next refresh: the first frame went out without them and the
+        # footer followed in a second layout of the whole screen. Composed now, they are in that frame;
+        # the recompose Textual still queues finds the same keys and does nothing.
+        super().bindings_changed(screen)
+        if self.is_attached and screen is self.screen and screen.app.app_focus:
+            self.call_later(self.recompose)
+
     async def recompose(self) -> None:
         if not self.is_attached:
             return  # closed while the recompose was queued (Textual's recompose does nothing then either)
