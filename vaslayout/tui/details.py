@@ -171,8 +171,11 @@ class Details(VerticalScroll, can_focus=False):
 
     # The card has a fixed height so that following the cursor repaints it
     # without a relayout of the screen (a relayout costs more than the map).
+    # Its scrollbar always shows: the card and the legend overflow any
+    # terminal under 60 rows, and a scrollbar that arrives in the first
+    # layout is drawn in a frame of its own after it.
     DEFAULT_CSS = """
-    Details { padding: 0 1; scrollbar-gutter: stable; }
+    Details { padding: 0 1; overflow-y: scroll; }
     Details > .section { color: $text-muted; text-style: bold; margin-top: 1; }
     """
 
