@@ -626,6 +626,7 @@ class TestMouseAndSize:
             details = app.query_one("#details")
             assert details.region.y >= app.map.region.bottom
             assert app.map.region.width == 80
+            assert details.region.width == 80  # the whole width under the map, not the side panel's 62
             await pilot.press("down")
             assert selected(app) == "LDT remap for PTI"
 
