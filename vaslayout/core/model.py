@@ -235,12 +235,11 @@ class Layout:
         leaves.clear()  # the tuple holds them now: the list's 0.5 MiB goes before the starts are made
         object.__setattr__(self, "paths", LeafPaths(array("q", firsts), aboves, belows, self.leaves))
         object.__setattr__(self, "by_id", by_id)
-        starts = map(_start, self.leaves)
         try:
-            index: Sequence[int] = array("Q", starts)
+            starts: Sequence[int] = array("Q", map(_start, self.leaves))
         except OverflowError:  # wider than 64 bits: a tuple
-            index = tuple(map(_start, self.leaves))
-        object.__setattr__(self, "starts", index)
+            starts = tuple(map(_start, self.leaves))
+        object.__setattr__(self, "starts", starts)
 
     @property
     def size(self) -> int:

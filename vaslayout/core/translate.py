@@ -25,7 +25,7 @@ from vaslayout.errors import UserError, shortened
 
 TYPE_CHECKING = False  # typing is for the checker only: importing it costs a short command's start-up
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
     from vaslayout.core.kasan import ShadowByte
@@ -216,19 +216,23 @@ def _untag(layout: Layout, addr: int) -> tuple[int, int | None]:
     return addr, None
 
 
-def half_of(layout: Layout, addr: int, canonical: bool) -> str:
-    """user, kernel or non-canonical: the top bit picks the half (bit 55 on arm64), else TASK_SIZE does."""
-    if not canonical:
-        return "non-canonical"
+def half_rule(layout: Layout) -> Callable[[int, bool], str]:
+    """user, kernel or non-canonical of a (canonical?) address: the top bit picks the half (bit 55 on
+    arm64), else TASK_SIZE does. What it looks at is worked out once per layout, not per address."""
     mode = layout.paging
     if mode.sign_extended:
         bit = 55 if mode.upper_label == "ttbr" else layout.address_bits - 1
-        return "kernel" if addr >> bit & 1 else "user"
+        return lambda addr, canonical: ("kernel" if addr >> bit & 1 else "user") if canonical else "non-canonical"
     user = layout.role_region("user")
-    if user is not None:
-        return "user" if user.contains(addr) else "kernel"
     top = layout.role_value("task_size")
-    return "user" if top is not None and addr < top else "kernel"
+
+    def half(addr: int, canonical: bool) -> str:
+        if not canonical:
+            return "non-canonical"
+        if user is not None:
+            return "user" if user.contains(addr) else "kernel"
+        return "user" if top is not None and addr < top else "kernel"
+    return half
 
 
 def _describe(layout: Layout, kasan: ShadowByte) -> str:
@@ -348,12 +352,10 @@ def translations(layout: Layout, addresses: Iterable[int]) -> Iterator[Translati
     field, to one worked out alone.
     """
     size, bits, mode = layout.size, layout.address_bits, layout.paging
-    tagged, sign, arm64 = _tagged(layout), mode.sign_extended, layout.arch == "arm64"
-    low = mode.upper_lo
-    ones = (1 << (bits - low)) - 1
-    half_bit = 55 if mode.upper_label == "ttbr" else bits - 1
+    tagged, arm64 = _tagged(layout), layout.arch == "arm64"
     kasan_from = layout.kasan.offset if layout.kasan is not None else size  # no address reaches size
     leaf_index, path_below, indices = layout.leaf_index, layout.paths.below_root, mode.indices
+    is_canonical, half_of = mode.canonical, half_rule(layout)
     leaves: dict[int, _Leaf] = {}
     new, fields_ = _NEW, _FIELDS
     for addr in addresses:
@@ -361,8 +363,7 @@ def translations(layout: Layout, addresses: Iterable[int]) -> Iterator[Translati
             raise AddressError(f"the address is wider than {bits} bits "
                                f"(largest: {fmt_addr(size - 1, bits)})")
         walked, tag = _untag(layout, addr) if tagged else (addr, None)
-        top = walked >> low
-        canonical = not sign or top == 0 or top == ones
+        canonical = is_canonical(walked)
         i = leaf_index(walked)
         leaf = leaves.get(i)
         if leaf is None:
@@ -384,16 +385,10 @@ def translations(layout: Layout, addresses: Iterable[int]) -> Iterator[Translati
                 text = leaf.texts[canonical] = _explain(layout, walked, canonical, leaf, None, None, None)
         else:
             text = _explain(layout, walked, canonical, leaf, phys, covered, kasan)
-        if not canonical:
-            half = "non-canonical"
-        elif sign:
-            half = "kernel" if walked >> half_bit & 1 else "user"
-        else:
-            half = half_of(layout, walked, canonical)
         t = new(Translation)  # what Translation(...) makes, without a frozen __init__'s setattr per field
         t.__dict__.update(zip(fields_, (
             addr, canonical, leaf.region, leaf.path, walked - leaf.start if leaf.path else None, indices(walked),
-            phys, text, half, source, covered, assumption, kasan, tag), strict=True))
+            phys, text, half_of(walked, canonical), source, covered, assumption, kasan, tag), strict=True))
         yield t
 
 
