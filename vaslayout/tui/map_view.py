@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
 from rich.color import Color, blend_rgb
 from rich.segment import Segment
@@ -26,6 +27,7 @@ from vaslayout.core.scale import SCALES, Block, LevelBand, OutlineBand, WindowBa
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.session import ViewState
 from vaslayout.tui.actions import bindings
+from vaslayout.tui.scrollbar import set_bar
 
 _BLACK = Color.parse("#101010")
 # Drawn lines kept: a few screens, so paging back redraws nothing, while paging through 65,530
@@ -38,6 +40,18 @@ _GUTTER_FIRST = Style(color="#c8c8c8")
 _GUTTER_LAST = Style(color="#707070")
 _PLAIN = Style()
 _MARK_CURRENT = Style(color="black", bgcolor="#f0c040", bold=True)  # the report address the step is on
+
+
+class _Pass(NamedTuple):
+    """What the lines of one drawing pass share (MapView._pass_values)."""
+
+    width: int  # the lines' own width
+    full: int  # with the column under the scrollbar
+    pad: Style  # that column's look: the map's background
+    top: int  # scroll offset
+    x: int
+    selected: int | None  # the selected block's index
+    cursor_row: int | None
 
 
 @functools.lru_cache(maxsize=256)
@@ -92,7 +106,7 @@ class MapView(ScrollView, can_focus=True):
         self._mark_styles: list[tuple[int, Style]] = []
         self._mark_current: int | None = None
         self._marks_key = 0  # part of every line's cache key: new markers redraw the lines
-        self._pass: tuple[int, int | None, int | None] | None = None  # _pass_values() while lines are drawn
+        self._pass: _Pass | None = None  # _pass_values() while lines are drawn
 
     # -- state ---------------------------------------------------------------
 
@@ -188,11 +202,17 @@ class MapView(ScrollView, can_focus=True):
         The vertical bar always shows (overflow-y: scroll), so only its
         sizes change; they and the clamped scroll offset are public.
         """
-        bar = self.vertical_scrollbar
-        bar.window_virtual_size = self.virtual_size.height
-        bar.window_size = self.scrollable_content_region.height
+        set_bar(self.vertical_scrollbar, virtual=self.virtual_size.height,
+                window=self.scrollable_content_region.height)
         if self.scroll_y > self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """ScrollView's, with the scrollbar repainted only when its thumb moves on the screen."""
+        if self.show_vertical_scrollbar:
+            set_bar(self.vertical_scrollbar, position=new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     def on_resize(self, event: events.Resize) -> None:
         self._refit()
@@ -241,45 +261,59 @@ class MapView(ScrollView, can_focus=True):
     # -- drawing -------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        """The map's own lines, through the app's line filters only.
+
+        Widget.render_lines sends every line through the CSS pipeline
+        (border, padding, tint, opacity, each a new Strip), which cost twice
+        the drawing of the line. The map has none of them: its lines are
+        drawn whole, padded under the scrollbar as Textual pads them, and
+        kept. tests/tui/test_map_lines.py holds them equal to Textual's.
+        """
         if self.state is not None and self._band_key is not None and self._band_key[4] != self._rows():
             # sized since the last build and the Resize event not handled yet: the
             # band is built for this height now, so the first frame is already right
             self._refit()
         self._pass = self._pass_values()
         try:
-            return super().render_lines(crop)
+            strips = [self.render_line(y) for y in crop.line_range]
         finally:
             self._pass = None
+        background = self.background_colors[1]
+        for line_filter in self.get_line_filters():  # NO_COLOR, ANSI colours: what the app does to every line
+            strips = [strip.apply_filter(line_filter, background) for strip in strips]
+        x1, x2 = crop.column_span
+        return strips if (x1, x2) == (0, self.size.width) else [strip.crop(x1, x2) for strip in strips]
 
-    def _pass_values(self) -> tuple[int, int | None, int | None]:
-        """What every line of a drawing pass shares: the width, the selected block and the cursor's row.
+    def _pass_values(self) -> _Pass:
+        """What every line of a drawing pass shares: the sizes, the scroll offset, the selection.
 
         Worked out once a pass, not once a line: a page of new lines asked
         for them 46 times each.
         """
-        width = self.scrollable_content_region.width
+        base, background = self.background_colors
+        offset = self.scroll_offset
+        width, full = self.scrollable_content_region.width, self.size.width
+        pad = Style(bgcolor=(base + background).rich_color)
         sel = self.selected_block()
         if sel is None or self.state is None:
-            return width, None, None
-        return width, sel.index, sel.row_of(self.state.cursor)
+            return _Pass(width, full, pad, offset.y, offset.x, None, None)
+        return _Pass(width, full, pad, offset.y, offset.x, sel.index, sel.row_of(self.state.cursor))
 
     def render_line(self, y: int) -> Strip:
-        width, sel_index, cursor_row = self._pass or self._pass_values()
-        if self.state is None or self._band is None:
-            return Strip.blank(width, self.rich_style)
-        row = y + self.scroll_offset.y
-        block = self._band.block_at_row(row)
+        width, full, pad, top, x, sel_index, cursor_row = self._pass or self._pass_values()
+        block = self._band.block_at_row(y + top) if self.state is not None and self._band is not None else None
         if block is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.rich_style).extend_cell_length(full, pad)
+        row = y + top
         selected = sel_index == block.index
         cursor_here = selected and cursor_row == row
-        key = (self._generation, row, width, selected, cursor_here, self.has_focus, self.present, self._marks_key)
+        key = (self._generation, row, width, full, selected, cursor_here, self.has_focus, self.present,
+               self._marks_key)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(block, row, width, selected, cursor_here)
-            self._cache[key] = strip
-        x = self.scroll_offset.x
-        return strip if x == 0 else strip.crop(x, x + width)
+            strip = self._cache[key] = strip.extend_cell_length(full, pad)
+        return strip if x == 0 else strip.crop(x, x + width).extend_cell_length(full, pad)
 
     def _draw(self, block: Block, row: int, width: int, selected: bool, cursor_here: bool) -> Strip:
         assert self.state is not None
