@@ -357,7 +357,9 @@ class VasLayoutApp(App[None]):
         if changed:
             text.append("   params: " + ", ".join(f"{p.name}={param_text(p.name, p.value)}" for p in changed),
                         "magenta")
-        self.query_one("#breadcrumb", Static).update(text, layout=False)
+        crumb = self.query_one("#breadcrumb", Static)
+        if crumb.content != text:  # a key that moves the cursor leaves it as it is: not drawn again
+            crumb.update(text, layout=False)
 
     # -- layouts and params --------------------------------------------------
 

@@ -20,6 +20,7 @@ from vaslayout.core.rules import rule_kind
 from vaslayout.core.translate import translate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import Rows, region_style, translation_rows
+from vaslayout.tui.lines import filtered
 
 
 def region_rows(layout: Layout, region: Region) -> Rows:
@@ -122,6 +123,10 @@ class Card(Widget):
     @property
     def plain(self) -> str:
         return "\n".join(line.plain for line in self._lines_at(self.size.width or 60))
+
+    def render_lines(self, crop: Area) -> list[Strip]:
+        """The card's lines, drawn whole at its width, past Textual's CSS pipeline (tui/lines.py)."""
+        return filtered(self, [self.render_line(y) for y in crop.line_range], crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

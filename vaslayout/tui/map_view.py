@@ -27,6 +27,7 @@ from vaslayout.core.scale import SCALES, Block, LevelBand, OutlineBand, WindowBa
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.session import ViewState
 from vaslayout.tui.actions import bindings
+from vaslayout.tui.lines import filtered
 from vaslayout.tui.scrollbar import set_bar
 
 _BLACK = Color.parse("#101010")
@@ -261,14 +262,7 @@ class MapView(ScrollView, can_focus=True):
     # -- drawing -------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """The map's own lines, through the app's line filters only.
-
-        Widget.render_lines sends every line through the CSS pipeline
-        (border, padding, tint, opacity, each a new Strip), which cost twice
-        the drawing of the line. The map has none of them: its lines are
-        drawn whole, padded under the scrollbar as Textual pads them, and
-        kept. tests/tui/test_map_lines.py holds them equal to Textual's.
-        """
+        """The map's own lines, padded under the scrollbar as Textual pads them (tui/lines.py)."""
         if self.state is not None and self._band_key is not None and self._band_key[4] != self._rows():
             # sized since the last build and the Resize event not handled yet: the
             # band is built for this height now, so the first frame is already right
@@ -278,11 +272,7 @@ class MapView(ScrollView, can_focus=True):
             strips = [self.render_line(y) for y in crop.line_range]
         finally:
             self._pass = None
-        background = self.background_colors[1]
-        for line_filter in self.get_line_filters():  # NO_COLOR, ANSI colours: what the app does to every line
-            strips = [strip.apply_filter(line_filter, background) for strip in strips]
-        x1, x2 = crop.column_span
-        return strips if (x1, x2) == (0, self.size.width) else [strip.crop(x1, x2) for strip in strips]
+        return filtered(self, strips, crop)
 
     def _pass_values(self) -> _Pass:
         """What every line of a drawing pass shares: the sizes, the scroll offset, the selection.

@@ -1,6 +1,6 @@
-"""The map draws its lines past Textual's CSS pipeline, and repaints its scrollbar only when it moves.
+"""What a page key draws: the map and card past Textual's CSS pipeline, the scrollbar and breadcrumb if changed.
 
-Both were most of a page key's cost among 131,072 regions
+These were most of a page key's cost among 131,072 regions
 (benchmarks/tui_speed.py measures it). Each shortcut is held here to what
 Textual itself would put on the screen.
 """
@@ -11,23 +11,25 @@ import pytest
 from textual.geometry import Region as Area
 from textual.scrollbar import ScrollBar
 from textual.widget import Widget
+from textual.widgets import Static
 
 from tests.pilot_steps import settle
 from tests.tui.test_map_cache import BASE, many_mappings
 from vaslayout.session import Session
 from vaslayout.sources import FixedSource
 from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.details import Card
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.scrollbar import set_bar
 
 
-def textuals_lines(view: MapView, crop: Area) -> list:
-    """What Widget.render_lines makes of the map's lines: border, padding, tint, opacity, filters."""
+def textuals_lines(view: Widget, crop: Area) -> list:
+    """What Widget.render_lines makes of the widget's lines: border, padding, tint, opacity, filters."""
     view.refresh()  # its own cache of styled lines would hand back the last ones
     return Widget.render_lines(view, crop)
 
 
-def crops(view: MapView) -> list[Area]:
+def crops(view: Widget) -> list[Area]:
     width, height = view.size
     return [Area(0, 0, width, height), Area(0, 3, width, 4), Area(5, 2, 11, 3), Area(0, height - 1, width, 1)]
 
@@ -38,7 +40,7 @@ STATES = [[], ["enter"], ["enter", "pageup", "pageup"], ["enter", "f5"], ["enter
 
 @pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
-async def test_the_maps_lines_are_textuals_lines(size: tuple[int, int], no_color: bool,
+async def test_the_maps_and_the_cards_lines_are_textuals_lines(size: tuple[int, int], no_color: bool,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     if no_color:
         monkeypatch.setenv("NO_COLOR", "1")
@@ -51,14 +53,15 @@ async def test_the_maps_lines_are_textuals_lines(size: tuple[int, int], no_color
                 app.theme = theme
                 await pilot.press(*keys)
                 await settle(pilot)
-                view = app.map
-                for crop in crops(view):
-                    mine = view.render_lines(crop)
-                    assert mine == textuals_lines(view, crop), (keys, theme, crop)
-                    compared.append(len(mine))
+                for view in (v for v in (app.map, app.query_one(Card)) if v.size.width):  # presenter hides the card
+                    for crop in crops(view):
+                        mine = view.render_lines(crop)
+                        assert mine == textuals_lines(view, crop), (type(view).__name__, keys, theme, crop)
+                        compared.append(len(mine))
                 await pilot.press(*(["backspace"] * keys.count("enter")), *(["f5"] * keys.count("f5")))
                 await settle(pilot)
-        assert len(compared) == len(STATES) * 2 * 4 and min(compared) >= 1
+        # every crop of the map in each state and theme, of the card in all but presenter mode's two
+        assert len(compared) == (2 * len(STATES) + 2 * len(STATES) - 2) * 4 and min(compared) >= 1
 
 
 async def test_a_page_among_thousands_of_regions_leaves_the_scrollbar_as_drawn(
@@ -100,3 +103,27 @@ async def test_a_scrollbar_that_looks_different_is_repainted() -> None:
         assert set_bar(bar, position=0) is True  # to the top: the thumb moves a screen's worth
         assert set_bar(bar, position=0) is False  # nothing changed
         assert set_bar(bar, position=bar.window_virtual_size) is True
+
+
+async def test_the_breadcrumb_is_drawn_again_only_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    updates: list[str] = []
+    update = Static.update
+
+    def counted(self: Static, *args, **kwargs) -> None:
+        if self.id == "breadcrumb":
+            updates.append(str(args[0]))
+        update(self, *args, **kwargs)
+
+    monkeypatch.setattr(Static, "update", counted)
+    app = VasLayoutApp(Session(FixedSource(many_mappings(300)), cursor=BASE))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await settle(pilot)
+        updates.clear()
+        await pilot.press("pageup", "up", "up", "pagedown")  # the cursor moves, the level and scale stay
+        await settle(pilot)
+        assert updates == []
+        await pilot.press("s")
+        await settle(pilot)
+        assert len(updates) == 1 and "scale:" in updates[0]
+        assert str(app.query_one("#breadcrumb", Static).content) == updates[0]
