@@ -20,7 +20,7 @@ from vaslayout.core.rules import rule_kind
 from vaslayout.core.translate import translate
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.render import Rows, region_style, translation_rows
-from vaslayout.tui.lines import filtered
+from vaslayout.tui.lines import cropped, finished, line_filters
 
 
 def region_rows(layout: Layout, region: Region) -> Rows:
@@ -90,6 +90,7 @@ class Card(Widget):
         self._strips: dict[int, Strip] = {}  # drawn on first use, for the current width and theme
         self._drawn: LRUCache[tuple, Strip] = LRUCache(STRIPS_KEPT)  # a line's look -> its strip, any y
         self._base: Style | None = None
+        self._filters: tuple = ((), None)  # the app's line filters and their background, with _base
 
     def show(self, blocks: list[Block]) -> None:
         self._blocks = blocks
@@ -126,16 +127,16 @@ class Card(Widget):
 
     def render_lines(self, crop: Area) -> list[Strip]:
         """The card's lines, drawn whole at its width, past Textual's CSS pipeline (tui/lines.py)."""
-        return filtered(self, [self.render_line(y) for y in crop.line_range], crop)
+        return cropped(self, [self.render_line(y) for y in crop.line_range], crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         lines = self._lines_at(width)
         strip = self._strips.get(y)
         if strip is None:
-            if self._base is None:
-                self._base = self.rich_style  # walks every ancestor's styles: once, not per line
-            console, base = self.app.console, self._base
+            if self._base is None:  # both walk every ancestor's styles: once, not per line
+                self._base, self._filters = self.rich_style, line_filters(self)
+            console, base, filters = self.app.console, self._base, self._filters
             if y < len(lines):
                 line = lines[y]
                 look = (width, line.plain, str(line.style), tuple(line.spans))
@@ -145,7 +146,7 @@ class Card(Widget):
                     strip = self._drawn[look] = strip.crop_extend(0, width, base)
             else:
                 strip = Strip.blank(width, base)
-            self._strips[y] = strip
+            strip = self._strips[y] = finished(strip, *filters)  # the lines on the screen, finished
         return strip
 
     def notify_style_update(self) -> None:

@@ -27,7 +27,7 @@ from vaslayout.core.scale import SCALES, Block, LevelBand, OutlineBand, WindowBa
 from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.session import ViewState
 from vaslayout.tui.actions import bindings
-from vaslayout.tui.lines import filtered
+from vaslayout.tui.lines import cropped, finished, line_filters
 from vaslayout.tui.scrollbar import set_bar
 
 _BLACK = Color.parse("#101010")
@@ -49,6 +49,7 @@ class _Pass(NamedTuple):
     width: int  # the lines' own width
     full: int  # with the column under the scrollbar
     pad: Style  # that column's look: the map's background
+    filters: tuple  # the app's line filters and their background (tui/lines.py)
     top: int  # scroll offset
     x: int
     selected: int | None  # the selected block's index
@@ -98,6 +99,7 @@ class MapView(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.present = False  # presenter mode: names and sizes only, for the back of the room
         self._cache: LRUCache[tuple, Strip] = LRUCache(SCREENS_CACHED * 48)  # sized to the map in _rebuild
+        self._shown: dict[int, tuple[tuple, Strip]] = {}  # y -> the line there, finished, and what it shows
         self._band: LevelBand | OutlineBand | WindowBand | None = None
         self._generation = 0
         self._band_key: tuple | None = None
@@ -136,7 +138,7 @@ class MapView(ScrollView, can_focus=True):
         """Colour each live mapping by what backs it ({} gives the kinds' colours back)."""
         self.shades = shades
         self._generation += 1  # every cached line is stale
-        self._cache.clear()
+        self._forget()
         self.refresh()
 
     def set_markers(self, marks: list[tuple[int, str, int]], current: int | None = None) -> None:
@@ -192,7 +194,7 @@ class MapView(ScrollView, can_focus=True):
             self._band = LevelBand(s.focus.children or (s.focus,), rows, s.scale)
         self._band_key = key
         self._generation += 1
-        self._cache.clear()
+        self._forget()
         self._cache.maxsize = SCREENS_CACHED * rows
         self.virtual_size = Size(self.scrollable_content_region.width, self._band.rows)
         self._sync_scrollbar()
@@ -227,7 +229,7 @@ class MapView(ScrollView, can_focus=True):
             self.refresh()
 
     def notify_style_update(self) -> None:
-        self._cache.clear()
+        self._forget()
         super().notify_style_update()
 
     def selected_block(self) -> Block | None:
@@ -251,7 +253,7 @@ class MapView(ScrollView, can_focus=True):
 
     def set_present(self, on: bool) -> None:
         self.present = on
-        self._cache.clear()
+        self._forget()
         self.refresh()
 
     def set_state(self, **changes) -> None:
@@ -260,6 +262,11 @@ class MapView(ScrollView, can_focus=True):
         self.state = ViewState(**values)
 
     # -- drawing -------------------------------------------------------------
+
+    def _forget(self) -> None:
+        """Every line drawn: what they show changed (a new band, the theme, markers, presenter mode)."""
+        self._cache.clear()
+        self._shown.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """The map's own lines, padded under the scrollbar as Textual pads them (tui/lines.py)."""
@@ -272,7 +279,7 @@ class MapView(ScrollView, can_focus=True):
             strips = [self.render_line(y) for y in crop.line_range]
         finally:
             self._pass = None
-        return filtered(self, strips, crop)
+        return cropped(self, strips, crop)
 
     def _pass_values(self) -> _Pass:
         """What every line of a drawing pass shares: the sizes, the scroll offset, the selection.
@@ -285,25 +292,33 @@ class MapView(ScrollView, can_focus=True):
         width, full = self.scrollable_content_region.width, self.size.width
         pad = Style(bgcolor=(base + background).rich_color)
         sel = self.selected_block()
-        if sel is None or self.state is None:
-            return _Pass(width, full, pad, offset.y, offset.x, None, None)
-        return _Pass(width, full, pad, offset.y, offset.x, sel.index, sel.row_of(self.state.cursor))
+        selected = None if sel is None or self.state is None else sel.index
+        cursor_row = None if sel is None or self.state is None else sel.row_of(self.state.cursor)
+        return _Pass(width, full, pad, line_filters(self), offset.y, offset.x, selected, cursor_row)
 
     def render_line(self, y: int) -> Strip:
-        width, full, pad, top, x, sel_index, cursor_row = self._pass or self._pass_values()
+        """The line at y as the screen gets it: padded under the scrollbar and filtered (tui/lines.py)."""
+        width, full, pad, filters, top, x, sel_index, cursor_row = self._pass or self._pass_values()
         block = self._band.block_at_row(y + top) if self.state is not None and self._band is not None else None
         if block is None:
-            return Strip.blank(width, self.rich_style).extend_cell_length(full, pad)
+            return finished(Strip.blank(width, self.rich_style).extend_cell_length(full, pad), *filters)
         row = y + top
         selected = sel_index == block.index
         cursor_here = selected and cursor_row == row
         key = (self._generation, row, width, full, selected, cursor_here, self.has_focus, self.present,
                self._marks_key)
+        shown = self._shown.get(y)
+        if shown is not None and shown[0] == (key, x, filters):
+            return shown[1]
         strip = self._cache.get(key)
         if strip is None:
             strip = self._draw(block, row, width, selected, cursor_here)
             strip = self._cache[key] = strip.extend_cell_length(full, pad)
-        return strip if x == 0 else strip.crop(x, x + width).extend_cell_length(full, pad)
+        if x:
+            strip = strip.crop(x, x + width).extend_cell_length(full, pad)
+        strip = finished(strip, *filters)
+        self._shown[y] = ((key, x, filters), strip)
+        return strip
 
     def _draw(self, block: Block, row: int, width: int, selected: bool, cursor_here: bool) -> Strip:
         assert self.state is not None
