@@ -17,6 +17,7 @@ from textual.widgets import Footer
 from tests.pilot_steps import settle
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
+from vaslayout.tui.map_view import MapView
 from vaslayout.tui.screens import HelpScreen
 from vaslayout.tui.widgets import KeysFooter
 
@@ -163,3 +164,36 @@ async def test_the_first_layout_has_the_footers_keys(monkeypatch: pytest.MonkeyP
         await settle(pilot)
     assert layouts and layouts[0] > 0
     assert len(layouts) <= 2, layouts
+
+
+async def test_the_map_draws_its_lines_again_only_when_its_size_changes() -> None:
+    """The first layout's Resize reaches the map after its first frame was drawn at that size:
+    it used to build the band and draw every line again for the second pass."""
+    app = VasLayoutApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = app.query_one(MapView)
+        drawn: list[int] = []
+        draw = MapView._draw
+
+        def recording(self, block, row, *args):
+            drawn.append(row)
+            return draw(self, block, row, *args)
+
+        MapView._draw = recording  # type: ignore[method-assign]
+        try:
+            view.post_message(events.Resize(view.size, view.virtual_size, view.container_size))
+            await settle(pilot)
+            assert drawn == []
+            await pilot.resize_terminal(120, 30)  # a real resize: the band and its lines for the new height
+            await settle(pilot)
+            assert drawn
+            assert view.virtual_size.width == view.scrollable_content_region.width
+            drawn.clear()
+            width = view.size.width
+            await pilot.resize_terminal(100, 30)  # the width alone: the lines again, at the new width
+            await settle(pilot)
+            assert view.size.width != width and drawn
+            assert view.virtual_size.width == view.scrollable_content_region.width
+        finally:
+            MapView._draw = draw  # type: ignore[method-assign]

@@ -183,7 +183,8 @@ class MapView(ScrollView, can_focus=True):
 
     def _rebuild(self, s: ViewState) -> None:
         rows = self._rows()
-        key = (id(s.layout), id(s.focus), s.scale, s.window, rows, s.cursor if s.window else None)
+        key = (id(s.layout), id(s.focus), s.scale, s.window, rows, s.cursor if s.window else None,
+               self.scrollable_content_region.width)  # the virtual size's width
         if key == self._band_key and self._band is not None:
             return
         if s.window is not None:
@@ -221,12 +222,15 @@ class MapView(ScrollView, can_focus=True):
         self._refit()
 
     def _refit(self) -> None:
-        """The band, the scroll position and the lines again, for the size the map has now."""
+        """The band, the scroll position and the lines again, if the map's size is not the one they were
+        built for. The first layout's Resize arrives after the first frame was drawn at that size:
+        building and drawing again then redrew the whole map in the next frame for nothing."""
         if self.state is not None:
-            self._band_key = None
+            before = self._generation
             self._rebuild(self.state)
-            self.scroll_to_cursor(animate=False)
-            self.refresh()
+            if self._generation != before:
+                self.scroll_to_cursor(animate=False)
+                self.refresh()
 
     def notify_style_update(self) -> None:
         self._forget()
