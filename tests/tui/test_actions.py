@@ -14,6 +14,7 @@ from vaslayout.teach.tours import load_tour
 from vaslayout.tui import actions
 from vaslayout.tui.actions import ACTIONS, BY_ID, key_text, parse_keymap
 from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.screens import HelpScreen
 
@@ -55,8 +56,9 @@ async def test_the_footer_shows_the_footer_actions_of_the_table() -> None:
     app = VasLayoutApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        shown = {key.description for key in app.screen.query("FooterKey")}
-        labels = {str(label.render()) for label in app.screen.query("FooterLabel")}
+        spots = app.screen.query_one(KeysFooter).spots
+        shown = {spot.key.description for spot in spots if spot.key is not None}
+        labels = {spot.parts[0][0] for spot in spots if spot.key is None}
     wanted = {a.label for a in ACTIONS if a.footer and a.where in ("app", "map") and a.group is None}
     groups = {a.group.description for a in ACTIONS if a.footer and a.group and a.where == "map"}
     assert wanted - {"Next step", "Previous step", "Re-read", "Auto"} <= shown
@@ -134,7 +136,9 @@ async def test_help_and_quit_fit_in_the_footer(size: tuple[int, int], what: str,
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.pause()
-        keys = {k.description: k.region for k in app.screen.query("FooterKey") if k.description}
-        palette = next(k.region for k in app.screen.query("FooterKey") if k.key == "ctrl+p")
-    assert keys["Help"].right <= palette.x and keys["Quit"].right <= palette.x, keys
-    assert all(r.right <= palette.x for name, r in keys.items() if name != "palette"), keys
+        footer = app.screen.query_one(KeysFooter)
+        keys = {s.key.description: (s.x, s.x + s.width) for s in footer.spots if s.key and s.key.description}
+        palette = next(s.x for s in footer.spots if s.key and s.key.key == "ctrl+p")
+        assert footer.spots[-1].x + footer.spots[-1].width <= footer.size.width
+    assert keys["Help"][1] <= palette and keys["Quit"][1] <= palette, keys
+    assert all(right <= palette for name, (_, right) in keys.items() if name != "palette"), keys

@@ -1,9 +1,10 @@
 """The first screen is drawn once: the passes that would draw again what is already there are skipped.
 
 Each of these cost a full screen of layout and output before the first
-screen settled (benchmarks/tui_speed.py measures the time): the footer's
-keys made three times over, a Resize of the size the map already has laid
-out again, the details wrapped to a guessed width and then to the real one.
+screen settled (benchmarks/tui_speed.py measures the time): a widget for
+each of the footer's keys, made three times over, a Resize of the size the
+map already has laid out again, the details wrapped to a guessed width and
+then to the real one, the map's lines drawn again for the same size.
 """
 
 from __future__ import annotations
@@ -12,45 +13,32 @@ import pytest
 from rich.text import Text
 from textual import events
 from textual.app import App
-from textual.widgets import Footer
 
 from tests.pilot_steps import settle
 from vaslayout.tui.app import VasLayoutApp
 from vaslayout.tui.details import Card
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.screens import HelpScreen
-from vaslayout.tui.widgets import KeysFooter
 
 
-async def test_the_footer_makes_its_keys_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    made: list[int] = []  # the keys each compose yielded
-    compose = Footer.compose
-
-    def counted(self):
-        widgets = list(compose(self))
-        made.append(len(widgets))
-        yield from widgets
-
-    monkeypatch.setattr(Footer, "compose", counted)
-    app = VasLayoutApp()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        assert len([n for n in made if n]) == 1  # the compose at mount, before the bindings are ready, makes none
-
-
-async def test_the_footer_is_made_again_only_when_its_keys_change() -> None:
+async def test_the_footer_is_one_widget_and_draws_again_only_when_its_keys_change() -> None:
     app = VasLayoutApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         footer = app.query_one(KeysFooter)
-        before = list(footer.query("*"))
+        assert list(footer.query("*")) == []  # no widget per key
+        before = footer.keys
+        refreshed: list[object] = []
+        refresh = footer.refresh
+        footer.refresh = lambda *a, **kw: refreshed.append(a) or refresh(*a, **kw)  # type: ignore[method-assign]
         app.screen.refresh_bindings()  # what a focus change does: the same keys
         await settle(pilot)
-        assert list(footer.query("*")) == before
+        assert footer.keys == before and refreshed == []
         app.set_keymap({"app.layout": "L"})  # the layout key moves: the footer shows the new one
         await settle(pilot)
-        assert list(footer.query("*")) != before
-        keys = [getattr(widget, "key", None) for widget in footer.query("*")]
+        assert refreshed
+        keys = [key.key for key in footer.keys]
         assert "L" in keys and "l" not in keys
 
 
@@ -146,24 +134,34 @@ async def test_a_card_draws_a_line_it_has_shown_before_from_what_it_kept() -> No
         assert [(r.y, r.height) for r in refreshed] == [(0, 3)]
 
 
-async def test_the_first_layout_has_the_footers_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The keys are composed before the first frame, not after it in a layout of their own.
-    (Textual's own second pass, for the sizes the first one set, remains: two in all.)"""
-    layouts: list[int] = []  # the footer's widgets at each layout of the map's screen
+async def test_the_first_frame_has_the_footers_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys are read when the footer is first drawn, not after the first frame.
+    (Textual's own second pass, for the sizes the first one set, remains: two layouts in all.)"""
+    layouts: list[int] = []  # the footer's keys at each layout of the map's screen
+    first: list[str] = []  # the footer's line in the first frame
     on_mount = VasLayoutApp.on_mount
+    render_line = KeysFooter.render_line
 
     def counting(self) -> None:
         screen = self.screen
         screen.screen_layout_refresh_signal.subscribe(
-            screen, lambda s: layouts.append(len(list(s.query_one(KeysFooter).query("*")))))
+            screen, lambda s: layouts.append(len(s.query_one(KeysFooter).keys)))
         on_mount(self)
 
+    def recording(self, y: int):
+        strip = render_line(self, y)
+        if not first:
+            first.append(strip.text)
+        return strip
+
     monkeypatch.setattr(VasLayoutApp, "on_mount", counting)
+    monkeypatch.setattr(KeysFooter, "render_line", recording)
     app = VasLayoutApp()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
     assert layouts and layouts[0] > 0
     assert len(layouts) <= 2, layouts
+    assert "p Params" in first[0] and "^p palette" in first[0]
 
 
 async def test_the_map_draws_its_lines_again_only_when_its_size_changes() -> None:

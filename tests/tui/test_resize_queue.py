@@ -17,9 +17,9 @@ from __future__ import annotations
 import pytest
 from textual import events
 from textual.geometry import Size
-from textual.widgets import Footer
 
 from vaslayout.tui.app import VasLayoutApp
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.screens import HelpScreen
 from vaslayout.tui.split import SplitScreen
 
@@ -40,7 +40,7 @@ async def test_stale_resizes_are_not_laid_out(name: str) -> None:
             app.push_screen(pushed)
             await pilot.pause()
         screen = app.screen
-        footer = screen.query(Footer).first(Footer) if screen.query(Footer) else None
+        footer = screen.query(KeysFooter).first(KeysFooter) if screen.query(KeysFooter) else None
         widths: list[int] = []
         screen.screen_layout_refresh_signal.subscribe(
             screen, lambda s: widths.append(footer.size.width if footer else s.outer_size.width))

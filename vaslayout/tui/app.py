@@ -29,10 +29,11 @@ from vaslayout.session import Session, ViewState, focus_path
 from vaslayout.state import load_settings, save_settings
 from vaslayout.tui import actions
 from vaslayout.tui.details import Details
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.lookup_bar import LookupBar
 from vaslayout.tui.map_view import MapView
 from vaslayout.tui.messages import ParamsChanged, ShowAddress
-from vaslayout.tui.widgets import KeysFooter, MapScreen
+from vaslayout.tui.widgets import MapScreen
 
 MIN_WIDTH, MIN_HEIGHT = 40, 12
 

@@ -24,8 +24,9 @@ from vaslayout.core.model import Layout
 from vaslayout.core.positions import LayoutError
 from vaslayout.core.scale import allocate
 from vaslayout.core.units import fmt_addr, fmt_size
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import KeysFooter, SafeScreen
+from vaslayout.tui.widgets import SafeScreen
 
 
 def default_partners(name: str, bits: int) -> list[str]:

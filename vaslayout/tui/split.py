@@ -36,8 +36,9 @@ from vaslayout.core.units import fmt_addr, fmt_size
 from vaslayout.session import SplitState
 from vaslayout.teach.export import correspondence
 from vaslayout.tui.actions import bindings
+from vaslayout.tui.footer import KeysFooter
 from vaslayout.tui.map_view import blend
-from vaslayout.tui.widgets import KeysFooter, SafeScreen
+from vaslayout.tui.widgets import SafeScreen
 
 BAND_W = 12
 NAME_ROOM = 24  # body columns below which a column drops its address gutter

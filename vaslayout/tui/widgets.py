@@ -4,8 +4,7 @@ Events arrive faster than a screen opens or closes: a double Enter, a double
 click, keys typed while a screen is still mounting, a terminal resized again
 and again while a screen is busy drawing. These guards make the second of
 two closing gestures a no-op instead of closing the screen below, and let a
-screen lay out only at the terminal's current size. The footer and the
-first screen skip passes that would draw what is already there.
+screen lay out only at the terminal's current size.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 from textual import events
 from textual.await_complete import AwaitComplete
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 
 
 class SafeOptionList(OptionList):
@@ -46,44 +45,6 @@ class SafeOptionList(OptionList):
 
     def action_page_down(self) -> None:
         self.page(1)
-
-
-class KeysFooter(Footer):
-    """Textual's Footer, composed again only when the keys it would show change.
-
-    Textual 8.2.8 recomposes the footer on every bindings refresh (focus
-    set, a screen pushed, a deferred refresh after each focus change): three
-    times before the map's first screen settles, each one unmounting and
-    mounting every key widget, restyling them and laying the screen out
-    again, to show the same keys.
-    """
-
-    _composed: tuple[Any, ...] | None = None
-
-    def _keys(self) -> tuple[Any, ...]:
-        """What compose draws from: the shown bindings (each with enabled and tooltip), the palette's key
-        and the footer's own switches."""
-        palette = self.app.COMMAND_PALETTE_BINDING
-        shown = tuple((binding, enabled, tooltip)
-                      for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
-                      if binding.show or key == palette)
-        return shown, self.show_command_palette, self.combine_groups
-
-    def bindings_changed(self, screen: Screen) -> None:
-        # Textual composes the keys after the next refresh: the first frame went out without them and the
-        # footer followed in a second layout of the whole screen. Composed now, they are in that frame;
-        # the recompose Textual still queues finds the same keys and does nothing.
-        super().bindings_changed(screen)
-        if self.is_attached and screen is self.screen and screen.app.app_focus:
-            self.call_later(self.recompose)
-
-    async def recompose(self) -> None:
-        if not self.is_attached:
-            return  # closed while the recompose was queued (Textual's recompose does nothing then either)
-        keys = self._keys()
-        if keys != self._composed:
-            self._composed = keys
-            await super().recompose()
 
 
 class SafeScreen:
