@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 from textual.app import App
 from textual.binding import Binding
@@ -74,11 +76,18 @@ async def test_the_keys_are_where_textuals_footer_puts_them(compact: bool, width
     assert ours == [p for p in visible if p[0] == "ctrl+p" or p[1] < palette]
 
 
-async def test_the_footer_draws_each_key_in_its_cells() -> None:
+@asynccontextmanager
+async def compact_footer():
+    """The Keys app at 100 columns with the compact footer: its pilot, the footer, and each key's spot."""
     app = Keys(KeysFooter(compact=True))
     async with app.run_test(size=(100, 5)) as pilot:
         await settle(pilot)
         footer = app.query_one(KeysFooter)
+        yield pilot, footer, {s.key.key: s for s in footer.spots if s.key}
+
+
+async def test_the_footer_draws_each_key_in_its_cells() -> None:
+    async with compact_footer() as (_pilot, footer, _spot):
         line = footer.render_line(0).text
         assert len(line) == 100
         for spot in footer.spots:
@@ -88,11 +97,8 @@ async def test_the_footer_draws_each_key_in_its_cells() -> None:
 
 
 async def test_a_click_presses_the_key_and_a_disabled_key_rings_the_bell() -> None:
-    app = Keys(KeysFooter(compact=True))
-    async with app.run_test(size=(100, 5)) as pilot:
-        await settle(pilot)
-        footer = app.query_one(KeysFooter)
-        spot = {s.key.key: s for s in footer.spots if s.key}
+    async with compact_footer() as (pilot, footer, spot):
+        app = pilot.app
         bells: list[bool] = []
         app.bell = lambda: bells.append(True)  # type: ignore[method-assign]
         for key in ("enter", "x", "v"):
@@ -108,11 +114,7 @@ async def test_a_click_presses_the_key_and_a_disabled_key_rings_the_bell() -> No
 
 
 async def test_hovering_a_key_highlights_it_and_shows_its_tooltip() -> None:
-    app = Keys(KeysFooter(compact=True))
-    async with app.run_test(size=(100, 5)) as pilot:
-        await settle(pilot)
-        footer = app.query_one(KeysFooter)
-        spot = {s.key.key: s for s in footer.spots if s.key}
+    async with compact_footer() as (pilot, footer, spot):
         x = spot["x"]
         plain = footer.render_line(0)
         await pilot.hover(KeysFooter, offset=(x.x + 1, 0))

@@ -131,7 +131,7 @@ def place(items: Iterable[Item], palette: Key | None, width: int, compact: bool)
     if palette is not None:
         parts = (("▏", "border"), *_key_parts(palette, False), *(() if compact else ((" ", "item"),)))
         right = width - (1 if compact else 0)
-        spot = Spot(right - sum(cell_len(text) for text, _ in parts), parts, palette)
+        spot = Spot(right - Spot(0, parts).width, parts, palette)
         return [s for s in spots if s.x < spot.x] + [spot]  # drawn over the keys it covers
     return [s for s in spots if s.x < width]
 
@@ -185,8 +185,11 @@ class KeysFooter(Widget):
         items = footer_items(screen, self.show_command_palette)
         if items != self._items:
             self._items = items
-            self._strip = None
-            self.refresh()
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._strip = None
+        self.refresh()
 
     @property
     def spots(self) -> list[Spot]:
@@ -209,21 +212,18 @@ class KeysFooter(Widget):
 
     # -- mouse, as on Textual's footer keys ---------------------------------
 
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        spot = self.spot_at(event.x)
-        key = spot.key if spot is not None else None
+    def _set_hover(self, key: Key | None) -> None:
         if key != self._hover:
             self._hover = key
             self.tooltip = key.tooltip or None if key is not None else None
-            self._strip = None
-            self.refresh()
+            self._redraw()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        spot = self.spot_at(event.x)
+        self._set_hover(spot.key if spot is not None else None)
 
     def on_leave(self, event: events.Leave) -> None:
-        if self._hover is not None:
-            self._hover = None
-            self.tooltip = None
-            self._strip = None
-            self.refresh()
+        self._set_hover(None)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         spot = self.spot_at(event.x)
@@ -247,14 +247,11 @@ class KeysFooter(Widget):
         def fg(style: Style) -> Style:
             return Style(color=style.color, bold=style.bold, dim=style.dim, italic=style.italic)
 
-        base, hover = self.rich_style, part("hover")
+        base, hover, border = self.rich_style, part("hover"), fg(part("border"))
         styles = {name: part(name) for name in ("key", "description", "label")}
-        styles["item"] = base
-        styles["border"] = base + fg(part("border"))
+        styles.update({"item": base, "border": base + border, "hover item": hover, "hover border": hover + border})
         for name in ("key", "description"):
             styles["hover " + name] = hover + fg(styles[name])
-        styles["hover item"] = hover
-        styles["hover border"] = hover + fg(part("border"))
         return styles
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -267,13 +264,9 @@ class KeysFooter(Widget):
             dim = Style(dim=True)
             strip = Strip.blank(width, base)
             for spot in self.spots:  # left to right, each over the cells it takes (the palette over the keys)
-                hovered = spot.key is not None and spot.key == self._hover
-                segments = []
-                for text, role in spot.parts:
-                    style = styles[("hover " if hovered and role != "label" else "") + role]
-                    if spot.key is not None and not spot.key.enabled:
-                        style += dim
-                    segments.append(Segment(text, style))
+                hover = "hover " if spot.key is not None and spot.key == self._hover else ""
+                disabled = dim if spot.key is not None and not spot.key.enabled else None
+                segments = [Segment(text, styles[hover + role] + disabled) for text, role in spot.parts]
                 end = spot.x + spot.width
                 strip = Strip.join([strip.crop(0, spot.x), Strip(segments, spot.width), strip.crop(end, width)])
             self._strip = finished(strip.crop(0, width), *line_filters(self))
